@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "CareGate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "caregate", targets: ["caregate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // libxml2 from the system (Debian: libxml2-dev). See shim.h for the ICU clash with Foundation.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+
+        // The normalised, FHIR-aligned domain model. Foundation only.
+        .target(name: "CareRecords"),
+
+        // Safe XML parsing (no network, no DTD, no entities, size and depth caps), and XSD validation.
+        .target(name: "XMLSupport", dependencies: ["CLibXML2"]),
+
+        // Pure decoders: provider bytes in, CareRecords entries out.
+        .target(name: "ProviderFormats", dependencies: ["CareRecords", "XMLSupport"]),
+
+        // Provider definitions, the registry, and the HTTP transport (the only AsyncHTTPClient import).
+        .target(name: "Providers", dependencies: [
+            "CareRecords", "ProviderFormats",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // Deadline-bound concurrent fan-out to the providers.
+        .target(name: "FanOut", dependencies: [
+            "CareRecords", "Providers",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // De-duplication and merge across providers. No networking.
+        .target(name: "RecordMerge", dependencies: ["CareRecords"]),
+
+        // Six simulated providers over a deterministic synthetic population, with injectable faults.
+        .target(name: "ProviderSimulator", dependencies: [
+            "CareRecords",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The Hummingbird edge: routes, error mapping; buildApplication is the composition root.
+        .target(name: "GatewayServer", dependencies: [
+            "CareRecords", "Providers", "FanOut", "RecordMerge",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .executableTarget(name: "caregate", dependencies: [
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Test helpers shared by the test targets: fake providers.
+        .target(name: "CareGateTesting", dependencies: ["CareRecords", "Providers"], path: "Tests/CareGateTesting"),
+
+        .testTarget(name: "CareRecordsTests", dependencies: ["CareRecords"]),
+        .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
+        .testTarget(name: "ProviderFormatsTests", dependencies: ["ProviderFormats", "CareRecords", "XMLSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
+        .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords"]),
+        .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "GatewayServerTests", dependencies: [
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,95 @@
+/// A coded concept as a provider sent it (SNOMED CT, dm+d, LOINC, or a local code system).
+public struct Coding: Hashable, Sendable, Codable {
+    public var system: String?
+    public var code: String?
+    public var display: String?
+
+    public init(system: String? = nil, code: String? = nil, display: String? = nil) {
+        self.system = system
+        self.code = code
+        self.display = display
+    }
+
+    /// Well-known code systems, as FHIR spells them.
+    public enum System {
+        public static let snomedCT = "http://snomed.info/sct"
+        public static let dmd = "https://dmd.nhs.uk"
+        public static let loinc = "http://loinc.org"
+    }
+}
+
+/// A measured value, kept as the provider wrote it: `value` is the decimal text, so that nothing is lost
+/// to floating point and two providers' `5.0` and `5.00` can still be compared numerically by the merge.
+public struct Quantity: Hashable, Sendable, Codable {
+    public var value: String
+    public var unit: String?
+
+    public init(value: String, unit: String? = nil) {
+        self.value = value
+        self.unit = unit
+    }
+}
+
+/// An identifier a provider attached to a fact that other providers may share: an order or accession number,
+/// a document id. Two entries with the same identifier are the same fact.
+public struct EntryIdentifier: Hashable, Sendable, Codable {
+    public var system: String
+    public var value: String
+
+    public init(system: String, value: String) {
+        self.system = system
+        self.value = value
+    }
+}
+
+/// Where a fact came from: the provider and that provider's own id for it.
+public struct SourceReference: Hashable, Sendable, Codable, Comparable {
+    public var provider: ProviderID
+    public var id: String
+
+    public init(provider: ProviderID, id: String) {
+        self.provider = provider
+        self.id = id
+    }
+
+    public static func < (lhs: SourceReference, rhs: SourceReference) -> Bool {
+        (lhs.provider, lhs.id) < (rhs.provider, rhs.id)
+    }
+}
+
+/// One fact from one provider, normalised. Decoders produce these; the merge collapses them into `MergedEntry`.
+public struct CareEntry: Hashable, Sendable, Codable {
+    public var category: EntryCategory
+    /// The main coded concept: the medicine, the substance, the test, the condition, the document type.
+    public var code: Coding?
+    /// When it happened or was recorded, as an ISO 8601 date or date-time (possibly partial, e.g. `2024-03`).
+    public var date: ClinicalDate?
+    /// One human-readable line a clinician can scan.
+    public var summary: String
+    /// The provider's status for it (`active`, `completed`, `booked`, `final` …), if any.
+    public var status: String?
+    /// A result's value (test results, observations).
+    public var value: Quantity?
+    /// A medicine's dose instruction as text (`500 mg four times a day`).
+    public var dose: String?
+    /// Identifiers other providers may share for the same fact.
+    public var identifiers: [EntryIdentifier]
+    /// Where it came from.
+    public var source: SourceReference
+
+    public init(
+        category: EntryCategory, code: Coding? = nil, date: ClinicalDate? = nil, summary: String,
+        status: String? = nil, value: Quantity? = nil, dose: String? = nil,
+        identifiers: [EntryIdentifier] = [], source: SourceReference
+    ) {
+        self.category = category
+        self.code = code
+        self.date = date
+        self.summary = summary
+        self.status = status
+        self.value = value
+        self.dose = dose
+        self.identifiers = identifiers
+        self.source = source
+    }
+}

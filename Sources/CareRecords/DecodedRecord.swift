@@ -1,0 +1,34 @@
+/// Who a provider says the patient is. Patient data: never log it above debug level.
+public struct PatientDemographics: Hashable, Sendable, Codable {
+    public var nhsNumber: NHSNumber?
+    public var givenName: String?
+    public var familyName: String?
+    public var birthDate: ClinicalDate?
+    public var gender: String?
+
+    public init(
+        nhsNumber: NHSNumber? = nil, givenName: String? = nil, familyName: String? = nil,
+        birthDate: ClinicalDate? = nil, gender: String? = nil
+    ) {
+        self.nhsNumber = nhsNumber
+        self.givenName = givenName
+        self.familyName = familyName
+        self.birthDate = birthDate
+        self.gender = gender
+    }
+}
+
+/// What one provider's response decodes to.
+public struct DecodedRecord: Sendable, Hashable {
+    public var entries: [CareEntry]
+    /// The provider's demographics for the patient, when its response carried them.
+    public var patient: PatientDemographics?
+    /// Parts of the response that were recognised but could not be read (and so were left out), for the manifest.
+    public var unreadable: Int
+
+    public init(entries: [CareEntry] = [], patient: PatientDemographics? = nil, unreadable: Int = 0) {
+        self.entries = entries
+        self.patient = patient
+        self.unreadable = unreadable
+    }
+}

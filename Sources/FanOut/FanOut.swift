@@ -1,0 +1,124 @@
+import CareRecords
+import Logging
+import Providers
+
+/// Asks every eligible provider for one patient at once, under one shared deadline.
+///
+/// Each provider runs in its own task with its own deadline (the query's deadline or its `timeout_ms`, whichever
+/// comes first). A provider that misses its deadline is reported `timeout` and its task cancelled; the fan-out
+/// never waits for it, even when the provider's code ignores cancellation. Cancelling the calling task (a client
+/// that disconnects) cancels every outstanding provider request.
+public struct FanOut: Sendable {
+    public let adapters: [any ProviderAdapter]
+    private let logger: Logger
+
+    public init(adapters: [any ProviderAdapter], logger: Logger = Logger(label: "caregate.fanout")) {
+        self.adapters = adapters
+        self.logger = logger
+    }
+
+    /// - Parameters:
+    ///   - categories: the categories wanted; providers supplying none of them are `skipped`, and entries of
+    ///     other categories are dropped. `nil` asks for everything.
+    ///   - deadline: when the whole query must be answered.
+    public func query(
+        _ patient: NHSNumber, categories: Set<EntryCategory>? = nil, deadline: ContinuousClock.Instant
+    ) async -> FanOutResult {
+        let start = ContinuousClock.now
+        var outcomes: [ProviderOutcome?] = Array(repeating: nil, count: adapters.count)
+        let (stream, continuation) = AsyncStream.makeStream(of: (Int, ProviderOutcome).self)
+        var calls: [Int: Task<Void, Never>] = [:]
+        var watchdogs: [Int: Task<Void, Never>] = [:]
+
+        for (index, adapter) in adapters.enumerated() {
+            let definition = adapter.definition
+            if let categories, categories.isDisjoint(with: definition.categories) {
+                outcomes[index] = ProviderOutcome(
+                    provider: definition.id, kind: definition.kind, status: .skipped, latencyMilliseconds: 0)
+                continue
+            }
+            let providerDeadline = min(deadline, start + .milliseconds(definition.timeoutMilliseconds))
+            calls[index] = Task {
+                let outcome = await Self.ask(adapter, patient, deadline: providerDeadline, start: start)
+                continuation.yield((index, outcome))
+            }
+            watchdogs[index] = Task {
+                try? await Task.sleep(until: providerDeadline, clock: .continuous)
+                if Task.isCancelled { return }
+                continuation.yield(
+                    (
+                        index,
+                        ProviderOutcome(
+                            provider: definition.id, kind: definition.kind, status: .timeout,
+                            latencyMilliseconds: start.duration(to: providerDeadline).milliseconds,
+                            error: "no answer within \(start.duration(to: providerDeadline).milliseconds) ms")
+                    ))
+            }
+        }
+
+        var pending = calls.count
+        if pending > 0 {
+            await withTaskCancellationHandler {
+                for await (index, outcome) in stream where outcomes[index] == nil {
+                    outcomes[index] = outcome
+                    calls[index]?.cancel()
+                    watchdogs[index]?.cancel()
+                    pending -= 1
+                    if pending == 0 { break }
+                }
+            } onCancel: {
+                continuation.finish()
+            }
+        }
+        continuation.finish()
+        for task in calls.values { task.cancel() }
+        for task in watchdogs.values { task.cancel() }
+
+        let elapsed = start.duration(to: .now).milliseconds
+        let result = FanOutResult(
+            outcomes: outcomes.enumerated().map { index, outcome in
+                var outcome =
+                    outcome
+                    ?? ProviderOutcome(
+                        provider: adapters[index].definition.id, kind: adapters[index].definition.kind,
+                        status: .timeout, latencyMilliseconds: elapsed, error: "query cancelled")
+                if let categories { outcome.entries.removeAll { !categories.contains($0.category) } }
+                return outcome
+            })
+        for outcome in result.outcomes where outcome.status != .ok && outcome.status != .skipped {
+            logger.info(
+                "provider did not answer",
+                metadata: [
+                    "provider": "\(outcome.provider)", "status": "\(outcome.status.rawValue)",
+                    "latency_ms": "\(outcome.latencyMilliseconds)", "reason": "\(outcome.error ?? "")",
+                ])
+        }
+        return result
+    }
+
+    private static func ask(
+        _ adapter: any ProviderAdapter, _ patient: NHSNumber, deadline: ContinuousClock.Instant,
+        start: ContinuousClock.Instant
+    ) async -> ProviderOutcome {
+        let definition = adapter.definition
+        do {
+            let record = try await adapter.fetch(patient, deadline: deadline)
+            return ProviderOutcome(
+                provider: definition.id, kind: definition.kind, status: .ok,
+                latencyMilliseconds: start.duration(to: .now).milliseconds,
+                entries: record.entries, patient: record.patient)
+        } catch {
+            return ProviderOutcome(
+                provider: definition.id, kind: definition.kind, status: error.kind == .timeout ? .timeout : .error,
+                latencyMilliseconds: start.duration(to: .now).milliseconds, error: error.reason)
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    public var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,50 @@
+import CareRecords
+
+/// How one provider's part of a query ended. Raw values are the wire spelling in the manifest.
+public enum ProviderStatus: String, Sendable, Codable, CaseIterable {
+    case ok
+    case timeout
+    case error
+    case circuitOpen = "circuit-open"
+    /// Not asked: it supplies none of the categories the query wants.
+    case skipped
+}
+
+/// One provider's line in the manifest, with what it returned.
+public struct ProviderOutcome: Sendable, Equatable {
+    public var provider: ProviderID
+    public var kind: ProviderKind
+    public var status: ProviderStatus
+    /// From the start of the fan-out until this provider's outcome was known.
+    public var latencyMilliseconds: Int
+    public var entries: [CareEntry]
+    public var patient: PatientDemographics?
+    /// Short reason for a status other than `ok`; never patient data.
+    public var error: String?
+
+    public init(
+        provider: ProviderID, kind: ProviderKind, status: ProviderStatus, latencyMilliseconds: Int,
+        entries: [CareEntry] = [], patient: PatientDemographics? = nil, error: String? = nil
+    ) {
+        self.provider = provider
+        self.kind = kind
+        self.status = status
+        self.latencyMilliseconds = latencyMilliseconds
+        self.entries = entries
+        self.patient = patient
+        self.error = error
+    }
+}
+
+/// Everything a fan-out produced: one outcome per provider, in the registry's order.
+public struct FanOutResult: Sendable {
+    public var outcomes: [ProviderOutcome]
+
+    public init(outcomes: [ProviderOutcome]) { self.outcomes = outcomes }
+
+    /// True when every provider that was asked answered; skipped providers were not asked and do not count.
+    public var isComplete: Bool { outcomes.allSatisfy { $0.status == .ok || $0.status == .skipped } }
+
+    /// Every entry from every provider that answered, in provider order.
+    public var entries: [CareEntry] { outcomes.flatMap(\.entries) }
+}

@@ -1,0 +1,58 @@
+import CareRecords
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `GET /v1/patients/{nhs}/record`: the merged record as the compact JSON view.
+struct RecordRoutes: Sendable {
+    let pipeline: RecordPipeline
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/v1/patients/:nhs/record") { request, context in
+            try await record(request, context: context)
+        }
+    }
+
+    func record(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let patient = try Self.patient(from: context)
+        let categories = try Self.categories(from: request)
+        let view = await pipeline.record(for: patient, categories: categories)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let body = try encoder.encode(view)
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        headers[.careGateComplete] = view.complete ? "true" : "false"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func patient(from context: BasicRequestContext) throws -> NHSNumber {
+        let text = (context.parameters.get("nhs") ?? "").removingPercentEncoding ?? ""
+        do {
+            return try NHSNumber(text)
+        } catch {
+            throw GatewayError(.badRequest, code: "invalid-nhs-number", message: "path parameter 'nhs': \(error)")
+        }
+    }
+
+    /// `?category=medication,allergy` narrows the query; providers supplying none of them are not asked.
+    static func categories(from request: Request) throws -> Set<EntryCategory>? {
+        let values = request.uri.queryParameters.getAll("category")
+        guard !values.isEmpty else { return nil }
+        var categories: Set<EntryCategory> = []
+        for name in values.flatMap({ $0.split(separator: ",") }) {
+            guard let category = EntryCategory(rawValue: String(name)) else {
+                throw GatewayError(
+                    .badRequest, code: "invalid-category",
+                    message: "query parameter 'category': unknown category '\(name)' (one of: "
+                        + EntryCategory.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            categories.insert(category)
+        }
+        return categories
+    }
+}
+
+extension HTTPField.Name {
+    /// `false` when a provider that was asked did not answer, so a client can tell without parsing the body.
+    static let careGateComplete = HTTPField.Name("CareGate-Complete")!
+}

@@ -1,0 +1,101 @@
+import CareRecords
+import XMLSupport
+
+/// Reading FHIR R4 datatypes from their XML form.
+///
+/// In FHIR XML every primitive sits in a `value` attribute (`<status value="final"/>`), and complex types are
+/// child elements. These readers are total: anything missing or blank reads as nil, so a sparse or odd
+/// resource yields fewer fields rather than a failure.
+extension XMLElement {
+    /// The primitive value of the first child with this name, trimmed; nil when absent or blank.
+    func fhirValue(_ name: String) -> String? {
+        child(name)?.fhirValue
+    }
+
+    /// The primitive value at a path of child names: `fhirValue(at: "effectivePeriod", "start")`.
+    func fhirValue(at path: String...) -> String? {
+        var current = self
+        for name in path {
+            guard let next = current.child(name) else { return nil }
+            current = next
+        }
+        return current.fhirValue
+    }
+
+    /// This element's own primitive value, trimmed; nil when absent or blank.
+    var fhirValue: String? {
+        attribute("value")?.trimmedNonEmpty
+    }
+
+    /// The best coding of the CodeableConcept child with this name (see `bestCoding`).
+    func codeableConcept(_ name: String) -> Coding? {
+        child(name)?.bestCoding
+    }
+
+    /// Reads this element as a FHIR `Coding`; nil when it has neither a code nor a display.
+    var coding: Coding? {
+        let code = fhirValue("code")
+        let display = fhirValue("display")
+        guard code != nil || display != nil else { return nil }
+        return Coding(system: fhirValue("system"), code: code, display: display)
+    }
+
+    /// Reads this element as a CodeableConcept and picks the coding other providers are most likely to share.
+    ///
+    /// National terminologies come first because the merge matches entries across providers by code:
+    /// SNOMED CT, then dm+d, then LOINC, then whatever coding came first. A coding without a display
+    /// borrows the concept's `text`; a concept with only `text` reads as a display-only coding, so the
+    /// words a clinician typed are not lost.
+    var bestCoding: Coding? {
+        let codings = children("coding").compactMap(\.coding)
+        let text = fhirValue("text")
+        let preferred = Self.preferredCodeSystems.lazy.compactMap { system in
+            codings.first { $0.system == system && $0.code != nil }
+        }.first
+        guard var chosen = preferred ?? codings.first else {
+            return text.map { Coding(display: $0) }
+        }
+        if chosen.display == nil { chosen.display = text }
+        return chosen
+    }
+
+    private static let preferredCodeSystems = [Coding.System.snomedCT, Coding.System.dmd, Coding.System.loinc]
+
+    /// Reads this element as a FHIR `Quantity`: the decimal as written, and the human unit, else the UCUM code.
+    var quantity: Quantity? {
+        guard let value = fhirValue("value") else { return nil }
+        return Quantity(value: value, unit: fhirValue("unit") ?? fhirValue("code"))
+    }
+
+    /// Every `identifier` child that has both a system and a value.
+    ///
+    /// An identifier without a system means nothing outside the provider that issued it, and the merge treats
+    /// equal identifiers as the same fact, so such identifiers are left out rather than risk false matches.
+    var identifiers: [EntryIdentifier] {
+        children("identifier").compactMap(\.identifier)
+    }
+
+    /// Reads this element as a FHIR `Identifier`; nil without both a system and a value.
+    var identifier: EntryIdentifier? {
+        guard let system = fhirValue("system"), let value = fhirValue("value") else { return nil }
+        return EntryIdentifier(system: system, value: value)
+    }
+}
+
+/// The first of `candidates` that is a valid ISO 8601 date or date-time. A provider's unparseable date is
+/// dropped rather than failing the entry, and the next candidate gets its chance.
+func firstDate(_ candidates: String?...) -> ClinicalDate? {
+    for case let text? in candidates {
+        if let date = ClinicalDate(text) { return date }
+    }
+    return nil
+}
+
+extension String {
+    /// The text without surrounding whitespace, or nil when nothing is left.
+    var trimmedNonEmpty: String? {
+        guard let first = firstIndex(where: { !$0.isWhitespace }) else { return nil }
+        let last = lastIndex(where: { !$0.isWhitespace })!
+        return String(self[first...last])
+    }
+}

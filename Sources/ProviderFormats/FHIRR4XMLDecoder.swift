@@ -1,0 +1,76 @@
+import CareRecords
+import XMLSupport
+
+/// Decodes FHIR R4 XML: a Bundle (normally a `searchset`, but any type is read) or a single resource.
+///
+/// Read as a tolerant reader: unknown elements and unsupported resource types are ignored, a supported
+/// resource yields whatever it offers, and a resource that offers nothing is counted in `unreadable`
+/// instead of failing the response. Only a document that is not FHIR XML at all throws.
+///
+/// References are resolved within the document only (`contained` resources and other Bundle entries).
+/// XHTML narratives are skipped while parsing: the gateway shows structured data, not provider HTML.
+public struct FHIRR4XMLDecoder: RecordDecoder {
+    /// The FHIR namespace every element of a FHIR XML document is in.
+    public static let namespace = "http://hl7.org/fhir"
+
+    private static let xhtmlNamespace = "http://www.w3.org/1999/xhtml"
+
+    public var limits: XMLParseLimits
+
+    public init(limits: XMLParseLimits = XMLParseLimits()) {
+        self.limits = limits
+    }
+
+    public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
+        let resources = try Self.resources(in: parse(body))
+        let index = FHIRReferenceIndex(resources)
+        var record = DecodedRecord()
+        for (offset, found) in resources.enumerated() {
+            guard let element = found.element else {
+                record.unreadable += 1
+                continue
+            }
+            // The provider's own id makes the entry traceable back to it; without one, the fullUrl still
+            // names it within the response, and a position at least tells entries apart.
+            let id = element.fhirValue("id") ?? found.fullUrl ?? "#\(offset + 1)"
+            let resource = FHIRResource(
+                element: element, source: SourceReference(provider: provider, id: id), index: index)
+            switch resource.read() {
+            case .entry(let entry): record.entries.append(entry)
+            case .patient(let patient): record.patient = record.patient ?? patient
+            case .unreadable: record.unreadable += 1
+            case .ignored: break
+            }
+        }
+        return record
+    }
+
+    /// Parses and checks that the root is a FHIR resource (a Bundle is one).
+    private func parse(_ body: [UInt8]) throws(DecodeError) -> XMLElement {
+        let root: XMLElement
+        do {
+            root = try SafeXMLParser.parse(body, limits: limits, skippingNamespaces: [Self.xhtmlNamespace])
+        } catch {
+            throw .xml(error)
+        }
+        // Resource names are UpperCamelCase; a lower-case root in the FHIR namespace is a fragment
+        // (a datatype or an element), not a resource.
+        guard root.namespace == Self.namespace, root.name.first?.isUppercase == true else {
+            throw DecodeError(
+                .unexpectedRoot(
+                    element: root.name, namespace: root.namespace,
+                    expected: "a FHIR Bundle or resource in namespace \(Self.namespace)"))
+        }
+        return root
+    }
+
+    /// The resources a document carries: a Bundle's `entry/resource/*` in order, or the root resource itself.
+    /// Bundle entries without a `resource` (e.g. a batch's GET requests) carry no data and are skipped.
+    private static func resources(in root: XMLElement) -> [FHIRDocumentResource] {
+        guard root.name == "Bundle" else { return [FHIRDocumentResource(fullUrl: nil, element: root)] }
+        return root.children("entry").compactMap { entry in
+            guard let resource = entry.child("resource") else { return nil }
+            return FHIRDocumentResource(fullUrl: entry.fhirValue("fullUrl"), element: resource.children.first)
+        }
+    }
+}

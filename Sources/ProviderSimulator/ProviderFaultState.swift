@@ -1,0 +1,46 @@
+import Synchronization
+
+/// One provider's current fault, shared between the caller who changes it and the event loops that apply it.
+/// Each request reads it once, when the request is complete, so a change takes effect from the next request.
+final class ProviderFaultState: Sendable {
+    /// What a request should suffer, with any random delay already drawn.
+    enum Action: Equatable {
+        case answer
+        case delay(milliseconds: Int)
+        case hang
+        case httpError(status: Int)
+        case malformed
+        case reset
+    }
+
+    private struct State {
+        var fault: SimulatedFault = .none
+        var delays: SplitMix64
+    }
+
+    private let state: Mutex<State>
+
+    /// `seed` seeds the random-delay sequence, so the same seed gives the same delays request by request.
+    init(seed: UInt64) {
+        state = Mutex(State(delays: SplitMix64(seed: seed)))
+    }
+
+    var fault: SimulatedFault {
+        get { state.withLock { $0.fault } }
+        set { state.withLock { $0.fault = newValue } }
+    }
+
+    func nextAction() -> Action {
+        state.withLock { state in
+            switch state.fault {
+            case .none: .answer
+            case .fixedDelay(let milliseconds): .delay(milliseconds: milliseconds)
+            case .randomDelay(let low, let high): .delay(milliseconds: state.delays.int(in: low...max(low, high)))
+            case .hang: .hang
+            case .httpError(let status): .httpError(status: status)
+            case .malformedXML: .malformed
+            case .connectionReset: .reset
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import CareRecords
+
+/// What makes two entries from different providers the same fact, per category (DESIGN.md, "Merge and
+/// de-duplication"): the coded concept plus what matters clinically for that category.
+///
+/// - medication: the medicine and its dose (the same drug at another dose is a near-match, not a duplicate)
+/// - allergy: the substance
+/// - test-result, observation: the test, its value and unit, and when it was taken
+/// - everything else: the concept and the day
+///
+/// Entries without a code fall back to their summary text and day, which only matches what is written alike.
+struct MatchKey: Hashable {
+    var category: EntryCategory
+    var concept: String
+    var qualifier: String
+
+    init(_ entry: CareEntry) {
+        category = entry.category
+        concept = ConceptKey.concept(of: entry)
+        switch entry.category {
+        case .medication:
+            qualifier = Normalise.text(entry.dose ?? "")
+        case .allergy:
+            qualifier = ""
+        case .testResult, .observation:
+            qualifier = ConceptKey.time(of: entry) + "|" + Normalise.quantity(entry.value)
+        default:
+            qualifier = entry.date?.day ?? entry.date?.text ?? ""
+        }
+    }
+}
+
+/// The concept part of a match, used also to find near-matches that disagree.
+struct ConceptKey: Hashable {
+    var category: EntryCategory
+    var concept: String
+    /// For results, the time taken: the same test at the same time with another value is a conflict; at
+    /// another time it is simply another result.
+    var time: String
+
+    init(_ entry: CareEntry) {
+        category = entry.category
+        concept = Self.concept(of: entry)
+        time = entry.category == .testResult || entry.category == .observation ? Self.time(of: entry) : ""
+    }
+
+    static func concept(of entry: CareEntry) -> String {
+        if let code = entry.code?.code, !code.isEmpty {
+            return (entry.code?.system ?? "") + "|" + code
+        }
+        return "text|" + Normalise.text(entry.code?.display ?? entry.summary)
+    }
+
+    static func time(of entry: CareEntry) -> String {
+        guard let date = entry.date else { return "" }
+        return date.precision == .time ? String(date.sortKey) : (date.day ?? date.text)
+    }
+}
+
+enum Normalise {
+    /// Lower case, single spaces, no trailing full stop: "One tablet  daily." ≡ "one tablet daily".
+    static func text(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for character in text.lowercased() {
+            if character.isWhitespace {
+                pendingSpace = !result.isEmpty
+                continue
+            }
+            if pendingSpace {
+                result.append(" ")
+                pendingSpace = false
+            }
+            result.append(character)
+        }
+        while result.last == "." { result.removeLast() }
+        return result
+    }
+
+    /// A decimal in canonical text (`5.00` → `5`, `+0.50` → `0.5`) with its unit, so values compare numerically.
+    static func quantity(_ quantity: Quantity?) -> String {
+        guard let quantity else { return "" }
+        return decimal(quantity.value) + " " + text(quantity.unit ?? "")
+    }
+
+    static func decimal(_ text: String) -> String {
+        var digits = Substring(text.trimmingCharacters(in: " "))
+        var negative = false
+        if digits.first == "+" { digits = digits.dropFirst() } else if digits.first == "-" {
+            negative = true
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            digits.filter({ $0 == "." }).count <= 1
+        else { return Self.text(text) }
+        var integer = digits.prefix { $0 != "." }
+        var fraction = digits.drop { $0 != "." }.dropFirst()
+        while integer.count > 1, integer.first == "0" { integer = integer.dropFirst() }
+        if integer.isEmpty { integer = "0" }
+        while fraction.last == "0" { fraction = fraction.dropLast() }
+        let body = fraction.isEmpty ? String(integer) : "\(integer).\(fraction)"
+        return negative && body != "0" ? "-" + body : body
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in character: Character) -> Substring {
+        var slice = Substring(self)
+        while slice.first == character { slice = slice.dropFirst() }
+        while slice.last == character { slice = slice.dropLast() }
+        return slice
+    }
+}

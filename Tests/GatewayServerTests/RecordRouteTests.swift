@@ -1,0 +1,140 @@
+import CareGateTesting
+import CareRecords
+import Foundation
+import GatewayServer
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// The records route in process, over fake providers: the HTTP contract without sockets.
+@Suite struct RecordRouteTests {
+    static let patient = "9990000018"
+
+    func withGateway(
+        _ adapters: [FakeAdapter], deadlineMilliseconds: Int = 2_000,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let app = buildApplication(
+            configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds), adapters: adapters,
+            logger: Logger(label: "test"))
+        try await app.test(.router, body)
+    }
+
+    @Test func returnsTheMergedViewWithAManifest() async throws {
+        try await withGateway([
+            FakeAdapter("gp", .answer(after: .zero, entries: 2)),
+            FakeAdapter("mh-trust", kind: .trust, .answer(after: .zero, entries: 3)),
+        ]) { client in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                #expect(response.headers[HTTPField.Name("CareGate-Complete")!] == "true")
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(view.patient.nhsNumber == Self.patient)
+                #expect(view.complete)
+                #expect(view.providers.map(\.id) == ["gp", "mh-trust"])
+                #expect(view.providers.map(\.kind) == ["gp", "trust"])
+                #expect(view.providers.map(\.entries) == [2, 3])
+                #expect(view.entries.count == 5)
+                #expect(view.entries.allSatisfy { $0.sources.count == 1 })
+            }
+        }
+    }
+
+    @Test func theJSONUsesTheDocumentedSpelling() async throws {
+        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                #expect(Set(json.keys) == ["patient", "complete", "providers", "entries"])
+                let provider = try #require((json["providers"] as? [[String: Any]])?.first)
+                #expect(Set(provider.keys) == ["id", "kind", "status", "latencyMs", "entries"])
+                let entry = try #require((json["entries"] as? [[String: Any]])?.first)
+                #expect(entry["category"] as? String == "medication")
+                #expect((entry["sources"] as? [[String: String]])?.first == ["provider": "gp", "id": "0"])
+            }
+        }
+    }
+
+    @Test func aProviderThatDidNotAnswerMakesTheViewIncomplete() async throws {
+        try await withGateway(
+            [
+                FakeAdapter("gp", .answer(after: .zero, entries: 2)),
+                FakeAdapter("stuck", .hangIgnoringCancellation),
+            ], deadlineMilliseconds: 200
+        ) { client in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("CareGate-Complete")!] == "false")
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(!view.complete)
+                #expect(view.providers.map(\.status) == ["ok", "timeout"])
+                #expect(view.providers[1].error != nil)
+                #expect(view.entries.count == 2)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("999000001", "has 10 digits, this has 9"),
+        ("9990000019", "check digit"),
+        ("99900000ab", "only digits"),
+    ])
+    func anInvalidNHSNumberIs400NamingTheProblem(_ number: String, _ problem: String) async throws {
+        let adapter = FakeAdapter("gp", .answer(after: .zero, entries: 1))
+        try await withGateway([adapter]) { client in
+            try await client.execute(uri: "/v1/patients/\(number)/record", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                #expect(body["error"] == "invalid-nhs-number")
+                #expect(body["message"]?.contains("'nhs'") == true)
+                #expect(body["message"]?.contains(problem) == true)
+                #expect(body["message"]?.contains(number) == false)
+            }
+        }
+        #expect(adapter.calls.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func acceptsASpacedNHSNumber() async throws {
+        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client in
+            try await client.execute(uri: "/v1/patients/999%20000%200018/record", method: .get) { response in
+                #expect(response.status == .ok)
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(view.patient.nhsNumber == Self.patient)
+            }
+        }
+    }
+
+    @Test func categoryNarrowsTheQueryAndUnknownOnesAre400() async throws {
+        let documents = FakeAdapter("docs", categories: [.document], .answer(after: .zero, entries: 1))
+        try await withGateway([FakeAdapter("gp", categories: [.medication, .allergy], .answer(after: .zero, entries: 4)), documents]) { client in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=allergy", method: .get) { response in
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(view.providers.map(\.status) == ["ok", "skipped"])
+                #expect(view.entries.map(\.category) == ["allergy", "allergy"])
+                #expect(view.complete)
+            }
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=pills", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                #expect(body["error"] == "invalid-category")
+            }
+        }
+        #expect(documents.calls.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func healthAndReadiness() async throws {
+        let app = buildApplication(
+            configuration: GatewayConfiguration(port: 0), adapters: [], logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ready"}"#)
+            }
+        }
+    }
+}

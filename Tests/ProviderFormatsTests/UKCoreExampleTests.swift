@@ -1,0 +1,229 @@
+import CareRecords
+import ProviderFormats
+import Testing
+
+/// Field-by-field checks against individual UK Core examples; the expected values are read off the files.
+@Suite("UK Core examples, one by one")
+struct UKCoreExampleTests {
+    @Test("AllergyIntolerance: substance, recorded date, clinical status, reaction")
+    func allergy() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-AllergyIntolerance-Amoxicillin-Example.xml")
+        #expect(entry.category == .allergy)
+        #expect(entry.code == Coding(system: Coding.System.snomedCT, code: "372687004", display: "Amoxicillin"))
+        #expect(entry.date?.text == "2019-12-10T13:00:00+00:00")
+        #expect(entry.status == "active")
+        #expect(entry.summary == "Amoxicillin allergy — reaction: Urticarial rash")
+        #expect(
+            entry.source
+                == SourceReference(
+                    provider: UKCoreExamples.provider, id: "UKCore-AllergyIntolerance-Amoxicillin-Example"))
+    }
+
+    @Test("an allergy entered in error never reads as active")
+    func allergyEnteredInError() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-AllergyIntolerance-EnteredInError-Example.xml")
+        #expect(entry.status == "entered-in-error")
+        #expect(entry.code?.code == "372687004")
+    }
+
+    @Test("a concept that already names the allergy is not called an allergy twice")
+    func noKnownAllergy() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-AllergyIntolerance-Sn-NegHandlNoKnownAllergies-Example.xml")
+        #expect(entry.summary == "No known drug allergy (situation)")
+    }
+
+    @Test("lab Observation → test-result with value, unit, issued date and identifier")
+    func labObservation() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Observation-Lab-Albumin-Example.xml")
+        #expect(entry.category == .testResult)
+        // Two SNOMED CT codings: the first is kept.
+        #expect(
+            entry.code
+                == Coding(system: Coding.System.snomedCT, code: "1000821000000103", display: "Serum albumin level"))
+        #expect(entry.value == Quantity(value: "47", unit: "g/L"))
+        #expect(entry.date?.text == "2022-03-08T14:23:00+00:00")
+        #expect(entry.status == "final")
+        #expect(entry.summary == "Serum albumin level: 47 g/L")
+        #expect(
+            entry.identifiers == [
+                EntryIdentifier(
+                    system: "https://tools.ietf.org/html/rfc4122", value: "78443cb9-f248-44ef-9e6b-37fc4a592c1b")
+            ])
+    }
+
+    @Test("a lab result without a value says why")
+    func labAbsentData() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Observation-Lab-Sn-AbsentData-Example.xml")
+        #expect(entry.category == .testResult)
+        #expect(entry.value == nil)
+        #expect(
+            entry.summary
+                == "Nucleated red blood cell count in blood: no value (Specimen unsatisfactory for evaluation)")
+    }
+
+    @Test("vital-signs Observation → observation; SNOMED CT preferred over LOINC; components in the summary")
+    func bloodPressure() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Observation-VitalSigns-BloodPressure-Example.xml")
+        #expect(entry.category == .observation)
+        #expect(entry.code == Coding(system: Coding.System.snomedCT, code: "75367002", display: "Blood pressure"))
+        #expect(entry.date?.text == "2023-08-10")
+        #expect(entry.status == "final")
+        #expect(entry.value == nil)
+        #expect(
+            entry.summary
+                == "Blood pressure: Systolic arterial pressure 142 millimeter of mercury, Diastolic arterial pressure 94 millimeter of mercury"
+        )
+    }
+
+    @Test("vital-signs Observation with a quantity")
+    func bodyWeight() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Observation-VitalSigns-BodyWeight-Example.xml")
+        #expect(entry.category == .observation)
+        #expect(entry.code?.code == "27113001")
+        #expect(entry.value == Quantity(value: "90", unit: "kilogram"))
+        #expect(entry.summary == "Body weight: 90 kilogram")
+    }
+
+    @Test("Observation with a coded value")
+    func codedValue() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Observation-PatientConsciousness-Example.xml")
+        #expect(entry.summary == "Alert Confusion Voice Pain Unresponsive scale score: Responds to voice")
+    }
+
+    @Test("MedicationStatement: dm+d medicine, dose text, effective start before dateAsserted")
+    func medicationStatement() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationStatement-Amoxicillin-Example.xml")
+        #expect(entry.category == .medication)
+        #expect(
+            entry.code
+                == Coding(system: Coding.System.dmd, code: "39732311000001104", display: "Amoxicillin 250mg capsules"))
+        #expect(entry.dose == "2 capsules 4 times a day.")
+        #expect(entry.date?.text == "2021-02-15T13:50:00+00:00")
+        #expect(entry.status == "active")
+        #expect(entry.summary == "Amoxicillin 250mg capsules — 2 capsules 4 times a day.")
+        #expect(entry.identifiers.map(\.value) == ["ac0ffbdf-3289-41d5-84d9-068a1f5937db"])
+    }
+
+    @Test("MedicationRequest: medicine, dosage instruction, authoredOn, status")
+    func medicationRequest() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationRequest-Amoxicillin-Example.xml")
+        #expect(entry.category == .medication)
+        #expect(
+            entry.code
+                == Coding(system: Coding.System.dmd, code: "39732411000001106", display: "Amoxicillin 500mg capsules"))
+        #expect(entry.dose == "500mg - three times a day.")
+        #expect(entry.date?.text == "2023-06-15T15:00:00.000Z")
+        #expect(entry.status == "completed")
+    }
+
+    @Test("MedicationRequest whose Medication is not in the document still gives its dose")
+    func unresolvedMedicationReference() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationRequest-EyeDrops-Example.xml")
+        #expect(entry.code == nil)
+        #expect(entry.dose == "1 drop in left eye, every 12 hours, until finished.")
+        #expect(entry.summary == "MedicationRequest — 1 drop in left eye, every 12 hours, until finished.")
+    }
+
+    @Test("Immunization: vaccine, occurrence date, status, dose number")
+    func immunization() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Immunization-Sn-ProtocolApplied-Example.xml")
+        #expect(entry.category == .immunisation)
+        #expect(entry.code?.system == Coding.System.dmd)
+        #expect(entry.code?.code == "39114911000001105")
+        #expect(entry.date?.text == "2021-07-20")
+        #expect(entry.status == "completed")
+        #expect(entry.summary.hasPrefix("COVID-19 Vaccine Vaxzevria"))
+        #expect(entry.summary.hasSuffix(" — dose 1"))
+    }
+
+    @Test("Encounter: type, period start, status, class and reason in the summary")
+    func encounter() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Encounter-InpatientEncounter-Example.xml")
+        #expect(entry.category == .encounter)
+        #expect(
+            entry.code == Coding(system: Coding.System.snomedCT, code: "185212007", display: "Seen in hospital ward"))
+        #expect(entry.date?.text == "2019-12-10T13:00:00+00:00")
+        #expect(entry.status == "finished")
+        #expect(entry.summary == "Seen in hospital ward (inpatient encounter) — reason: General treatment")
+        #expect(entry.identifiers.map(\.value) == ["6f40cebe-7b55-461d-9d7f-eadb4c065762"])
+    }
+
+    @Test("Encounter with only a class: the class (a Coding) is its code")
+    func encounterClassOnly() throws {
+        let entry = try UKCoreExamples.onlyEntry("Extension-UKCore-DischargeMethod-Example.xml")
+        #expect(
+            entry.code
+                == Coding(
+                    system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "IMP",
+                    display: "inpatient encounter"))
+        #expect(entry.summary == "inpatient encounter")
+    }
+
+    @Test("Appointment: service type, start, status, description")
+    func appointment() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-Appointment-OrthopaedicSurgery-Example.xml")
+        #expect(entry.category == .appointment)
+        #expect(
+            entry.code
+                == Coding(
+                    system: "http://terminology.hl7.org/CodeSystem/service-type", code: "218",
+                    display: "Orthopaedic Surgery"))
+        #expect(entry.date?.text == "2022-03-11T10:46:00+00:00")
+        #expect(entry.status == "booked")
+        #expect(entry.summary == "Appointment to investigate the pain in both hips")
+    }
+
+    @Test("DocumentReference: docStatus before status, type, date, attachment title")
+    func documentReference() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-DocumentReference-ECG-Example.xml")
+        #expect(entry.category == .document)
+        #expect(entry.code?.code == "29303009")
+        #expect(entry.date?.text == "2025-01-24T14:30:00Z")
+        #expect(entry.status == "preliminary")
+        #expect(entry.summary == "Electrocardiographic procedure — Electrocardiogram (ECG) Report")
+    }
+
+    @Test("CarePlan: a category with only text, created date when the period has no start")
+    func carePlan() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-CarePlan-WellnessPlan-Example.xml")
+        #expect(entry.category == .carePlan)
+        #expect(entry.code == Coding(display: "Weight management plan"))
+        #expect(entry.date?.text == "2020-02-01")
+        #expect(entry.status == "active")
+        #expect(entry.summary == "Manage obesity and weight loss")
+    }
+
+    @Test("DiagnosticReport: code, effective date, conclusion")
+    func diagnosticReport() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-DiagnosticReport-DiagnosticStudiesReport-Example.xml")
+        #expect(entry.category == .testResult)
+        #expect(entry.code?.code == "721981007")
+        #expect(entry.date?.text == "2023-01-13T14:53:23+00:00")
+        #expect(entry.status == "final")
+        #expect(entry.summary.hasPrefix("Diagnostic studies report — Mild soft tissue injury"))
+    }
+
+    @Test("Condition: code, clinical status; a text-only code keeps its text")
+    func condition() throws {
+        let coded = try UKCoreExamples.onlyEntry("UKCore-Condition-BleedingFromEar-Example.xml")
+        #expect(coded.category == .condition)
+        #expect(coded.code == Coding(system: Coding.System.snomedCT, code: "26322001", display: "Bleeding from ear"))
+        #expect(coded.status == "active")
+        #expect(coded.summary == "Bleeding from ear")
+
+        let textOnly = try UKCoreExamples.onlyEntry("Extension-UKCore-CodingSCT-CodeUnknown-Example.xml")
+        #expect(textOnly.code == Coding(display: "Myocardial infarction"))
+        #expect(textOnly.summary == "Myocardial infarction")
+    }
+
+    @Test("Patient → demographics: NHS number, official name, birth date, gender; no entries")
+    func patient() throws {
+        let record = try UKCoreExamples.decode("UKCore-Patient-RichardSmith-Example.xml")
+        #expect(record.entries.isEmpty)
+        #expect(
+            record.patient
+                == PatientDemographics(
+                    nhsNumber: try NHSNumber("9912003888"), givenName: "Richard", familyName: "SMITH",
+                    birthDate: ClinicalDate("1970-09-11"), gender: "male"))
+    }
+}

@@ -1,0 +1,99 @@
+import CareRecords
+import Foundation
+import Providers
+import Testing
+
+@Suite struct ProviderDefinitionTests {
+    static let valid = """
+        id: gp
+        name: Riverside Medical Practice
+        kind: gp
+        ods: Y12345
+        format: fhir-r4-xml
+        url: http://127.0.0.1:9102/fhir/Patient/{nhs}/$everything
+        timeout_ms: 1500
+        categories: [medication, allergy, test-result]
+        """
+
+    @Test func readsEveryKey() throws {
+        let definition = try ProviderDefinition(yaml: Self.valid, file: "gp.yaml")
+        #expect(definition.id == "gp")
+        #expect(definition.name == "Riverside Medical Practice")
+        #expect(definition.kind == .gp)
+        #expect(definition.ods == "Y12345")
+        #expect(definition.format == .fhirR4XML)
+        #expect(definition.timeoutMilliseconds == 1500)
+        #expect(definition.categories == [.medication, .allergy, .testResult])
+        #expect(definition.maxConnections == 64)
+        #expect(definition.url(for: try NHSNumber("9990000018")) == "http://127.0.0.1:9102/fhir/Patient/9990000018/$everything")
+    }
+
+    /// Each bad file is refused with the file, the line, the key and what is wrong.
+    @Test(arguments: [
+        ("kind: gp", "kind: hospital", "gp.yaml:3: key 'kind': unknown kind 'hospital'"),
+        ("timeout_ms: 1500", "timeout_ms: soon", "gp.yaml:7: key 'timeout_ms': expected a whole number, got 'soon'"),
+        ("timeout_ms: 1500", "timeout_ms: 0", "gp.yaml:7: key 'timeout_ms': must be between 1 and 60000, got 0"),
+        ("format: fhir-r4-xml", "format: hl7v2", "gp.yaml:5: key 'format': unknown format 'hl7v2'"),
+        ("$everything", "$everything?x=1\nurl2: x", "gp.yaml:7: key 'url2': unknown key"),
+        ("/fhir/Patient/{nhs}/$everything", "/fhir/Patient", "gp.yaml:6: key 'url': must contain {nhs}"),
+        ("http://127.0.0.1:9102", "ftp://127.0.0.1:9102", "gp.yaml:6: key 'url': must be an absolute http"),
+        ("[medication, allergy, test-result]", "[medication, pills]", "gp.yaml:8: key 'categories': unknown category 'pills'"),
+        ("id: gp", "id: GP Practice", "gp.yaml:1: key 'id': must be 1–64 lower-case letters"),
+        ("ods: Y12345\n", "", "gp.yaml:1: key 'ods': missing (required)"),
+        ("categories: [medication, allergy, test-result]", "categories: medication", "gp.yaml:8: key 'categories': expected a list"),
+        ("id: gp", "id: [gp", "gp.yaml: not valid YAML"),
+    ])
+    func refusesABadFileWithAClearMessage(_ original: String, _ replacement: String, _ expected: String) {
+        let yaml = Self.valid.replacingOccurrences(of: original, with: replacement)
+        do {
+            _ = try ProviderDefinition(yaml: yaml, file: "gp.yaml")
+            Issue.record("expected the file to be refused")
+        } catch {
+            #expect(error.description.hasPrefix(expected), "got: \(error.description)")
+        }
+    }
+
+    @Test func registryLoadsAFolderAndRefusesDuplicateIds() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-providers-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.valid.write(to: folder.appendingPathComponent("gp.yaml"), atomically: true, encoding: .utf8)
+        try Self.valid.replacingOccurrences(of: "id: gp", with: "id: ambulance")
+            .replacingOccurrences(of: "kind: gp", with: "kind: ambulance")
+            .write(to: folder.appendingPathComponent("ambulance.yaml"), atomically: true, encoding: .utf8)
+        try "not a provider".write(to: folder.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+
+        let registry = try ProviderRegistry.load(directory: folder.path)
+        #expect(registry.definitions.map(\.id) == ["ambulance", "gp"])
+
+        try Self.valid.write(to: folder.appendingPathComponent("gp-copy.yaml"), atomically: true, encoding: .utf8)
+        do {
+            _ = try ProviderRegistry.load(directory: folder.path)
+            Issue.record("a duplicate id must be refused")
+        } catch {
+            #expect(error.description.contains("gp-copy.yaml"))
+            #expect(error.description.contains("already declared in"))
+        }
+    }
+
+    @Test func registryRefusesAMissingOrEmptyFolder() throws {
+        #expect(throws: ConfigurationError.self) { try ProviderRegistry.load(directory: "/nonexistent/caregate") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-empty-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            _ = try ProviderRegistry.load(directory: folder.path)
+            Issue.record("an empty folder must be refused")
+        } catch {
+            #expect(error.description.contains("no provider files"))
+        }
+    }
+
+    @Test func theShippedProviderFilesAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let registry = try ProviderRegistry.load(directory: root.appendingPathComponent("providers").path)
+        #expect(registry.definitions.count == 6)
+        #expect(Set(registry.definitions.map(\.kind)).count == 6)
+    }
+}

@@ -1,0 +1,141 @@
+import CareRecords
+import RecordMerge
+import Testing
+
+@Suite struct RecordMergerTests {
+    static let amoxicillin = Coding(system: Coding.System.dmd, code: "323509004", display: "Amoxicillin 500mg capsules")
+    static let penicillin = Coding(system: Coding.System.snomedCT, code: "764146007", display: "Penicillin")
+    static let sodium = Coding(system: Coding.System.loinc, code: "2951-2", display: "Sodium")
+
+    func entry(
+        _ category: EntryCategory, _ code: Coding?, provider: String, id: String, date: String? = nil,
+        dose: String? = nil, value: Quantity? = nil, identifiers: [EntryIdentifier] = [], summary: String = "s"
+    ) -> CareEntry {
+        CareEntry(
+            category: category, code: code, date: date.flatMap(ClinicalDate.init), summary: summary, value: value,
+            dose: dose, identifiers: identifiers, source: SourceReference(provider: ProviderID(provider), id: id))
+    }
+
+    @Test func sameMedicineAndDoseFromTwoProvidersIsOneEntryWithBothSources() {
+        let result = RecordMerger.merge([
+            entry(.medication, Self.amoxicillin, provider: "mh-trust", id: "mr-1", date: "2024-05-01", dose: "One capsule three times a day"),
+            entry(.medication, Self.amoxicillin, provider: "gp", id: "ms-9", date: "2024-05-03", dose: "one capsule three  times a day."),
+        ])
+        #expect(result.entries.count == 1)
+        #expect(result.duplicatesCollapsed == 1)
+        #expect(result.entries[0].sources.map(\.provider) == ["gp", "mh-trust"])
+        #expect(result.entries[0].conflict == nil)
+    }
+
+    @Test func sameMedicineAtAnotherDoseStaysApartAndIsFlagged() throws {
+        let result = RecordMerger.merge([
+            entry(.medication, Self.amoxicillin, provider: "mh-trust", id: "mr-1", dose: "One capsule three times a day"),
+            entry(.medication, Self.amoxicillin, provider: "gp", id: "ms-9", dose: "Two capsules three times a day"),
+        ])
+        #expect(result.entries.count == 2)
+        #expect(result.conflicts == 2)
+        let first = try #require(result.entries.first { $0.sources[0].provider == "mh-trust" })
+        let second = try #require(result.entries.first { $0.sources[0].provider == "gp" })
+        #expect(first.conflict == Conflict(field: "dose", with: [second.id]))
+        #expect(second.conflict == Conflict(field: "dose", with: [first.id]))
+    }
+
+    @Test func allergiesMatchOnTheSubstanceAlone() {
+        let result = RecordMerger.merge([
+            entry(.allergy, Self.penicillin, provider: "gp", id: "a1", date: "2019-01-01"),
+            entry(.allergy, Self.penicillin, provider: "mh-trust", id: "a7", date: "2023-06-30"),
+            entry(.allergy, Self.penicillin, provider: "care-home", id: "CH-3"),
+        ])
+        #expect(result.entries.count == 1)
+        #expect(result.entries[0].sources.count == 3)
+    }
+
+    @Test func resultsMatchOnValueUnitAndTimeNumerically() {
+        let result = RecordMerger.merge([
+            entry(.testResult, Self.sodium, provider: "mh-trust", id: "o1", date: "2024-05-01T09:30:00Z", value: Quantity(value: "139.0", unit: "mmol/L")),
+            entry(.testResult, Self.sodium, provider: "gp", id: "o2", date: "2024-05-01T10:30:00+01:00", value: Quantity(value: "139", unit: "mmol/L")),
+            entry(.testResult, Self.sodium, provider: "gp", id: "o3", date: "2024-06-01T09:30:00Z", value: Quantity(value: "139", unit: "mmol/L")),
+        ])
+        #expect(result.entries.count == 2)
+        #expect(result.entries.first { $0.sources.count == 2 }?.sources.map(\.id) == ["o2", "o1"])
+    }
+
+    @Test func sameTestAtTheSameTimeWithAnotherValueIsAConflict() {
+        let result = RecordMerger.merge([
+            entry(.testResult, Self.sodium, provider: "mh-trust", id: "o1", date: "2024-05-01T09:30:00Z", value: Quantity(value: "139", unit: "mmol/L")),
+            entry(.testResult, Self.sodium, provider: "gp", id: "o2", date: "2024-05-01T09:30:00Z", value: Quantity(value: "145", unit: "mmol/L")),
+        ])
+        #expect(result.entries.count == 2)
+        #expect(result.entries.allSatisfy { $0.conflict?.field == "value" })
+    }
+
+    @Test func aSharedIdentifierMergesEvenWhenTheRestDiffers() {
+        let accession = EntryIdentifier(system: "https://fhir.caregate.example/Id/lab-accession", value: "LAB-1")
+        let result = RecordMerger.merge([
+            entry(.testResult, Self.sodium, provider: "mh-trust", id: "o1", date: "2024-05-01T09:30:00Z", identifiers: [accession]),
+            entry(.testResult, Coding(display: "Na"), provider: "gp", id: "o2", date: "2024-05-01", identifiers: [accession]),
+        ])
+        #expect(result.entries.count == 1)
+        #expect(result.entries[0].sources.count == 2)
+        // The more precise date wins.
+        #expect(result.entries[0].date?.text == "2024-05-01T09:30:00Z")
+    }
+
+    @Test func matchesAreTransitive() {
+        let shared = EntryIdentifier(system: "urn:doc", value: "D-1")
+        let letter = Coding(system: Coding.System.snomedCT, code: "371531000", display: "Report of clinical encounter")
+        let result = RecordMerger.merge([
+            entry(.document, letter, provider: "a", id: "1", date: "2024-01-02"),
+            entry(.document, nil, provider: "b", id: "2", date: "2024-01-09", identifiers: [shared]),
+            entry(.document, letter, provider: "c", id: "3", date: "2024-01-02", identifiers: [shared]),
+        ])
+        #expect(result.entries.count == 1)
+        #expect(result.entries[0].sources.map(\.provider.rawValue) == ["a", "b", "c"])
+    }
+
+    @Test func differentCategoriesNeverMerge() {
+        let code = Coding(system: Coding.System.snomedCT, code: "38341003")
+        let result = RecordMerger.merge([
+            entry(.condition, code, provider: "gp", id: "c1", date: "2020-01-01"),
+            entry(.observation, code, provider: "gp", id: "c2", date: "2020-01-01"),
+        ])
+        #expect(result.entries.count == 2)
+    }
+
+    @Test func entriesComeNewestFirstWithUndatedLast() {
+        let result = RecordMerger.merge([
+            entry(.encounter, Coding(code: "a"), provider: "p", id: "1", date: "2021-01-01"),
+            entry(.encounter, Coding(code: "b"), provider: "p", id: "2"),
+            entry(.encounter, Coding(code: "c"), provider: "p", id: "3", date: "2024-01-01T10:00:00Z"),
+            entry(.encounter, Coding(code: "d"), provider: "p", id: "4", date: "2023"),
+        ])
+        #expect(result.entries.map { $0.sources[0].id } == ["3", "4", "1", "2"])
+    }
+
+    @Test func idsAreStableAndDistinct() {
+        let input = [
+            entry(.allergy, Self.penicillin, provider: "gp", id: "a1"),
+            entry(.medication, Self.amoxicillin, provider: "gp", id: "m1", dose: "x"),
+        ]
+        let first = RecordMerger.merge(input).entries.map(\.id)
+        let second = RecordMerger.merge(input.reversed()).entries.map(\.id)
+        #expect(Set(first) == Set(second))
+        #expect(Set(first).count == 2)
+        #expect(first.allSatisfy { $0.hasPrefix("e") && $0.count == 17 })
+    }
+
+    @Test func largeInputsMergeWithoutPairwiseBlowUp() {
+        // 20,000 entries, a third of them duplicates of another provider's: must finish and collapse exactly.
+        var entries: [CareEntry] = []
+        for index in 0..<15_000 {
+            let code = Coding(system: Coding.System.snomedCT, code: "\(100_000 + index)")
+            entries.append(entry(.condition, code, provider: "gp", id: "g\(index)", date: "2020-01-01"))
+            if index % 3 == 0 {
+                entries.append(entry(.condition, code, provider: "mh-trust", id: "t\(index)", date: "2020-01-01"))
+            }
+        }
+        let result = RecordMerger.merge(entries)
+        #expect(result.entries.count == 15_000)
+        #expect(result.duplicatesCollapsed == 5_000)
+    }
+}
