@@ -45,13 +45,13 @@ public struct FanOut: Sendable {
             watchdogs[index] = Task {
                 try? await Task.sleep(until: providerDeadline, clock: .continuous)
                 if Task.isCancelled { return }
+                let budget = start.duration(to: providerDeadline).roundedMilliseconds
                 continuation.yield(
                     (
                         index,
                         ProviderOutcome(
                             provider: definition.id, kind: definition.kind, status: .timeout,
-                            latencyMilliseconds: start.duration(to: providerDeadline).milliseconds,
-                            error: "no answer within \(start.duration(to: providerDeadline).milliseconds) ms")
+                            latencyMilliseconds: budget, error: "no answer within \(budget) ms")
                     ))
             }
         }
@@ -120,5 +120,12 @@ extension Duration {
     public var milliseconds: Int {
         let (seconds, attoseconds) = components
         return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Milliseconds rounded to the nearest: a budget computed from two clock readings a few microseconds apart
+    /// should still read as the 300 ms it was.
+    var roundedMilliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds * 1000 + (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
     }
 }

@@ -54,5 +54,5 @@ struct RecordRoutes: Sendable {
 
 extension HTTPField.Name {
     /// `false` when a provider that was asked did not answer, so a client can tell without parsing the body.
-    static let careGateComplete = HTTPField.Name("CareGate-Complete")!
+    public static let careGateComplete = HTTPField.Name("CareGate-Complete")!
 }

@@ -33,7 +33,7 @@ public final class FakeAdapter: ProviderAdapter {
             try? await Task.sleep(for: delay)
             let entries = (0..<count).map { index in
                 CareEntry(
-                    category: index.isMultiple(of: 2) ? .medication : .allergy, summary: "fact \(index)",
+                    category: index.isMultiple(of: 2) ? .medication : .allergy, summary: "\(definition.id) fact \(index)",
                     source: SourceReference(provider: definition.id, id: "\(index)"))
             }
             return DecodedRecord(entries: entries)

@@ -2,6 +2,7 @@ import CareGateTesting
 import CareRecords
 import Foundation
 import GatewayServer
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -29,7 +30,7 @@ import Testing
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json")
-                #expect(response.headers[HTTPField.Name("CareGate-Complete")!] == "true")
+                #expect(response.headers[.careGateComplete] == "true")
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
                 #expect(view.patient.nhsNumber == Self.patient)
                 #expect(view.complete)
@@ -66,7 +67,7 @@ import Testing
         ) { client in
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(response.headers[HTTPField.Name("CareGate-Complete")!] == "false")
+                #expect(response.headers[.careGateComplete] == "false")
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
                 #expect(!view.complete)
                 #expect(view.providers.map(\.status) == ["ok", "timeout"])

@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import CareRecords
+import Foundation
+import GatewayServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import ProviderSimulator
+import Providers
+
+/// The whole request path on loopback with ephemeral ports: the six simulated providers over real HTTP, the
+/// gateway with real `HTTPProviderAdapter`s built from the simulator's provider files, and a real HTTP client.
+struct LiveGateway {
+    let simulator: ProviderSimulator
+    let client: any TestClientProtocol
+
+    var population: SyntheticPopulation { simulator.population }
+
+    /// Runs `body` against a fresh simulator and gateway; `faults` are set before the first request.
+    static func run(
+        deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:],
+        _ body: @Sendable (LiveGateway) async throws -> Void
+    ) async throws {
+        let simulator = ProviderSimulator(population: Self.population)
+        let endpoints = try await simulator.start()
+        do {
+            for (provider, fault) in faults { try simulator.setFault(fault, for: provider) }
+            let logger = Logger(label: "caregate.test")
+            let adapters = try endpoints.map { endpoint in
+                HTTPProviderAdapter(
+                    definition: try ProviderDefinition(yaml: endpoint.providerDefinitionYAML(), file: "\(endpoint.id).yaml"),
+                    logger: logger)
+            }
+            let app = buildApplication(
+                configuration: GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds),
+                adapters: adapters, logger: logger)
+            try await app.test(.live) { client in
+                try await body(LiveGateway(simulator: simulator, client: client))
+            }
+        } catch {
+            try await simulator.shutdown()
+            throw error
+        }
+        try await simulator.shutdown()
+    }
+
+    static let population = SyntheticPopulation.generate()
+
+    /// GETs a patient's record; returns the decoded view, the `CareGate-Complete` header and the elapsed time.
+    func record(_ nhsNumber: NHSNumber) async throws -> (view: RecordView, completeHeader: String?, elapsed: Duration) {
+        let start = ContinuousClock.now
+        return try await client.execute(uri: "/v1/patients/\(nhsNumber.digits)/record", method: .get) { response in
+            let elapsed = start.duration(to: .now)
+            guard response.status == .ok else {
+                throw LiveGatewayError.unexpectedStatus(Int(response.status.code), String(buffer: response.body))
+            }
+            let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+            return (view, response.headers[.careGateComplete], elapsed)
+        }
+    }
+}
+
+enum LiveGatewayError: Error {
+    case unexpectedStatus(Int, String)
+}
+
+extension RecordView {
+    func provider(_ id: ProviderID) -> ProviderLine? { providers.first { $0.id == id.rawValue } }
+
+    func entries(from provider: ProviderID) -> [Entry] {
+        entries.filter { entry in entry.sources.contains { $0.provider == provider } }
+    }
+}
