@@ -18,25 +18,12 @@ public struct RecordView: Codable, Sendable, Equatable {
         public var error: String?
     }
 
-    public struct Entry: Codable, Sendable, Equatable {
-        public var id: String
-        public var category: String
-        public var code: Coding?
-        public var date: String?
-        public var summary: String
-        public var status: String?
-        public var value: Quantity?
-        public var dose: String?
-        public var sources: [SourceReference]
-        public var conflict: Conflict?
-    }
-
     public var patient: Patient
     /// False when any provider that was asked did not answer: the view may be missing facts.
     public var complete: Bool
     public var providers: [ProviderLine]
     /// Newest first.
-    public var entries: [Entry]
+    public var entries: [MergedEntry]
 
     init(patient: NHSNumber, fanOut: FanOutResult, merge: MergeResult) {
         self.patient = Patient(nhsNumber: patient.digits)
@@ -46,11 +33,6 @@ public struct RecordView: Codable, Sendable, Equatable {
                 id: outcome.provider.rawValue, kind: outcome.kind.rawValue, status: outcome.status.rawValue,
                 latencyMs: outcome.latencyMilliseconds, entries: outcome.entries.count, error: outcome.error)
         }
-        entries = merge.entries.map { entry in
-            Entry(
-                id: entry.id, category: entry.category.rawValue, code: entry.code, date: entry.date?.text,
-                summary: entry.summary, status: entry.status, value: entry.value, dose: entry.dose,
-                sources: entry.sources, conflict: entry.conflict)
-        }
+        entries = merge.entries
     }
 }

@@ -25,7 +25,7 @@ import Testing
             let providerTotal = view.providers.reduce(0) { $0 + $1.entries }
             #expect(view.entries.count < providerTotal)
             // Newest first.
-            let dates = view.entries.compactMap { $0.date.flatMap(ClinicalDate.init) }
+            let dates = view.entries.compactMap(\.date)
             #expect(dates == dates.sorted(by: >))
         }
     }
@@ -36,7 +36,7 @@ import Testing
         try await LiveGateway.run { gateway in
             let (view, _, _) = try await gateway.record(demo.nhsNumber)
             for fact in shared {
-                let matching = view.entries.filter { $0.category == fact.category.rawValue && $0.code?.code == fact.code.code }
+                let matching = view.entries.filter { $0.category == fact.category && $0.code?.code == fact.code.code }
                 switch fact.agreement {
                 case .identical:
                     let merged = matching.first { entry in

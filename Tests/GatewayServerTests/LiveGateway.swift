@@ -68,7 +68,7 @@ enum LiveGatewayError: Error {
 extension RecordView {
     func provider(_ id: ProviderID) -> ProviderLine? { providers.first { $0.id == id.rawValue } }
 
-    func entries(from provider: ProviderID) -> [Entry] {
+    func entries(from provider: ProviderID) -> [MergedEntry] {
         entries.filter { entry in entry.sources.contains { $0.provider == provider } }
     }
 }

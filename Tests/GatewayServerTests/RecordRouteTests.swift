@@ -113,7 +113,7 @@ import Testing
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=allergy", method: .get) { response in
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
                 #expect(view.providers.map(\.status) == ["ok", "skipped"])
-                #expect(view.entries.map(\.category) == ["allergy", "allergy"])
+                #expect(view.entries.map(\.category) == [.allergy, .allergy])
                 #expect(view.complete)
             }
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=pills", method: .get) { response in
