@@ -39,6 +39,4 @@ final class ChannelRegistry: Sendable {
     func reopen() {
         state.withLock { $0.closing = false }
     }
-
-    var count: Int { state.withLock { $0.channels.count } }
 }

@@ -210,18 +210,6 @@ enum LabTestKind: Sendable, CaseIterable {
         case .cholesterol: (nil, "5.0")
         }
     }
-
-    /// The request a result is reported under (the DiagnosticReport's code).
-    var panel: Coding {
-        switch self {
-        case .sodium, .potassium, .creatinine: ClinicalCatalogue.snomed("252167001", "Urea and electrolytes")
-        case .haemoglobin: ClinicalCatalogue.snomed("26604007", "Full blood count")
-        case .hba1c: ClinicalCatalogue.loinc("59261-8", "Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol")
-        case .lithium: ClinicalCatalogue.loinc("14334-7", "Lithium [Moles/volume] in Serum or Plasma")
-        case .tsh: ClinicalCatalogue.loinc("3016-3", "Thyrotropin [Units/volume] in Serum or Plasma")
-        case .cholesterol: ClinicalCatalogue.loinc("14647-2", "Cholesterol [Moles/volume] in Serum or Plasma")
-        }
-    }
 }
 
 extension ClinicalCatalogue {
@@ -265,6 +253,10 @@ extension ClinicalCatalogue {
     static let telephoneNote = loinc("34748-4", "Telephone encounter Note")
 
     static let carePlan = snomed("734163000", "Care plan")
+
+    /// The code of a lab report covering a whole order (several tests from one specimen), deliberately not any one
+    /// test's code, so a report can never be mistaken for one of its own results.
+    static let laboratoryProcedure = snomed("108252007", "Laboratory procedure")
 
     // Vaccines (dm+d).
     static let fluVaccine = dmd(

@@ -45,7 +45,7 @@ extension FHIRBundleWriter {
         xml.value("status", "final")
         xml.codeableConcept(
             "category", system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "LAB", display: "Laboratory")
-        xml.codeableConcept("code", report.panel)
+        xml.codeableConcept("code", report.code)
         xml.reference("subject", context.patientReference)
         xml.value("effectiveDateTime", report.effectiveDateTime)
         xml.value("issued", report.issued)

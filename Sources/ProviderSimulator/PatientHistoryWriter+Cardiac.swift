@@ -15,11 +15,12 @@ extension PatientHistoryWriter {
                     value: .quantity(value: rng.decimal(hasAF ? 72 : 58, hasAF ? 104 : 88, decimals: 0), unit: "/min"),
                     effectiveDateTime: end, performer: physiologist)),
             to: cardiac)
+        let burden = hasAF ? rng.decimal(4, 62, decimals: 1) : rng.decimal(0, 0.8, decimals: 1)
         add(
             .observation(
                 SimulatedObservation(
                     id: newID(cardiac, "obs"), code: ClinicalCatalogue.afBurden, category: "procedure",
-                    value: .quantity(value: hasAF ? rng.decimal(4, 62, decimals: 1) : rng.decimal(0, 0.8, decimals: 1), unit: "%"),
+                    value: .quantity(value: burden, unit: "%"),
                     effectiveDateTime: end, performer: physiologist)),
             to: cardiac)
         add(.document(cardiacReport(monitoring, id: newID(cardiac, "doc"))), to: cardiac)

@@ -84,7 +84,13 @@ extension PatientHistoryWriter {
     private mutating func writeImmunisation(_ vaccine: Coding, on day: SimulatedDay, by performer: String) {
         guard day < SimulatedDay.reference, day > profile.birthDay else { return }
         let gp = SimulatedProviderID.gp
-        let lot = "\(["FL", "PN", "CV"][vaccine == ClinicalCatalogue.fluVaccine ? 0 : vaccine == ClinicalCatalogue.pneumococcalVaccine ? 1 : 2])\(rng.int(in: 10000...99999))"
+        let lotPrefix =
+            switch vaccine {
+            case ClinicalCatalogue.fluVaccine: "FL"
+            case ClinicalCatalogue.pneumococcalVaccine: "PN"
+            default: "CV"
+            }
+        let lot = lotPrefix + String(rng.int(in: 10000...99999))
         add(
             .immunisation(
                 SimulatedImmunisation(

@@ -107,7 +107,7 @@ extension PatientHistoryWriter {
             add(
                 .labReport(
                     SimulatedLabReport(
-                        id: newID(trust, "rep"), panel: order.results[0].test.panel,
+                        id: newID(trust, "rep"), code: ClinicalCatalogue.laboratoryProcedure,
                         identifier: EntryIdentifier(system: Self.labReportSystem, value: order.accessionStem),
                         effectiveDateTime: order.day.at(hour: order.hour, minute: order.minute),
                         issued: order.day.at(hour: min(order.hour + 5, 23), minute: order.minute), resultIDs: resultIDs,

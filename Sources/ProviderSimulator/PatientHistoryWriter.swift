@@ -103,6 +103,4 @@ struct PatientHistoryWriter {
         }
         return ids
     }
-
-    func time(on day: SimulatedDay, hour: Int, minute: Int) -> String { day.at(hour: hour, minute: minute) }
 }

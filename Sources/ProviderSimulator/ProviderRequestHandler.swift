@@ -103,7 +103,9 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("simulated provider connection error", metadata: ["provider": "\(responder.definition.id)", "error": "\(error)"])
+        logger.debug(
+            "simulated provider connection error",
+            metadata: ["provider": "\(responder.definition.id)", "error": "\(error)"])
         context.close(promise: nil)
     }
 }

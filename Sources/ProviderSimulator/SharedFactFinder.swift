@@ -92,7 +92,7 @@ enum SharedFactFinder {
                 identifier: result.accession, date: result.effectiveDateTime)
         case .labReport(let report):
             return Item(
-                provider: provider, resourceID: id, category: category, code: report.panel,
+                provider: provider, resourceID: id, category: category, code: report.code,
                 group: "report|\(report.identifier.system)|\(report.identifier.value)", match: "",
                 value: report.conclusion, identifier: report.identifier, date: report.effectiveDateTime)
         case .observation(let observation):

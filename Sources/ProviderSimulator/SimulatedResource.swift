@@ -122,7 +122,8 @@ public struct SimulatedLabResult: Sendable, Hashable {
 
 public struct SimulatedLabReport: Sendable, Hashable {
     public var id: String
-    public var panel: Coding
+    /// What the report covers (the whole order, not one test).
+    public var code: Coding
     public var identifier: EntryIdentifier
     public var effectiveDateTime: String
     public var issued: String

@@ -1,0 +1,52 @@
+import ProviderSimulator
+import Testing
+
+@Suite("Fault text")
+struct SimulatedFaultTests {
+    @Test(
+        "every documented form parses, and prints back the same",
+        arguments: [
+            ("none", SimulatedFault.none), ("delay:200", .fixedDelay(milliseconds: 200)),
+            ("delay:50-300", .randomDelay(minMilliseconds: 50, maxMilliseconds: 300)), ("hang", .hang),
+            ("http-500", .httpError(status: 500)), ("http-503", .httpError(status: 503)),
+            ("http-429", .httpError(status: 429)), ("malformed", .malformedXML), ("reset", .connectionReset),
+        ])
+    func parses(text: String, fault: SimulatedFault) throws {
+        #expect(try SimulatedFault(parsing: text) == fault)
+        #expect(fault.description == text)
+        #expect(SimulatedFault(text) == fault)
+    }
+
+    @Test("surrounding space and capitals are tolerated")
+    func lenient() throws {
+        #expect(try SimulatedFault(parsing: "  HANG ") == .hang)
+        #expect(try SimulatedFault(parsing: "Delay:10") == .fixedDelay(milliseconds: 10))
+    }
+
+    @Test(
+        "bad text is refused with an error that names the text",
+        arguments: [
+            "slow", "", "delay:", "delay:abc", "delay:-5", "delay:300-50", "delay:1-2-3", "delay:999999999",
+            "http-200", "http-abc", "http-", "resets",
+        ])
+    func refuses(text: String) {
+        #expect(throws: SimulatedFaultParseError.self) { try SimulatedFault(parsing: text) }
+        do {
+            _ = try SimulatedFault(parsing: text)
+        } catch {
+            #expect(error.text == text)
+            #expect(error.description.contains("'\(text)'"))
+        }
+        #expect(SimulatedFault(text) == nil)
+    }
+
+    @Test("an unknown word lists what is accepted")
+    func unknownListsForms() {
+        do {
+            _ = try SimulatedFault(parsing: "slow")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.description == "unknown fault 'slow': expected one of \(SimulatedFaultParseError.acceptedForms)")
+        }
+    }
+}
