@@ -32,7 +32,7 @@ let package = Package(
 
         // Provider definitions, the registry, and the HTTP transport (the only AsyncHTTPClient import).
         .target(name: "Providers", dependencies: [
-            "CareRecords", "ProviderFormats",
+            "CareRecords", "ProviderFormats", "XMLSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -65,10 +65,11 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         .executableTarget(name: "caregate", dependencies: [
-            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords",
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "XMLSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,14 +78,17 @@ let package = Package(
         // Test helpers shared by the test targets: fake providers.
         .target(name: "CareGateTesting", dependencies: ["CareRecords", "Providers"], path: "Tests/CareGateTesting"),
 
+        // Seeded random mutation for the decoders' fuzz tests (no dependencies).
+        .target(name: "CareGateFuzzing", path: "Tests/CareGateFuzzing"),
+
         .testTarget(name: "CareRecordsTests", dependencies: ["CareRecords"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
-        .testTarget(name: "ProviderFormatsTests", dependencies: ["ProviderFormats", "CareRecords", "XMLSupport"],
+        .testTarget(name: "ProviderFormatsTests", dependencies: ["ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords"]),
-        .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport"],
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords", "CareGateTesting"]),
+        .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting",

@@ -1,4 +1,3 @@
-import FanOut
 import Hummingbird
 import Logging
 import Providers
@@ -7,23 +6,27 @@ import ServiceLifecycle
 /// The composition root: routes over one pipeline, plus the services that live as long as the server.
 ///
 /// - Parameters:
-///   - adapters: one per provider; the application shuts down any `HTTPProviderAdapter` among them when it stops.
+///   - providers: the providers to fan out to; the admin API changes them at run time. The application closes
+///     their connections when it stops.
+///   - providersFolder: where the providers came from, if a folder: the admin API writes changes there and
+///     SIGHUP re-reads it.
 ///   - services: more services to run alongside (the demo's simulated providers); they stop after the server.
 ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
 public func buildApplication(
     configuration: GatewayConfiguration,
-    adapters: [any ProviderAdapter],
+    providers: ProviderDirectory,
+    providersFolder: String? = nil,
     logger: Logger,
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let readiness = Readiness()
     let pipeline = RecordPipeline(
-        fanOut: FanOut(adapters: adapters, logger: logger),
-        deadline: .milliseconds(configuration.deadlineMilliseconds))
+        providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), logger: logger)
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: GatewayRequestContext.self)
     RecordRoutes(pipeline: pipeline).register(on: router)
+    AdminProviderRoutes(providers: providers, providersFolder: providersFolder).register(on: router)
     router.get("/healthz") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/json"],
@@ -36,11 +39,16 @@ public func buildApplication(
             body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? #"{"status":"ready"}"# : #"{"status":"not-ready"}"#)))
     }
 
+    var lifecycle: [any Service] = services
+    if let providersFolder {
+        lifecycle.append(ProviderReloadService(providers: providers, folder: providersFolder, logger: logger))
+    }
+    lifecycle.append(ProviderConnections(providers: providers, readiness: readiness))
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "CareGate"),
-        services: services + [ProviderConnections(adapters: adapters, readiness: readiness, logger: logger)],
+        services: lifecycle,
         onServerRunning: { channel in
             readiness.set(true)
             await onServerRunning(channel.localAddress?.port ?? configuration.port)
@@ -52,19 +60,12 @@ public func buildApplication(
 /// service group, so graceful shutdown reaches it only after the server has drained: then it marks the gateway
 /// unready and closes the pools.
 struct ProviderConnections: Service {
-    let adapters: [any ProviderAdapter]
+    let providers: ProviderDirectory
     let readiness: Readiness
-    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         readiness.set(false)
-        for case let adapter as HTTPProviderAdapter in adapters {
-            do {
-                try await adapter.shutdown()
-            } catch {
-                logger.warning("closing a provider's connections failed", metadata: ["provider": "\(adapter.definition.id)"])
-            }
-        }
+        await providers.shutdown()
     }
 }

@@ -1,20 +1,25 @@
 import CareRecords
 import FanOut
 import Logging
+import Providers
 import RecordMerge
 
 /// The request path after the edge: fan out to the providers, merge, build the view. No HTTP types here, so
 /// every API face (the JSON view now, FHIR later) shares one pipeline.
 public struct RecordPipeline: Sendable {
-    public let fanOut: FanOut
+    public let providers: ProviderDirectory
     public let deadline: Duration
+    private let logger: Logger
 
-    public init(fanOut: FanOut, deadline: Duration) {
-        self.fanOut = fanOut
+    public init(providers: ProviderDirectory, deadline: Duration, logger: Logger) {
+        self.providers = providers
         self.deadline = deadline
+        self.logger = logger
     }
 
     public func record(for patient: NHSNumber, categories: Set<EntryCategory>? = nil) async -> RecordView {
+        // The providers registered now; a change made while this query runs applies to the next one.
+        let fanOut = FanOut(adapters: providers.current, logger: logger)
         let result = await fanOut.query(patient, categories: categories, deadline: .now + deadline)
         let merged = RecordMerger.merge(result.entries)
         return RecordView(patient: patient, fanOut: result, merge: merged)

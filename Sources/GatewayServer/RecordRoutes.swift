@@ -7,13 +7,13 @@ import Hummingbird
 struct RecordRoutes: Sendable {
     let pipeline: RecordPipeline
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayRequestContext>) {
         router.get("/v1/patients/:nhs/record") { request, context in
             try await record(request, context: context)
         }
     }
 
-    func record(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func record(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let patient = try Self.patient(from: context)
         let categories = try Self.categories(from: request)
         let view = await pipeline.record(for: patient, categories: categories)
@@ -25,7 +25,7 @@ struct RecordRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    static func patient(from context: BasicRequestContext) throws -> NHSNumber {
+    static func patient(from context: GatewayRequestContext) throws -> NHSNumber {
         let text = (context.parameters.get("nhs") ?? "").removingPercentEncoding ?? ""
         do {
             return try NHSNumber(text)

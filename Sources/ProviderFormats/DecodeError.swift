@@ -52,14 +52,24 @@ public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
             // anything. It stays reachable through `xmlError` for debug-level logs.
             return XMLParseError(error.reason, line: error.line).description
         case .unexpectedRoot(let element, let namespace, let expected):
-            // Element and namespace names are structure, not content; cap them anyway so a hostile
-            // document cannot push a long string into a log line.
-            let namespaceText = namespace.map { "namespace \(Self.capped($0))" } ?? "no namespace"
-            return "root element is <\(Self.capped(element))> (\(namespaceText)), expected \(expected)"
+            // Names are structure, not content, but a hostile document can put anything in them (a fuzz test
+            // smuggled text through a namespace URI). Only well-known names are echoed; anything else is
+            // described, not quoted.
+            let known = Self.knownNamespaces[namespace ?? ""]
+            let namespaceText = namespace == nil ? "no namespace" : known.map { "namespace \($0)" } ?? "another namespace"
+            let elementText = Self.isPlainName(element) ? "<\(element)>" : "an element"
+            return "root element is \(elementText) (\(namespaceText)), expected \(expected)"
         }
     }
 
-    private static func capped(_ text: String, to limit: Int = 80) -> String {
-        text.count <= limit ? text : text.prefix(limit) + "…"
+    private static let knownNamespaces: [String: String] = [
+        "http://hl7.org/fhir": "http://hl7.org/fhir", "urn:hl7-org:v3": "urn:hl7-org:v3",
+        "http://www.w3.org/1999/xhtml": "http://www.w3.org/1999/xhtml",
+    ]
+
+    /// A short ASCII XML name: safe to repeat in a log line.
+    private static func isPlainName(_ text: String) -> Bool {
+        text.utf8.count <= 40
+            && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == ".") }
     }
 }

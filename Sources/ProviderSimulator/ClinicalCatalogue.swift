@@ -246,11 +246,23 @@ extension ClinicalCatalogue {
     static let psychiatry = snomed("394587001", "Psychiatry")
     static let generalPractice = snomed("788007007", "General practice service")
 
-    // Documents.
-    static let dischargeSummary = snomed("373942005", "Discharge summary")
-    static let clinicLetter = snomed("371531000", "Report of clinical encounter")
+    // Documents: the trust's and NHS 111's are CDA documents, typed with LOINC document codes as CDA expects.
+    static let dischargeSummary = loinc("18842-5", "Discharge summary")
+    static let consultNote = loinc("11488-4", "Consult note")
     static let diagnosticReportDocument = snomed("721981007", "Diagnostic studies report")
     static let telephoneNote = loinc("34748-4", "Telephone encounter Note")
+
+    // CDA section codes (LOINC). A discharge summary's medicines, allergies and problems sections carry coded
+    // entries as well as narrative.
+    static let hospitalCourseSection = loinc("8648-8", "Hospital course Narrative")
+    static let dischargeDiagnosisSection = loinc("11535-2", "Hospital discharge Dx Narrative")
+    static let medicationsSection = loinc("10160-0", "History of Medication use Narrative")
+    static let allergiesSection = loinc("48765-2", "Allergies and adverse reactions Document")
+    static let problemsSection = loinc("11450-4", "Problem list - Reported")
+    static let planOfCareSection = loinc("18776-5", "Plan of care note")
+    static let evaluationSection = loinc("51848-0", "Evaluation note")
+    static let reasonForCallSection = loinc("46239-0", "Chief complaint+Reason for visit Narrative")
+    static let instructionsSection = loinc("69730-0", "Instructions")
 
     static let carePlan = snomed("734163000", "Care plan")
 

@@ -35,16 +35,17 @@ extension PatientHistoryWriter {
                     SimulatedMedication(
                         id: newID(home, "mar"), medicine: medicine.entry.coding, dosageText: medicine.communityDose,
                         status: "active", date: max(since, medicine.started).text, prescribingType: "mar",
-                        prescriber: nurse)),
+                        prescriber: nurse, administrations: Self.administrations(of: medicine.communityDose))),
                 to: home)
         }
         if !profile.takes(ClinicalCatalogue.paracetamol) && (profile.isDemo || rng.chance(0.6)) {
+            let dose = ClinicalCatalogue.paracetamol.usualDose
             add(
                 .medicationStatement(
                     SimulatedMedication(
                         id: newID(home, "mar"), medicine: ClinicalCatalogue.paracetamol.coding,
-                        dosageText: ClinicalCatalogue.paracetamol.usualDose, status: "active", date: since.text,
-                        prescribingType: "mar", prescriber: nurse)),
+                        dosageText: dose, status: "active", date: since.text,
+                        prescribingType: "mar", prescriber: nurse, administrations: Self.administrations(of: dose))),
                 to: home)
         }
 
@@ -77,6 +78,29 @@ extension PatientHistoryWriter {
                         effectiveDateTime: day.at(hour: rng.int(in: 0...23), minute: rng.int(in: 0...59)),
                         performer: nurse)),
                 to: home)
+        }
+    }
+
+    /// The doses given over the last two days before the reference day, at the home's medicine-round times for the
+    /// instruction: derived from the dose text, so the record follows the prescription exactly.
+    static func administrations(of dose: String) -> [String] {
+        let text = dose.lowercased()
+        let rounds: [(hour: Int, minute: Int)]
+        if text.contains("when required") {
+            rounds = [(14, 0)]
+        } else if text.contains("four times") {
+            rounds = [(8, 0), (12, 0), (16, 0), (20, 0)]
+        } else if text.contains("twice") {
+            rounds = [(8, 0), (18, 0)]
+        } else if text.contains("at night") {
+            rounds = [(22, 0)]
+        } else if text.contains("evening") {
+            rounds = [(18, 0)]
+        } else {
+            rounds = [(8, 0)]
+        }
+        return [2, 1].flatMap { daysAgo in
+            rounds.map { SimulatedDay.reference.adding(days: -daysAgo).at(hour: $0.hour, minute: $0.minute) }
         }
     }
 }

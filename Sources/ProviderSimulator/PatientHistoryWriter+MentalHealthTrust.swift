@@ -2,9 +2,11 @@ import CareRecords
 
 extension PatientHistoryWriter {
     /// The mental health trust: admissions, clinic contacts, discharge medicines, physical-health monitoring bloods,
-    /// letters, care plans and diagnoses.
+    /// care plans and diagnoses in its FHIR record; its discharge summaries and clinic letters in its document feed
+    /// (CDA). Ids come from one sequence across both, as they would from one electronic patient record.
     mutating func writeMentalHealthTrust() {
         let trust = SimulatedProviderID.mhTrust
+        let documents = SimulatedProviderID.mhTrustDocuments
         let trustName = SimulatedProviderDefinition.mentalHealthTrust.name
         let psychiatrist = rng.pick(SyntheticNames.clinicians)
         let mainCondition = profile.conditions.first { $0.entry.isMentalHealth }?.entry.coding
@@ -14,26 +16,24 @@ extension PatientHistoryWriter {
 
         if let admission = profile.admission {
             let admissionID = newID(trust, "enc")
-            add(
-                .encounter(
-                    SimulatedEncounter(
-                        id: admissionID, type: ClinicalCatalogue.hospitalAdmission, classCode: "IMP",
-                        classDisplay: "inpatient encounter", status: "finished",
-                        start: admission.start.at(hour: 16, minute: 40), end: admission.end.at(hour: 11, minute: 15),
-                        reason: mainCondition, serviceProvider: trustName)),
-                to: trust)
-            let discharged = profile.medicines.filter(\.onDischarge)
-            for medicine in discharged {
-                add(
-                    .medicationRequest(
-                        SimulatedMedication(
-                            id: newID(trust, "med"), medicine: medicine.entry.coding,
-                            dosageText: medicine.entry.usualDose, status: "active",
-                            date: admission.end.at(hour: 10, minute: 30), prescribingType: "discharge",
-                            prescriber: psychiatrist)),
-                    to: trust)
+            let stay = SimulatedEncounter(
+                id: admissionID, type: ClinicalCatalogue.hospitalAdmission, classCode: "IMP",
+                classDisplay: "inpatient encounter", status: "finished",
+                start: admission.start.at(hour: 16, minute: 40), end: admission.end.at(hour: 11, minute: 15),
+                reason: mainCondition, serviceProvider: trustName)
+            add(.encounter(stay), to: trust)
+            // The trust's FHIR record keeps its discharge prescriptions, and the discharge summary restates them: the
+            // same prescription (same id) reaches the gateway twice from the trust, and once more from the GP.
+            var prescriptions: [SimulatedMedication] = []
+            for medicine in profile.medicines where medicine.onDischarge {
+                let prescription = SimulatedMedication(
+                    id: newID(trust, "med"), medicine: medicine.entry.coding, dosageText: medicine.entry.usualDose,
+                    status: "active", date: admission.end.at(hour: 10, minute: 30), prescribingType: "discharge",
+                    prescriber: psychiatrist)
+                prescriptions.append(prescription)
+                add(.medicationRequest(prescription), to: trust)
             }
-            let medicineLines = discharged.map { "- \($0.entry.coding.display ?? ""): \($0.entry.usualDose)" }
+            let medicineLines = prescriptions.map { "- \($0.medicine.display ?? ""): \($0.dosageText)" }
             let content = """
                 Discharge summary
                 Admitted \(admission.start.text), discharged \(admission.end.text) to usual residence.
@@ -42,13 +42,42 @@ extension PatientHistoryWriter {
                 \(medicineLines.isEmpty ? "- none" : medicineLines.joined(separator: "\n"))
                 Follow-up: community mental health team within 7 days.
                 """
-            add(
-                .document(
-                    SimulatedDocument(
-                        id: newID(trust, "doc"), masterIdentifier: nil, type: ClinicalCatalogue.dischargeSummary,
-                        date: admission.end.at(hour: 15, minute: 5), description: "Inpatient discharge summary",
-                        author: psychiatrist, title: "Discharge summary", content: content, encounterID: admissionID)),
-                to: trust)
+            var summary = SimulatedDocument(
+                id: newID(trust, "doc"), masterIdentifier: nil, type: ClinicalCatalogue.dischargeSummary,
+                date: admission.end.at(hour: 15, minute: 5), description: "Inpatient discharge summary",
+                author: psychiatrist, title: "Discharge summary", content: content, encounter: stay)
+            summary.medications = prescriptions
+            summary.allergies = recorded(at: trust).compactMap {
+                if case .allergy(let allergy) = $0 { allergy } else { nil }
+            }
+            summary.problems = recorded(at: trust).compactMap {
+                if case .condition(let condition) = $0 { condition } else { nil }
+            }
+            summary.sections = [
+                SimulatedDocumentSection(
+                    code: ClinicalCatalogue.hospitalCourseSection, title: "Admission",
+                    paragraphs: ["Admitted \(admission.start.text), discharged \(admission.end.text) to usual residence."]),
+                SimulatedDocumentSection(
+                    code: ClinicalCatalogue.dischargeDiagnosisSection, title: "Diagnosis",
+                    paragraphs: ["\(mainCondition?.display ?? "See problem list")."]),
+                SimulatedDocumentSection(
+                    code: ClinicalCatalogue.medicationsSection, title: "Medicines on discharge",
+                    paragraphs: prescriptions.isEmpty ? ["No medicines on discharge."] : []),
+            ]
+            if !summary.allergies.isEmpty {
+                summary.sections.append(
+                    SimulatedDocumentSection(
+                        code: ClinicalCatalogue.allergiesSection, title: "Allergies and adverse reactions", paragraphs: []))
+            }
+            if !summary.problems.isEmpty {
+                summary.sections.append(
+                    SimulatedDocumentSection(code: ClinicalCatalogue.problemsSection, title: "Problems", paragraphs: []))
+            }
+            summary.sections.append(
+                SimulatedDocumentSection(
+                    code: ClinicalCatalogue.planOfCareSection, title: "Follow-up",
+                    paragraphs: ["Community mental health team within 7 days."]))
+            add(.document(summary), to: documents)
         }
 
         let clinicCount = profile.isDemo ? 2 : rng.int(in: 1...3)
@@ -56,28 +85,32 @@ extension PatientHistoryWriter {
             let day = SimulatedDay.reference.adding(days: -rng.int(in: 14...700))
             let encounterID = newID(trust, "enc")
             let isHomeVisit = rng.chance(0.3)
-            add(
-                .encounter(
-                    SimulatedEncounter(
-                        id: encounterID, type: isHomeVisit ? ClinicalCatalogue.homeVisit : ClinicalCatalogue.consultation,
-                        classCode: isHomeVisit ? "HH" : "AMB", classDisplay: isHomeVisit ? "home health" : "ambulatory",
-                        status: "finished", start: day.at(hour: 10, minute: 0), end: day.at(hour: 10, minute: 50),
-                        reason: mainCondition, serviceProvider: trustName)),
-                to: trust)
-            add(
-                .document(
-                    SimulatedDocument(
-                        id: newID(trust, "doc"), masterIdentifier: nil, type: ClinicalCatalogue.clinicLetter,
-                        date: day.adding(days: 3).at(hour: 9, minute: 30),
-                        description: isHomeVisit ? "Community team visit letter" : "Outpatient clinic letter",
-                        author: psychiatrist, title: isHomeVisit ? "Home visit letter" : "Clinic letter",
-                        content: """
-                            Clinic letter to GP
-                            Seen \(day.text). Mental state settled; no risk issues identified.
-                            Plan: continue current medicines; review in three months.
-                            """,
-                        encounterID: encounterID)),
-                to: trust)
+            let contact = SimulatedEncounter(
+                id: encounterID, type: isHomeVisit ? ClinicalCatalogue.homeVisit : ClinicalCatalogue.consultation,
+                classCode: isHomeVisit ? "HH" : "AMB", classDisplay: isHomeVisit ? "home health" : "ambulatory",
+                status: "finished", start: day.at(hour: 10, minute: 0), end: day.at(hour: 10, minute: 50),
+                reason: mainCondition, serviceProvider: trustName)
+            add(.encounter(contact), to: trust)
+            var letter = SimulatedDocument(
+                id: newID(trust, "doc"), masterIdentifier: nil, type: ClinicalCatalogue.consultNote,
+                date: day.adding(days: 3).at(hour: 9, minute: 30),
+                description: isHomeVisit ? "Community team visit letter" : "Outpatient clinic letter",
+                author: psychiatrist, title: isHomeVisit ? "Home visit letter" : "Clinic letter",
+                content: """
+                    Clinic letter to GP
+                    Seen \(day.text). Mental state settled; no risk issues identified.
+                    Plan: continue current medicines; review in three months.
+                    """,
+                encounter: contact)
+            letter.sections = [
+                SimulatedDocumentSection(
+                    code: ClinicalCatalogue.evaluationSection, title: "Assessment",
+                    paragraphs: ["Seen \(day.text). Mental state settled; no risk issues identified."]),
+                SimulatedDocumentSection(
+                    code: ClinicalCatalogue.planOfCareSection, title: "Plan",
+                    paragraphs: ["Continue current medicines; review in three months."]),
+            ]
+            add(.document(letter), to: documents)
             add(
                 .appointment(
                     SimulatedAppointment(
@@ -168,6 +201,6 @@ extension PatientHistoryWriter {
                 Ambulatory ECG monitoring, \(monitoring.days * 24) hours from \(monitoring.start.text).
                 Findings: \(hasAF ? "paroxysmal atrial fibrillation" : "sinus rhythm throughout; no significant arrhythmia").
                 """,
-            encounterID: nil)
+            encounter: nil)
     }
 }

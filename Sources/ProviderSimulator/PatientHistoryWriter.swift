@@ -42,9 +42,14 @@ struct PatientHistoryWriter {
         records[provider, default: []].append(resource)
     }
 
+    /// What has been written for `provider` so far.
+    func recorded(at provider: ProviderID) -> [SimulatedResource] {
+        records[provider] ?? []
+    }
+
     static func prefix(_ provider: ProviderID) -> String {
         switch provider {
-        case SimulatedProviderID.mhTrust: "mht"
+        case SimulatedProviderID.mhTrust, SimulatedProviderID.mhTrustDocuments: "mht"
         case SimulatedProviderID.gp: "gp"
         case SimulatedProviderID.ambulance: "amb"
         case SimulatedProviderID.nhs111: "n111"

@@ -58,7 +58,10 @@ struct PatientProfile {
     /// The cardiac monitoring episode, if any, and whether its report was copied to the trust.
     var monitoring: (start: SimulatedDay, days: Int, copiedToTrust: Bool)?
 
-    func knows(_ provider: ProviderID) -> Bool { known.contains(provider) }
+    /// The trust's document feed knows exactly the patients the trust knows.
+    func knows(_ provider: ProviderID) -> Bool {
+        known.contains(provider == SimulatedProviderID.mhTrustDocuments ? SimulatedProviderID.mhTrust : provider)
+    }
 
     func hasCondition(_ entry: CatalogueCondition) -> Bool {
         conditions.contains { $0.entry.coding == entry.coding }

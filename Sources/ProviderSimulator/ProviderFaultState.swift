@@ -9,8 +9,12 @@ final class ProviderFaultState: Sendable {
         case delay(milliseconds: Int)
         case hang
         case httpError(status: Int)
-        case malformed
         case reset
+        /// Answer with the record's body rewritten (malformed, hostile or cut).
+        case rewriteBody(HostileBody.Rewrite)
+        case oversize(bytes: Int)
+        case drip(intervalMilliseconds: Int)
+        case wrongContentType
     }
 
     private struct State {
@@ -38,8 +42,17 @@ final class ProviderFaultState: Sendable {
             case .randomDelay(let low, let high): .delay(milliseconds: state.delays.int(in: low...max(low, high)))
             case .hang: .hang
             case .httpError(let status): .httpError(status: status)
-            case .malformedXML: .malformed
+            case .malformedXML: .rewriteBody(.malformed)
             case .connectionReset: .reset
+            case .doctype: .rewriteBody(.doctype)
+            case .externalEntity: .rewriteBody(.externalEntity)
+            case .entityBomb: .rewriteBody(.entityBomb)
+            case .deepNesting: .rewriteBody(.deepNesting)
+            case .invalidUTF8: .rewriteBody(.invalidUTF8)
+            case .truncated: .rewriteBody(.truncated)
+            case .oversize(let bytes): .oversize(bytes: bytes)
+            case .drip(let milliseconds): .drip(intervalMilliseconds: milliseconds)
+            case .wrongContentType: .wrongContentType
             }
         }
     }

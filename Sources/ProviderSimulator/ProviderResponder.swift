@@ -7,52 +7,99 @@ struct ProviderResponder: Sendable {
         var status: Int
         var contentType: String
         var body: [UInt8]
-        /// True for a `$everything` Bundle, the only response the `malformed` fault corrupts.
-        var isBundle: Bool
+        /// True for a patient's record (a Bundle, a CDA wrapper, a bespoke export): the only response the
+        /// body-corrupting faults touch.
+        var isRecord: Bool
     }
 
-    static let fhirXML = "application/fhir+xml; charset=utf-8"
+    static let fhirXML = SimulatedProviderFormat.fhirR4XML.contentType
+    static let plainText = "text/plain; charset=utf-8"
 
     let definition: SimulatedProviderDefinition
     let population: SyntheticPopulation
+    private let pathSegments: [Substring]
 
-    func bundle(for nhsNumber: NHSNumber) -> [UInt8] {
-        FHIRBundleWriter.bundle(provider: definition, patient: population.patient(nhsNumber))
+    init(definition: SimulatedProviderDefinition, population: SyntheticPopulation) {
+        self.definition = definition
+        self.population = population
+        self.pathSegments = definition.pathTemplate.split(separator: "/", omittingEmptySubsequences: false)
     }
 
-    /// Routes `GET /fhir/Patient/{nhs}/$everything` (the `$` possibly sent as `%24`; any query ignored).
+    /// What the provider serves for the patient, in its format; nil for a bespoke format its kind does not have.
+    func body(for nhsNumber: NHSNumber) -> [UInt8]? {
+        let patient = population.patient(nhsNumber)
+        switch definition.format {
+        case .fhirR4XML:
+            return FHIRBundleWriter.bundle(provider: definition, patient: patient)
+        case .cda:
+            return CDADocumentWriter.documents(provider: definition, patient: patient)
+        case .mappedXML:
+            guard let layout = BespokeRecordWriter.Layout(kind: definition.kind) else { return nil }
+            return BespokeRecordWriter.record(layout, provider: definition, patient: patient)
+        }
+    }
+
+    /// Whether the request target's path has this provider's shape (whatever stands in for `{nhs}`).
+    func matches(uri: String) -> Bool {
+        nhsSegment(of: uri) != nil
+    }
+
+    /// Routes `GET` on the provider's path template (`$` possibly sent as `%24`; any query ignored).
     func respond(method: String, uri: String) -> Response {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { percentDecoded($0) }
-        guard segments.count == 5, segments[0] == "", segments[1] == "fhir", segments[2] == "Patient",
-            segments[4] == "$everything"
-        else {
-            return outcome(404, code: "not-found", "Only GET /fhir/Patient/{nhs}/$everything is supported")
+        guard let segment = nhsSegment(of: uri) else {
+            return error(404, code: "not-found", "Only GET \(definition.pathTemplate) is supported")
         }
         guard method == "GET" else {
-            return outcome(405, code: "not-supported", "Only GET is supported")
+            return error(405, code: "not-supported", "Only GET is supported")
         }
-        guard let nhs = segments[3] else {
-            return outcome(400, code: "invalid", "The NHS number is not correctly percent-encoded")
+        guard let nhs = segment else {
+            return error(400, code: "invalid", "The NHS number is not correctly percent-encoded")
         }
         let nhsNumber: NHSNumber
         do {
             nhsNumber = try NHSNumber(nhs)
         } catch {
-            return outcome(400, code: "invalid", "Invalid NHS number: \(error.description)")
+            return self.error(400, code: "invalid", "Invalid NHS number: \(error.description)")
         }
-        return Response(status: 200, contentType: Self.fhirXML, body: bundle(for: nhsNumber), isBundle: true)
+        guard let body = body(for: nhsNumber) else {
+            return error(501, code: "not-supported", "This kind of provider has no bespoke format")
+        }
+        return Response(status: 200, contentType: definition.format.contentType, body: body, isRecord: true)
     }
 
-    func outcome(_ status: Int, code: String, _ diagnostics: String) -> Response {
-        Response(
-            status: status, contentType: Self.fhirXML, body: OperationOutcome.xml(code: code, diagnostics: diagnostics),
-            isBundle: false)
+    /// The decoded path segment standing for `{nhs}`: nil when the path does not match, `.some(nil)` when it
+    /// matches but the segment is not correctly percent-encoded.
+    private func nhsSegment(of uri: String) -> String?? {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count == pathSegments.count else { return nil }
+        var nhs: String?? = nil
+        for (segment, expected) in zip(segments, pathSegments) {
+            if expected == "{nhs}" {
+                nhs = .some(percentDecoded(segment))
+            } else if percentDecoded(segment) != String(expected) {
+                return nil
+            }
+        }
+        return nhs
+    }
+
+    /// An error answer in the provider's own style: a FHIR OperationOutcome from a FHIR server, plain text from the
+    /// others (whose formats have no error document). `diagnostics` must never carry patient data.
+    func error(_ status: Int, code: String, _ diagnostics: String) -> Response {
+        switch definition.format {
+        case .fhirR4XML:
+            Response(
+                status: status, contentType: Self.fhirXML,
+                body: OperationOutcome.xml(code: code, diagnostics: diagnostics), isRecord: false)
+        case .cda, .mappedXML:
+            Response(status: status, contentType: Self.plainText, body: Array("\(diagnostics)\n".utf8), isRecord: false)
+        }
     }
 
     /// The body the `http-STATUS` fault sends.
     func simulatedError(status: Int) -> Response {
-        outcome(status, code: status >= 500 ? "exception" : "processing", "Simulated provider error (fault injection)")
+        error(status, code: status >= 500 ? "exception" : "processing", "Simulated provider error (fault injection)")
     }
 
     /// A 200 whose Bundle stops part-way through, at a tag boundary, and never closes its root: well-formed XML it is

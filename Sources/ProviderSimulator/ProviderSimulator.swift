@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// Six (or any number of) simulated care providers serving FHIR R4 XML over HTTP/1.1 from one synthetic
-/// population, each on its own listening socket, each with a fault that can be changed while it runs.
+/// Six (or any number of) simulated care providers answering over HTTP/1.1 from one synthetic population, each in
+/// the format its kind of system really uses (FHIR R4 XML, HL7 CDA R2, or a bespoke XML), each on its own listening
+/// socket (or sharing another's, as the trust's two feeds do), each with a fault that can be changed while it runs.
 ///
 /// ```swift
 /// let simulator = ProviderSimulator(population: .generate())
@@ -57,21 +58,32 @@ public final class ProviderSimulator: Sendable {
             uniquingKeysWith: { first, _ in first })
     }
 
-    /// The bundle a provider serves for a patient, without any network: the same bytes `start`ed providers send
-    /// (before any fault). A provider id this simulator does not run gives an empty searchset.
+    /// The FHIR bundle a FHIR provider serves for a patient, without any network: the same bytes `start`ed providers
+    /// send (before any fault). A provider id this simulator does not run, or one serving another format, gives an
+    /// empty searchset; `body(for:patient:)` gives any provider's answer whatever its format.
     public func bundle(for provider: ProviderID, patient: NHSNumber) -> [UInt8] {
-        guard let definition = providers.first(where: { $0.id == provider }) else {
+        guard let definition = providers.first(where: { $0.id == provider }), definition.format == .fhirR4XML else {
             return FHIRBundleWriter.bundle(
                 provider: SimulatedProviderDefinition(
                     id: provider, name: provider.rawValue, kind: .trust, odsCode: "", defaultPort: 0, categories: []),
                 patient: nil)
         }
-        return ProviderResponder(definition: definition, population: population).bundle(for: patient)
+        return ProviderResponder(definition: definition, population: population).body(for: patient) ?? []
     }
 
-    /// Starts listening, one socket per provider, and returns where each is reachable.
+    /// The body a provider serves for a patient, in its own format (a FHIR bundle, a CDA `Documents` wrapper, a
+    /// bespoke export), without any network: the same bytes `start`ed providers send (before any fault). Nil for a
+    /// provider id this simulator does not run, or a bespoke format its kind does not have.
+    public func body(for provider: ProviderID, patient: NHSNumber) -> [UInt8]? {
+        guard let definition = providers.first(where: { $0.id == provider }) else { return nil }
+        return ProviderResponder(definition: definition, population: population).body(for: patient)
+    }
+
+    /// Starts listening, one socket per provider (providers sharing a port share one), and returns where each is
+    /// reachable, in `providers` order.
     ///
-    /// - Parameter ports: the port for each provider; a provider not listed (or given 0) gets an ephemeral port.
+    /// - Parameter ports: the port for each provider; a provider not listed (or given 0) gets an ephemeral port. For
+    ///   providers sharing a socket, the first port given for any of them.
     /// - Throws: `ProviderSimulatorError.alreadyRunning`, or the bind error (after closing any sockets already
     ///   opened, so a failed start leaves nothing behind).
     public func start(ports: [ProviderID: Int] = [:]) async throws -> [SimulatedEndpoint] {
@@ -87,15 +99,18 @@ public final class ProviderSimulator: Sendable {
         connections.reopen()
 
         var servers: [any Channel] = []
-        var endpoints: [SimulatedEndpoint] = []
+        var portByProvider: [ProviderID: Int] = [:]
         do {
-            for definition in providers {
-                let server = try await bind(definition, port: ports[definition.id] ?? 0, group: group)
+            for listener in listeners() {
+                let requested = listener.lazy.compactMap { ports[$0.id] }.first { $0 != 0 } ?? 0
+                let server = try await bind(listener, port: requested, group: group)
                 servers.append(server)
                 let port = server.localAddress?.port ?? 0
-                endpoints.append(SimulatedEndpoint(definition: definition, host: host, port: port))
-                logger.debug(
-                    "simulated provider listening", metadata: ["provider": "\(definition.id)", "port": "\(port)"])
+                for definition in listener {
+                    portByProvider[definition.id] = port
+                    logger.debug(
+                        "simulated provider listening", metadata: ["provider": "\(definition.id)", "port": "\(port)"])
+                }
             }
         } catch {
             for server in servers { try? await server.close() }
@@ -107,11 +122,40 @@ public final class ProviderSimulator: Sendable {
             try? await owned?.shutdownGracefully()
             throw error
         }
+        let endpoints = providers.map {
+            SimulatedEndpoint(definition: $0, host: host, port: portByProvider[$0.id] ?? 0)
+        }
         state.withLock { state in
             state.servers = servers
             state.endpoints = endpoints
         }
         return endpoints
+    }
+
+    /// The sockets to open, each with the providers it serves: a provider with `sharesPortWith` naming another this
+    /// simulator runs is served from that one's socket (following a chain to its end), in `providers` order.
+    private func listeners() -> [[SimulatedProviderDefinition]] {
+        let byID = Dictionary(providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func host(of definition: SimulatedProviderDefinition) -> ProviderID {
+            var current = definition
+            var seen: Set<ProviderID> = [current.id]
+            while let next = current.sharesPortWith.flatMap({ byID[$0] }), seen.insert(next.id).inserted {
+                current = next
+            }
+            return current.id
+        }
+        var order: [ProviderID] = []
+        var members: [ProviderID: [SimulatedProviderDefinition]] = [:]
+        for definition in providers {
+            let key = host(of: definition)
+            if members[key] == nil { order.append(key) }
+            members[key, default: []].append(definition)
+        }
+        return order.map { key in
+            // The host provider first, so it answers paths no provider of the socket serves.
+            let group = members[key] ?? []
+            return group.filter { $0.id == key } + group.filter { $0.id != key }
+        }
     }
 
     /// The running endpoints (empty when not running).
@@ -158,11 +202,14 @@ public final class ProviderSimulator: Sendable {
         try await owned?.shutdownGracefully()
     }
 
-    private func bind(_ definition: SimulatedProviderDefinition, port: Int, group: any EventLoopGroup) async throws
+    private func bind(_ listener: [SimulatedProviderDefinition], port: Int, group: any EventLoopGroup) async throws
         -> any Channel
     {
-        let responder = ProviderResponder(definition: definition, population: population)
-        let faultState = faults[definition.id] ?? ProviderFaultState(seed: population.seed)
+        let routes = listener.map { definition in
+            ProviderRoute(
+                responder: ProviderResponder(definition: definition, population: population),
+                faults: faults[definition.id] ?? ProviderFaultState(seed: population.seed))
+        }
         let connections = self.connections
         let logger = self.logger
         return try await ServerBootstrap(group: group)
@@ -176,8 +223,7 @@ public final class ProviderSimulator: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProviderRequestHandler(responder: responder, faults: faultState, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(ProviderRequestHandler(routes: routes, logger: logger))
                 }
             }
             .bind(host: host, port: port)

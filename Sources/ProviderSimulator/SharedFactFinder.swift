@@ -26,10 +26,11 @@ enum SharedFactFinder {
         var groupOrder: [String] = []
         for provider in order {
             for resource in records[provider] ?? [] {
-                let item = item(for: resource, at: provider)
-                if groups[item.group] == nil { groupOrder.append(item.group) }
-                if groups[item.group]?.contains(where: { $0.provider == provider }) == true { continue }
-                groups[item.group, default: []].append(item)
+                for item in items(for: resource, at: provider) {
+                    if groups[item.group] == nil { groupOrder.append(item.group) }
+                    if groups[item.group]?.contains(where: { $0.provider == provider }) == true { continue }
+                    groups[item.group, default: []].append(item)
+                }
             }
         }
 
@@ -38,21 +39,30 @@ enum SharedFactFinder {
             let items = groups[key] ?? []
             guard items.count >= 2 else { continue }
             let first = items[0]
+            // In order of first appearance, not the dictionary's (which differs run to run), so the same seed
+            // always lists the same facts in the same order.
             var byMatch: [String: [Item]] = [:]
-            for item in items { byMatch[item.match, default: []].append(item) }
+            var matchOrder: [String] = []
+            for item in items {
+                if byMatch[item.match] == nil { matchOrder.append(item.match) }
+                byMatch[item.match, default: []].append(item)
+            }
             if byMatch.count > 1 {
                 let field = first.category == .medication ? "dose" : "value"
                 facts.append(fact(from: items, agreement: .conflicting(field: field)))
-                for agreeing in byMatch.values where agreeing.count >= 2 {
+                for match in matchOrder {
+                    guard let agreeing = byMatch[match], agreeing.count >= 2 else { continue }
                     facts.append(fact(from: agreeing, agreement: .identical))
                 }
             } else {
                 facts.append(fact(from: items, agreement: .identical))
             }
         }
-        return facts.sorted {
-            ($0.category, $0.code.display ?? "", $0.providers.count) < ($1.category, $1.code.display ?? "", $1.providers.count)
-        }
+        // Ties keep the order found (a stable sort by position).
+        return facts.enumerated().sorted {
+            ($0.element.category, $0.element.code.display ?? "", $0.element.providers.count, $0.offset)
+                < ($1.element.category, $1.element.code.display ?? "", $1.element.providers.count, $1.offset)
+        }.map(\.element)
     }
 
     private static func fact(from items: [Item], agreement: SharedFact.Agreement) -> SharedFact {
@@ -69,6 +79,15 @@ enum SharedFactFinder {
     }
 
     private static func day(_ dateTime: String) -> String { String(dateTime.prefix(10)) }
+
+    /// The resource's own item, then (for a structured document) those of the coded entries it carries.
+    private static func items(for resource: SimulatedResource, at provider: ProviderID) -> [Item] {
+        guard case .document(let document) = resource else { return [item(for: resource, at: provider)] }
+        let entries: [SimulatedResource] =
+            document.medications.map { .medicationRequest($0) } + document.allergies.map { .allergy($0) }
+            + document.problems.map { .condition($0) }
+        return [item(for: resource, at: provider)] + entries.map { item(for: $0, at: provider) }
+    }
 
     private static func item(for resource: SimulatedResource, at provider: ProviderID) -> Item {
         let id = resource.id

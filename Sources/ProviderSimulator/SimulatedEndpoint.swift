@@ -11,12 +11,13 @@ public struct SimulatedEndpoint: Sendable, Hashable, Identifiable {
     public var name: String { definition.name }
     public var kind: ProviderKind { definition.kind }
 
-    /// `http://127.0.0.1:PORT/fhir/Patient/{nhs}/$everything`, with `{nhs}` left for the caller.
+    /// `http://127.0.0.1:PORT` and the provider's path template (`/fhir/Patient/{nhs}/$everything`, …), with `{nhs}`
+    /// left for the caller.
     public var urlTemplate: String { definition.urlTemplate(host: host, port: port) }
 
-    /// The `$everything` URL for one patient.
+    /// The URL of one patient's record.
     public func url(for nhsNumber: NHSNumber) -> String {
-        "http://\(host):\(port)/fhir/Patient/\(nhsNumber.digits)/$everything"
+        "http://\(host):\(port)\(definition.path(for: nhsNumber))"
     }
 
     /// The provider file for this running endpoint (see `SimulatedProviderDefinition.providerDefinitionYAML`).

@@ -1,8 +1,11 @@
 /// A fault a simulated provider injects into its answers, changeable while it runs, so gateway behaviour under
-/// slow, broken and silent providers can be shown and tested.
+/// slow, broken, silent and hostile providers can be shown and tested.
 ///
 /// The text form (`description`, `init(parsing:)`) is what the CLI accepts: `none`, `delay:200`, `delay:50-300`,
-/// `hang`, `http-500` (any status 400–599), `malformed`, `reset`.
+/// `hang`, `http-500` (any status 400–599), `malformed`, `reset`, and the hostile bodies `doctype`, `xxe`,
+/// `entity-bomb`, `deep`, `oversize:BYTES`, `drip:MS`, `bad-utf8`, `wrong-type`, `truncated`.
+///
+/// The body faults change only a patient's record (a 200 answer); error answers go out as they are.
 public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, LosslessStringConvertible {
     /// Answer normally.
     case none
@@ -13,15 +16,41 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
     case randomDelay(minMilliseconds: Int, maxMilliseconds: Int)
     /// Never answer: keep the connection open until the client closes it or the simulator stops.
     case hang
-    /// Answer with this HTTP status and a short FHIR OperationOutcome.
+    /// Answer with this HTTP status and a short error body (a FHIR OperationOutcome from a FHIR provider).
     case httpError(status: Int)
-    /// Answer 200 with a truncated, not well-formed Bundle.
+    /// Answer 200 with a truncated, not well-formed body with junk after the cut.
     case malformedXML
     /// Close the connection abruptly (SO_LINGER 0, so the client sees a TCP reset) without answering.
     case connectionReset
+    /// The normal body with a harmless internal DOCTYPE (`<!DOCTYPE Root [<!ELEMENT Root ANY>]>`) after the XML
+    /// declaration: a reader that refuses DTDs must refuse it.
+    case doctype
+    /// A DOCTYPE declaring an external entity, `<!ENTITY xxe SYSTEM "file:///etc/passwd">`, referenced as `&xxe;`
+    /// in the first text of the body (or just inside the root when it has no text, as FHIR has none).
+    case externalEntity
+    /// "Billion laughs": ten nested internal entities, each ten of the one before, referenced in the body; expanded,
+    /// it would be 3 × 10⁹ bytes.
+    case entityBomb
+    /// The normal body with 10,000 nested elements just inside the root.
+    case deepNesting
+    /// The normal body padded to `bytes` with an XML comment before the root's end tag: still well-formed, with a
+    /// correct Content-Length. A body already that large goes out unpadded. Sent in chunks, never held whole.
+    case oversize(bytes: Int)
+    /// Send the head, then the body a few bytes at a time every `intervalMilliseconds`, chunked, and after the body
+    /// whitespace, never ending, until the client closes the connection or the simulator stops.
+    case drip(intervalMilliseconds: Int)
+    /// The normal body with bytes that are not UTF-8 (`FF FE C3 28`) inside its first text (or attribute value).
+    case invalidUTF8
+    /// The correct body, labelled `text/html`.
+    case wrongContentType
+    /// A 200 whose body stops in the middle of an element's start tag, with a Content-Length that matches the cut
+    /// body, so nothing but the XML itself says it is incomplete.
+    case truncated
 
     /// The longest delay accepted from text: ten minutes.
     public static let maximumDelayMilliseconds = 600_000
+    /// The largest `oversize` accepted from text: 1 GiB.
+    public static let maximumOversizeBytes = 1 << 30
 
     public var description: String {
         switch self {
@@ -32,6 +61,15 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case .httpError(let status): "http-\(status)"
         case .malformedXML: "malformed"
         case .connectionReset: "reset"
+        case .doctype: "doctype"
+        case .externalEntity: "xxe"
+        case .entityBomb: "entity-bomb"
+        case .deepNesting: "deep"
+        case .oversize(let bytes): "oversize:\(bytes)"
+        case .drip(let milliseconds): "drip:\(milliseconds)"
+        case .invalidUTF8: "bad-utf8"
+        case .wrongContentType: "wrong-type"
+        case .truncated: "truncated"
         }
     }
 
@@ -51,6 +89,13 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case "hang": self = .hang
         case "malformed": self = .malformedXML
         case "reset": self = .connectionReset
+        case "doctype": self = .doctype
+        case "xxe": self = .externalEntity
+        case "entity-bomb": self = .entityBomb
+        case "deep": self = .deepNesting
+        case "bad-utf8": self = .invalidUTF8
+        case "wrong-type": self = .wrongContentType
+        case "truncated": self = .truncated
         default:
             if trimmed.hasPrefix("delay:") {
                 let spec = trimmed.dropFirst("delay:".count)
@@ -73,6 +118,22 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
                     }
                     self = .randomDelay(minMilliseconds: values[0], maxMilliseconds: values[1])
                 }
+            } else if trimmed.hasPrefix("oversize:") {
+                guard let bytes = Int(trimmed.dropFirst("oversize:".count)),
+                    (1...Self.maximumOversizeBytes).contains(bytes)
+                else {
+                    throw SimulatedFaultParseError(
+                        text: text, reason: "`oversize:BYTES` needs a size of 1–\(Self.maximumOversizeBytes) bytes")
+                }
+                self = .oversize(bytes: bytes)
+            } else if trimmed.hasPrefix("drip:") {
+                guard let milliseconds = Int(trimmed.dropFirst("drip:".count)),
+                    (1...Self.maximumDelayMilliseconds).contains(milliseconds)
+                else {
+                    throw SimulatedFaultParseError(
+                        text: text, reason: "`drip:MS` needs an interval of 1–\(Self.maximumDelayMilliseconds) milliseconds")
+                }
+                self = .drip(intervalMilliseconds: milliseconds)
             } else if trimmed.hasPrefix("http-") {
                 guard let status = Int(trimmed.dropFirst("http-".count)), (400...599).contains(status) else {
                     throw SimulatedFaultParseError(text: text, reason: "`http-STATUS` needs an error status 400–599")
@@ -92,7 +153,9 @@ public struct SimulatedFaultParseError: Error, Sendable, Equatable, CustomString
     /// What was wrong, when the text started like a known fault.
     public var reason: String?
 
-    public static let acceptedForms = "none, delay:MS, delay:MIN-MAX, hang, http-STATUS (400–599), malformed, reset"
+    public static let acceptedForms =
+        "none, delay:MS, delay:MIN-MAX, hang, http-STATUS (400–599), malformed, reset, doctype, xxe, entity-bomb, deep, "
+        + "oversize:BYTES, drip:MS, bad-utf8, wrong-type, truncated"
 
     public var description: String {
         if let reason {

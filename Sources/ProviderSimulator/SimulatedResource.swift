@@ -102,6 +102,10 @@ public struct SimulatedMedication: Sendable, Hashable {
     public var prescriber: String
     /// When a finished course ended (sent as `effectivePeriod.end`); nil while it continues.
     public var endDate: String? = nil
+    /// The encounter it was given in (an ambulance incident), if any.
+    public var encounterID: String? = nil
+    /// When doses were given, for a medication administration record (care home): FHIR dateTimes, oldest first.
+    public var administrations: [String] = []
 }
 
 public struct SimulatedLabResult: Sendable, Hashable {
@@ -145,8 +149,19 @@ public struct SimulatedObservation: Sendable, Hashable {
     /// `http://terminology.hl7.org/CodeSystem/observation-category` code: `vital-signs`, `survey`, `procedure` …
     public var category: String
     public var value: Value
+    /// When it was measured; for a summary over a period (a monitoring episode), the end of that period.
     public var effectiveDateTime: String
     public var performer: String
+    /// For a summary over a period, the period's start.
+    public var effectiveStart: String? = nil
+    /// The device that measured it (a cardiac monitor), if any.
+    public var device: String? = nil
+    /// For a summary over a period, the lowest and highest values seen, in the value's unit (a heart-rate trend's
+    /// minimum and maximum; the value is then the mean).
+    public var lowest: String? = nil
+    public var highest: String? = nil
+    /// The encounter it was taken in (an ambulance incident), if any.
+    public var encounterID: String? = nil
 }
 
 public struct SimulatedEncounter: Sendable, Hashable {
@@ -160,6 +175,8 @@ public struct SimulatedEncounter: Sendable, Hashable {
     public var end: String?
     public var reason: Coding?
     public var serviceProvider: String
+    /// How it ended, in words: an ambulance incident's conveyance, an NHS 111 call's disposition.
+    public var outcome: String? = nil
 }
 
 public struct SimulatedAppointment: Sendable, Hashable {
@@ -183,10 +200,30 @@ public struct SimulatedDocument: Sendable, Hashable {
     public var description: String
     public var author: String
     public var title: String
-    /// The letter itself, as plain text (sent base64-encoded in the attachment).
+    /// The letter itself, as plain text (sent base64-encoded in a FHIR attachment).
     public var content: String
-    /// The provider's encounter id the document belongs to, if any.
-    public var encounterID: String?
+    /// The encounter the document belongs to, as its author recorded it, if any (a CDA document's
+    /// `encompassingEncounter`).
+    public var encounter: SimulatedEncounter?
+    /// The narrative sections of a structured document (CDA), in order; empty for a plain-text document.
+    public var sections: [SimulatedDocumentSection] = []
+    /// Facts a structured document also carries as coded entries (a discharge summary's medicines, allergies and
+    /// problems). Each keeps the id of the author's own record of it, and is a fact of the provider serving the
+    /// document just as a top-level resource is.
+    public var medications: [SimulatedMedication] = []
+    public var allergies: [SimulatedAllergy] = []
+    public var problems: [SimulatedCondition] = []
+
+    /// The id of the encounter the document belongs to, if any.
+    public var encounterID: String? { encounter?.id }
+}
+
+/// One narrative section of a structured document: what a reader sees under one heading.
+public struct SimulatedDocumentSection: Sendable, Hashable {
+    /// The section's LOINC code, where a standard one fits.
+    public var code: Coding?
+    public var title: String
+    public var paragraphs: [String]
 }
 
 public struct SimulatedCarePlan: Sendable, Hashable {

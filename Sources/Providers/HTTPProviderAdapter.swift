@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ProviderFormats
+import XMLSupport
 
 /// A provider reached over HTTP(S): GET the patient's URL, check the answer, decode it with the provider's format.
 ///
@@ -12,7 +13,8 @@ import ProviderFormats
 public final class HTTPProviderAdapter: ProviderAdapter {
     public let definition: ProviderDefinition
     private let client: HTTPClient
-    private let decoder: any RecordDecoder
+    /// The decoder for the provider's format.
+    public let decoder: any RecordDecoder
     private let logger: Logger
 
     public init(
@@ -21,7 +23,7 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         logger: Logger
     ) {
         self.definition = definition
-        self.decoder = Self.decoder(for: definition.format)
+        self.decoder = Self.decoder(for: definition)
         var logger = logger
         logger[metadataKey: "provider"] = .string(definition.id.rawValue)
         self.logger = logger
@@ -35,9 +37,16 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
     }
 
-    static func decoder(for format: ProviderFormat) -> any RecordDecoder {
-        switch format {
-        case .fhirR4XML: FHIRR4XMLDecoder()
+    static func decoder(for definition: ProviderDefinition) -> any RecordDecoder {
+        let limits = XMLParseLimits(maxBytes: definition.maxResponseBytes)
+        switch definition.format {
+        case .fhirR4XML: return FHIRR4XMLDecoder(limits: limits)
+        case .cda: return CDADecoder(limits: limits)
+        case .mappedXML:
+            guard let mapping = definition.mapping else {
+                preconditionFailure("a mapped-xml provider definition always carries its mapping")
+            }
+            return MappedXMLDecoder(mapping: mapping, limits: limits)
         }
     }
 
@@ -49,35 +58,39 @@ public final class HTTPProviderAdapter: ProviderAdapter {
     public func fetch(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure)
         -> DecodedRecord
     {
+        let response = try await exchange(patient, deadline: deadline)
+        guard response.status == 200 else { throw .error("HTTP \(response.status) from provider") }
+        guard response.contentType.contains("xml") else {
+            throw .error(
+                response.contentType.isEmpty ? "response has no content type" : "unexpected content type (expected XML)")
+        }
+        do {
+            return try decoder.decode(response.body, from: definition.id)
+        } catch {
+            throw .error(error.description)
+        }
+    }
+
+    /// One GET of the patient's URL, whatever its status: what the conformance check inspects and `fetch` decodes.
+    /// The body is read up to `max_response_bytes`; a larger one is a failure, never truncated silently.
+    public func exchange(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure)
+        -> ProviderResponse
+    {
         let remaining = ContinuousClock.now.duration(to: deadline)
         guard remaining > .zero else { throw .timeout() }
         var request = HTTPClientRequest(url: definition.url(for: patient))
         request.headers.add(name: "Accept", value: "application/fhir+xml, application/xml;q=0.9")
         request.headers.add(name: "User-Agent", value: "CareGate")
         request.headers.add(name: "CareGate-Deadline-Ms", value: String(remaining.wholeMilliseconds))
-
-        let body: ByteBuffer
         do {
             let response = try await client.execute(
                 request, deadline: .now() + .nanoseconds(remaining.wholeNanoseconds), logger: logger)
-            guard response.status == .ok else {
-                throw ProviderFailure.error("HTTP \(response.status.code) from provider")
-            }
             let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-            guard contentType.contains("xml") else {
-                throw ProviderFailure.error(
-                    contentType.isEmpty ? "response has no content type" : "unexpected content type (expected XML)")
-            }
-            body = try await response.body.collect(upTo: definition.maxResponseBytes)
-        } catch let failure as ProviderFailure {
-            throw failure
+            let body = try await response.body.collect(upTo: definition.maxResponseBytes)
+            return ProviderResponse(
+                status: Int(response.status.code), contentType: contentType, body: Array(body.readableBytesView))
         } catch {
             throw Self.failure(for: error, deadline: deadline, maxBytes: definition.maxResponseBytes)
-        }
-        do {
-            return try decoder.decode(Array(body.readableBytesView), from: definition.id)
-        } catch {
-            throw .error(error.description)
         }
     }
 
@@ -120,4 +133,12 @@ extension Duration {
     }
 
     var wholeMilliseconds: Int64 { wholeNanoseconds / 1_000_000 }
+}
+
+/// A provider's raw answer.
+public struct ProviderResponse: Sendable {
+    public var status: Int
+    /// Lower-cased; empty when the provider sent none.
+    public var contentType: String
+    public var body: [UInt8]
 }

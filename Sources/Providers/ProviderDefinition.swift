@@ -1,9 +1,15 @@
 import CareRecords
 import Foundation
+import ProviderFormats
 
 /// The wire formats a provider may answer in. Raw values are the spelling in provider files.
 public enum ProviderFormat: String, CaseIterable, Sendable {
+    /// A FHIR R4 `searchset` Bundle (or a single resource) in XML.
     case fhirR4XML = "fhir-r4-xml"
+    /// HL7 CDA R2: one `ClinicalDocument`, or a wrapper element holding several.
+    case cda
+    /// A bespoke XML format read through a declarative mapping file (`mapping:`).
+    case mappedXML = "mapped-xml"
 }
 
 /// One provider as declared in `providers/<id>.yaml`.
@@ -13,10 +19,14 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 /// - `name` (text): display name
 /// - `kind` (`trust`, `gp`, `ambulance`, `nhs111`, `cardiac-monitoring`, `care-home`)
 /// - `ods` (text): the organisation's ODS code
-/// - `format` (`fhir-r4-xml`)
+/// - `format` (`fhir-r4-xml`, `cda` or `mapped-xml`)
+/// - `mapping` (path, required with `mapped-xml` and refused otherwise): the mapping file, relative to the
+///   provider file's folder
 /// - `url` (http or https URL template containing `{nhs}`, replaced by the ten-digit NHS number)
 /// - `timeout_ms` (1–60000): the longest the gateway waits for this provider, within the query's deadline
 /// - `categories` (list of entry categories the provider supplies, e.g. `[medication, allergy]`)
+/// - `schema` (optional path, relative to the provider file's folder): the XSD its responses follow, used by
+///   `caregate providers check` (FHIR and CDA providers default to the official schemas in `schemas/`)
 /// - `max_connections` (optional, 1–1024, default 64): connection pool size for this provider
 /// - `max_response_bytes` (optional, 1 KiB–256 MiB, default 16 MiB): larger responses are refused
 public struct ProviderDefinition: Sendable, Hashable {
@@ -30,13 +40,19 @@ public struct ProviderDefinition: Sendable, Hashable {
     public var categories: Set<EntryCategory>
     public var maxConnections: Int
     public var maxResponseBytes: Int
+    /// The `mapping:` value as written, for `mapped-xml`.
+    public var mappingFile: String?
+    /// The compiled mapping, for `mapped-xml`.
+    public var mapping: XMLMapping?
+    /// The XSD the provider's responses follow (a resolved path), when its file names one.
+    public var schemaFile: String?
 
     public static let placeholder = "{nhs}"
 
     public init(
         id: ProviderID, name: String, kind: ProviderKind, ods: String, format: ProviderFormat, urlTemplate: String,
         timeoutMilliseconds: Int, categories: Set<EntryCategory>, maxConnections: Int = 64,
-        maxResponseBytes: Int = 16 * 1024 * 1024
+        maxResponseBytes: Int = 16 * 1024 * 1024, mappingFile: String? = nil, mapping: XMLMapping? = nil
     ) {
         self.id = id
         self.name = name
@@ -48,6 +64,8 @@ public struct ProviderDefinition: Sendable, Hashable {
         self.categories = categories
         self.maxConnections = maxConnections
         self.maxResponseBytes = maxResponseBytes
+        self.mappingFile = mappingFile
+        self.mapping = mapping
     }
 
     /// The request URL for one patient. The NHS number is in the URL: never log it above debug level.
@@ -57,11 +75,12 @@ public struct ProviderDefinition: Sendable, Hashable {
 
     static let keys: Set<String> = [
         "id", "name", "kind", "ods", "format", "url", "timeout_ms", "categories", "max_connections",
-        "max_response_bytes",
+        "max_response_bytes", "mapping", "schema",
     ]
 
-    /// Reads and checks one provider file's text; `file` names it in errors.
-    public init(yaml: String, file: String) throws(ConfigurationError) {
+    /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
+    /// to `folder` (by default the folder `file` is in).
+    public init(yaml: String, file: String, relativeTo folder: String? = nil) throws(ConfigurationError) {
         let fields = try YAMLFields(yaml: yaml, file: file, allowedKeys: Self.keys)
 
         let id = try fields.string("id")!
@@ -93,13 +112,38 @@ public struct ProviderDefinition: Sendable, Hashable {
         }
         guard !categories.isEmpty else { throw fields.error("categories", "must list at least one category") }
 
+        let base = folder ?? (file as NSString).deletingLastPathComponent
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || base.isEmpty ? path : (base as NSString).appendingPathComponent(path)
+        }
+        let mappingFile = try fields.string("mapping", required: false)
+        var mapping: XMLMapping?
+        switch (format, mappingFile) {
+        case (.mappedXML, nil):
+            throw fields.error("mapping", "missing (required with format mapped-xml)")
+        case (.mappedXML, let path?):
+            let resolved = resolve(path)
+            guard let data = FileManager.default.contents(atPath: resolved),
+                let text = String(data: data, encoding: .utf8)
+            else {
+                throw fields.error("mapping", "cannot read the mapping file \(resolved)")
+            }
+            mapping = try XMLMapping(yaml: text, file: resolved)
+        case (_, .some):
+            throw fields.error("mapping", "only used with format mapped-xml")
+        case (_, nil):
+            break
+        }
+
         self.init(
             id: ProviderID(id), name: try fields.string("name")!, kind: kind, ods: try fields.string("ods")!,
             format: format, urlTemplate: url, timeoutMilliseconds: try fields.integer("timeout_ms", in: 1...60_000)!,
             categories: categories,
             maxConnections: try fields.integer("max_connections", in: 1...1024, required: false) ?? 64,
             maxResponseBytes: try fields.integer(
-                "max_response_bytes", in: 1024...(256 * 1024 * 1024), required: false) ?? 16 * 1024 * 1024)
+                "max_response_bytes", in: 1024...(256 * 1024 * 1024), required: false) ?? 16 * 1024 * 1024,
+            mappingFile: mappingFile, mapping: mapping)
+        schemaFile = try fields.string("schema", required: false).map(resolve)
     }
 
     private static func checkURLTemplate(_ template: String, fields: YAMLFields) throws(ConfigurationError) {

@@ -13,7 +13,7 @@ public struct ProviderRegistry: Sendable {
         self.definitions = definitions.sorted { $0.id < $1.id }
     }
 
-    /// Reads every `*.yaml` / `*.yml` file in `directory`. Any bad file stops the load with an error naming it:
+    /// Reads every `*.yaml` / `*.yml` file in `directory` except mapping files (`*.mapping.yaml`). Any bad file stops the load with an error naming it:
     /// a gateway that silently drops a provider would show clinicians an incomplete record as if it were whole.
     public static func load(directory: String) throws(ConfigurationError) -> ProviderRegistry {
         let manager = FileManager.default
@@ -27,7 +27,10 @@ public struct ProviderRegistry: Sendable {
         } catch {
             throw ConfigurationError(file: directory, problem: "cannot list the providers folder")
         }
-        let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        // Mapping files (`*.mapping.yaml`) live beside the provider files that name them; they are not providers.
+        let files = names.filter { name in
+            (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.contains(".mapping.")
+        }.sorted()
         guard !files.isEmpty else {
             throw ConfigurationError(file: directory, problem: "no provider files (*.yaml) in the providers folder")
         }

@@ -28,7 +28,11 @@ public final class XMLSchema: @unchecked Sendable {
 
     /// Validates a document. Returns the problems found, each with its line; empty when the document is valid.
     /// The document is read without network access and without substituting entities.
-    public func validate(_ bytes: [UInt8]) -> [String] {
+    ///
+    /// - Parameter element: when given, and the root is not that element, each child of the root that is
+    ///   (for example each `ClinicalDocument` in a wrapper holding several) is validated as a document of its own;
+    ///   an empty wrapper is valid.
+    public func validate(_ bytes: [UInt8], eachElement element: (name: String, namespace: String)? = nil) -> [String] {
         let collector = MessageCollector()
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
@@ -44,12 +48,50 @@ public final class XMLSchema: @unchecked Sendable {
         defer { xmlFreeDoc(document) }
         guard document.pointee.intSubset == nil else { return ["DOCTYPE not allowed"] }
 
+        guard let element, let root = xmlDocGetRootElement(document), !Self.node(root, is: element) else {
+            return validate(document, collector: collector, unmanaged: unmanaged)
+        }
+        var messages: [String] = []
+        var count = 0
+        var others = 0
+        var child = root.pointee.children
+        while let node = child {
+            defer { child = node.pointee.next }
+            guard node.pointee.type == XML_ELEMENT_NODE else { continue }
+            guard Self.node(node, is: element) else {
+                others += 1
+                continue
+            }
+            count += 1
+            guard let single = xmlNewDoc("1.0"), let copy = xmlDocCopyNode(node, single, 1) else {
+                messages.append("\(element.name) \(count): cannot be copied for validation")
+                continue
+            }
+            defer { xmlFreeDoc(single) }
+            xmlDocSetRootElement(single, copy)
+            collector.messages = []
+            messages += validate(single, collector: collector, unmanaged: unmanaged).map { "\(element.name) \(count), \($0)" }
+        }
+        // An empty wrapper is an answer with no documents; a wrapper of something else is not.
+        if count == 0 && others > 0 { messages.append("no \(element.name) element found") }
+        return messages
+    }
+
+    private func validate(
+        _ document: xmlDocPtr, collector: MessageCollector, unmanaged: Unmanaged<MessageCollector>
+    ) -> [String] {
         guard let validation = xmlSchemaNewValidCtxt(schema) else { return ["cannot create a validation context"] }
         defer { xmlSchemaFreeValidCtxt(validation) }
         xmlSchemaSetValidStructuredErrors(validation, collectMessage, unmanaged.toOpaque())
         let result = xmlSchemaValidateDoc(validation, document)
         if result != 0 && collector.messages.isEmpty { return ["invalid (libxml2 code \(result))"] }
         return collector.messages
+    }
+
+    private static func node(_ node: xmlNodePtr, is element: (name: String, namespace: String)) -> Bool {
+        guard let name = node.pointee.name, String(cString: name) == element.name else { return false }
+        let namespace = node.pointee.ns.flatMap { $0.pointee.href }.map { String(cString: $0) }
+        return namespace == element.namespace
     }
 }
 

@@ -15,6 +15,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("deadline-ms"), help: "Deadline for a whole query, in milliseconds.")
     var deadlineMilliseconds: Int = 2000
 
+    @Option(name: .long, help: "The folder holding the simulated providers' mapping files.")
+    var providers: String = "providers"
+
     @OptionGroup var faults: FaultOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -30,9 +33,11 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = logging.makeLogger(label: "caregate.demo")
         let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
             ephemeralPorts: false, faults: faults, logger: logger)
-        let adapters: [HTTPProviderAdapter]
+        let directory: ProviderDirectory
         do {
-            adapters = try endpoints.map { HTTPProviderAdapter(definition: try $0.gatewayDefinition(), logger: logger) }
+            directory = try ProviderDirectory(definitions: try endpoints.map { try $0.gatewayDefinition(providersFolder: providers) }, logger: logger) {
+                definition in HTTPProviderAdapter(definition: definition, logger: logger)
+            }
         } catch {
             try await simulator.shutdown()
             throw error
@@ -42,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
         let demoPatient = simulator.population.demoPatient.nhsNumber
         let configuration = GatewayConfiguration(port: port, deadlineMilliseconds: deadlineMilliseconds)
         let app = buildApplication(
-            configuration: configuration, adapters: adapters, logger: logger,
+            configuration: configuration, providers: directory, logger: logger,
             services: [SimulatorService(simulator: simulator)]
         ) { boundPort in
             say(

@@ -60,11 +60,16 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("provider definitions refused: \(error)")
         }
-        let adapters = registry.definitions.map { HTTPProviderAdapter(definition: $0, logger: logger) }
+        let providers = try ProviderDirectory(definitions: registry.definitions, logger: logger) { definition in
+            HTTPProviderAdapter(definition: definition, logger: logger)
+        }
         let host = configuration.host
-        let app = buildApplication(configuration: configuration, adapters: adapters, logger: logger) { port in
-            logger.notice(
-                "CareGate ready", metadata: ["url": "http://\(host):\(port)", "providers": "\(adapters.count)"])
+        let count = registry.definitions.count
+        let app = buildApplication(
+            configuration: configuration, providers: providers, providersFolder: configuration.providersDirectory,
+            logger: logger
+        ) { port in
+            logger.notice("CareGate ready", metadata: ["url": "http://\(host):\(port)", "providers": "\(count)"])
         }
         try await app.runService()
     }

@@ -11,7 +11,11 @@ struct FaultOptions: ParsableArguments {
         name: .customLong("fault"),
         help: ArgumentHelp(
             "Inject a fault into a simulated provider, as ID=FAULT (repeatable).",
-            discussion: "FAULT is one of: none, delay:MS, delay:MIN-MAX, hang, http-500 (any status), malformed, reset."
+            discussion: """
+                FAULT is one of: none, delay:MS, delay:MIN-MAX, hang, http-500 (any status), malformed, reset; \
+                or a hostile body: doctype, xxe, entity-bomb, deep, oversize:BYTES, drip:MS, bad-utf8, wrong-type, \
+                truncated.
+                """
         ))
     var faults: [String] = []
 
@@ -52,9 +56,14 @@ extension ProviderSimulator {
 
 extension SimulatedEndpoint {
     /// The gateway's definition of this provider, read from the same YAML a provider file would hold, so the
-    /// demo exercises exactly the path `serve` takes.
-    func gatewayDefinition() throws -> ProviderDefinition {
-        try ProviderDefinition(yaml: providerDefinitionYAML(), file: "\(id).yaml (simulated)")
+    /// demo exercises exactly the path `serve` takes. Mapping files are read from `providersFolder`.
+    func gatewayDefinition(providersFolder: String) throws -> ProviderDefinition {
+        do {
+            return try ProviderDefinition(
+                yaml: providerDefinitionYAML(), file: "\(id).yaml (simulated)", relativeTo: providersFolder)
+        } catch {
+            throw ValidationError("\(error) (run the demo from the repository root, or pass --providers DIR)")
+        }
     }
 
     var announcement: String {

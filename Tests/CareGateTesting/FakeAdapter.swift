@@ -26,6 +26,13 @@ public final class FakeAdapter: ProviderAdapter {
         calls = Atomic(0)
     }
 
+    /// A fake for a given definition (as a provider directory's factory makes them).
+    public init(definition: ProviderDefinition, _ behaviour: Behaviour) {
+        self.definition = definition
+        self.behaviour = behaviour
+        calls = Atomic(0)
+    }
+
     public func fetch(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure) -> DecodedRecord {
         calls.add(1, ordering: .relaxed)
         switch behaviour {

@@ -14,12 +14,14 @@ import Providers
 struct LiveGateway {
     let simulator: ProviderSimulator
     let client: any TestClientProtocol
+    let providers: ProviderDirectory
+    let endpoints: [SimulatedEndpoint]
 
     var population: SyntheticPopulation { simulator.population }
 
     /// Runs `body` against a fresh simulator and gateway; `faults` are set before the first request.
     static func run(
-        deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:],
+        deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:], providersFolder: String? = nil,
         _ body: @Sendable (LiveGateway) async throws -> Void
     ) async throws {
         let simulator = ProviderSimulator(population: Self.population)
@@ -27,16 +29,18 @@ struct LiveGateway {
         do {
             for (provider, fault) in faults { try simulator.setFault(fault, for: provider) }
             let logger = Logger(label: "caregate.test")
-            let adapters = try endpoints.map { endpoint in
-                HTTPProviderAdapter(
-                    definition: try ProviderDefinition(yaml: endpoint.providerDefinitionYAML(), file: "\(endpoint.id).yaml"),
-                    logger: logger)
+            let definitions = try endpoints.map { endpoint in
+                try ProviderDefinition(
+                    yaml: endpoint.providerDefinitionYAML(), file: "\(endpoint.id).yaml", relativeTo: Self.providersFolder)
+            }
+            let providers = try ProviderDirectory(definitions: definitions, logger: logger) { definition in
+                HTTPProviderAdapter(definition: definition, logger: logger)
             }
             let app = buildApplication(
                 configuration: GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds),
-                adapters: adapters, logger: logger)
+                providers: providers, providersFolder: providersFolder, logger: logger)
             try await app.test(.live) { client in
-                try await body(LiveGateway(simulator: simulator, client: client))
+                try await body(LiveGateway(simulator: simulator, client: client, providers: providers, endpoints: endpoints))
             }
         } catch {
             try await simulator.shutdown()
@@ -46,6 +50,10 @@ struct LiveGateway {
     }
 
     static let population = SyntheticPopulation.generate()
+
+    /// The repository's `providers/` folder, where the simulated providers' mapping files live.
+    static let providersFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("providers").path
 
     /// GETs a patient's record; returns the decoded view, the `CareGate-Complete` header and the elapsed time.
     func record(_ nhsNumber: NHSNumber) async throws -> (view: RecordView, completeHeader: String?, elapsed: Duration) {

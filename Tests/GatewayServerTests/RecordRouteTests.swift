@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Providers
 import Testing
 
 /// The records route in process, over fake providers: the HTTP contract without sockets.
@@ -17,7 +18,8 @@ import Testing
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let app = buildApplication(
-            configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds), adapters: adapters,
+            configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds),
+            providers: try ProviderDirectory(adapters: adapters),
             logger: Logger(label: "test"))
         try await app.test(.router, body)
     }
@@ -112,7 +114,9 @@ import Testing
         try await withGateway([FakeAdapter("gp", categories: [.medication, .allergy], .answer(after: .zero, entries: 4)), documents]) { client in
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=allergy", method: .get) { response in
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
-                #expect(view.providers.map(\.status) == ["ok", "skipped"])
+                // Providers are listed in id order: "docs", then "gp".
+                #expect(view.providers.map(\.id) == ["docs", "gp"])
+                #expect(view.providers.map(\.status) == ["skipped", "ok"])
                 #expect(view.entries.map(\.category) == [.allergy, .allergy])
                 #expect(view.complete)
             }
@@ -127,7 +131,8 @@ import Testing
 
     @Test func healthAndReadiness() async throws {
         let app = buildApplication(
-            configuration: GatewayConfiguration(port: 0), adapters: [], logger: Logger(label: "test"))
+            configuration: GatewayConfiguration(port: 0), providers: try ProviderDirectory(adapters: []),
+            logger: Logger(label: "test"))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -135,6 +140,22 @@ import Testing
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == #"{"status":"ready"}"#)
+            }
+        }
+    }
+}
+
+@Suite struct AdminLoopbackTests {
+    @Test func theAdminAPIRefusesRequestsNotFromThisMachine() async throws {
+        let app = buildApplication(
+            configuration: GatewayConfiguration(), providers: try ProviderDirectory(adapters: []),
+            logger: Logger(label: "test"))
+        // In-process requests come from no socket at all, so they are not from loopback.
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/admin/providers", method: .get) { response in
+                #expect(response.status == .forbidden)
+                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                #expect(body["error"] == "admin-loopback-only")
             }
         }
     }

@@ -113,3 +113,16 @@ struct DecodeErrorTests {
         #expect(error.description.hasPrefix("malformed XML") || error.description.hasPrefix("invalid UTF-8"))
     }
 }
+
+@Suite struct DecodeErrorQuotingTests {
+    @Test func anUnexpectedRootIsDescribedWithoutQuotingUnknownNames() {
+        let smuggled = DecodeError(
+            .unexpectedRoot(element: "Olanzapine 10mg", namespace: "urn:x:Joyce-Okafor", expected: "a FHIR Bundle"))
+        #expect(!smuggled.description.contains("Olanzapine"))
+        #expect(!smuggled.description.contains("Okafor"))
+        #expect(smuggled.description == "root element is an element (another namespace), expected a FHIR Bundle")
+
+        let plain = DecodeError(.unexpectedRoot(element: "ClinicalDocument", namespace: "urn:hl7-org:v3", expected: "x"))
+        #expect(plain.description == "root element is <ClinicalDocument> (namespace urn:hl7-org:v3), expected x")
+    }
+}

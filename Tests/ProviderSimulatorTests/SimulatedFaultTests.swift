@@ -10,6 +10,9 @@ struct SimulatedFaultTests {
             ("delay:50-300", .randomDelay(minMilliseconds: 50, maxMilliseconds: 300)), ("hang", .hang),
             ("http-500", .httpError(status: 500)), ("http-503", .httpError(status: 503)),
             ("http-429", .httpError(status: 429)), ("malformed", .malformedXML), ("reset", .connectionReset),
+            ("doctype", .doctype), ("xxe", .externalEntity), ("entity-bomb", .entityBomb), ("deep", .deepNesting),
+            ("oversize:20000000", .oversize(bytes: 20_000_000)), ("drip:250", .drip(intervalMilliseconds: 250)),
+            ("bad-utf8", .invalidUTF8), ("wrong-type", .wrongContentType), ("truncated", .truncated),
         ])
     func parses(text: String, fault: SimulatedFault) throws {
         #expect(try SimulatedFault(parsing: text) == fault)
@@ -27,7 +30,8 @@ struct SimulatedFaultTests {
         "bad text is refused with an error that names the text",
         arguments: [
             "slow", "", "delay:", "delay:abc", "delay:-5", "delay:300-50", "delay:1-2-3", "delay:999999999",
-            "http-200", "http-abc", "http-", "resets",
+            "http-200", "http-abc", "http-", "resets", "oversize:", "oversize:0", "oversize:-1", "oversize:2000000000",
+            "drip:", "drip:0", "drip:fast", "xxe:1", "deep:10",
         ])
     func refuses(text: String) {
         #expect(throws: SimulatedFaultParseError.self) { try SimulatedFault(parsing: text) }

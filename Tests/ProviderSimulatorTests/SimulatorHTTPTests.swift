@@ -11,18 +11,44 @@ struct SimulatorHTTPTests {
 
     private func everything(_ nhs: String) -> String { "/fhir/Patient/\(nhs)/$everything" }
 
-    @Test("each provider answers $everything with 200, FHIR XML, and the same bytes as bundle(for:patient:)")
-    func servesBundles() async throws {
+    /// The demo patient's record at an endpoint, whatever its format.
+    private func record(_ endpoint: SimulatedEndpoint) -> String { endpoint.definition.path(for: demo.nhsNumber) }
+
+    @Test("each provider answers at its own path with 200, its format's content type, and the same bytes as body(for:patient:)")
+    func servesEveryFormat() async throws {
         try await withSimulator { simulator, endpoints in
             #expect(endpoints.map(\.id) == SimulatedProviderID.all)
             #expect(Set(endpoints.map(\.port)).count == 6 && endpoints.allSatisfy { $0.port > 0 })
+            #expect(endpoints[id: SimulatedProviderID.mhTrust].port == endpoints[id: SimulatedProviderID.mhTrustDocuments].port)
             for endpoint in endpoints {
-                #expect(endpoint.urlTemplate == "http://127.0.0.1:\(endpoint.port)/fhir/Patient/{nhs}/$everything")
-                let response = try await fetch(port: endpoint.port, everything(demo.nhsNumber.digits))
-                #expect(response.status == 200)
-                #expect(response.headers["content-type"] == "application/fhir+xml; charset=utf-8")
-                #expect(response.body == simulator.bundle(for: endpoint.id, patient: demo.nhsNumber))
+                #expect(endpoint.urlTemplate == "http://127.0.0.1:\(endpoint.port)\(endpoint.definition.pathTemplate)")
+                #expect(endpoint.url(for: demo.nhsNumber) == "http://127.0.0.1:\(endpoint.port)\(record(endpoint))")
+                let response = try await fetch(port: endpoint.port, record(endpoint))
+                #expect(response.status == 200, "\(endpoint.id)")
+                #expect(response.headers["content-type"] == endpoint.definition.format.contentType, "\(endpoint.id)")
+                #expect(response.body == (try simulator.served(endpoint.id, demo.nhsNumber)), "\(endpoint.id)")
             }
+            let contentTypes = Dictionary(endpoints.map { ($0.id, $0.definition.format.contentType) }, uniquingKeysWith: { a, _ in a })
+            #expect(contentTypes[SimulatedProviderID.gp] == "application/fhir+xml; charset=utf-8")
+            #expect(contentTypes[SimulatedProviderID.nhs111] == "application/xml; charset=utf-8")
+            #expect(contentTypes[SimulatedProviderID.careHome] == "application/xml; charset=utf-8")
+        }
+    }
+
+    @Test("the trust's two feeds share a port: the path chooses the feed, and each feed has its own fault")
+    func sharedPort() async throws {
+        try await withSimulator { simulator, endpoints in
+            let port = endpoints[id: SimulatedProviderID.mhTrust].port
+            let fhir = try await fetch(port: port, everything(demo.nhsNumber.digits))
+            let cda = try await fetch(port: port, "/cda/Patient/\(demo.nhsNumber.digits)/documents")
+            #expect(fhir.status == 200 && cda.status == 200)
+            #expect(try SafeXMLParser.parse(fhir.body).name == "Bundle")
+            #expect(try SafeXMLParser.parse(cda.body).name == "Documents")
+            #expect(cda.headers["content-type"] == "application/xml; charset=utf-8")
+
+            try simulator.setFault(.httpError(status: 503), for: SimulatedProviderID.mhTrustDocuments)
+            #expect(try await fetch(port: port, "/cda/Patient/\(demo.nhsNumber.digits)/documents").status == 503)
+            #expect(try await fetch(port: port, everything(demo.nhsNumber.digits)).status == 200)
         }
     }
 
@@ -36,7 +62,7 @@ struct SimulatorHTTPTests {
         }
     }
 
-    @Test("an invalid NHS number gets 400 with an OperationOutcome that does not echo it; other paths 404")
+    @Test("an invalid NHS number gets 400 that does not echo it, other paths 404: an OperationOutcome from FHIR, plain text from the rest")
     func errors() async throws {
         try await withSimulator { _, endpoints in
             let port = endpoints[id: SimulatedProviderID.mhTrust].port
@@ -51,17 +77,37 @@ struct SimulatorHTTPTests {
             #expect(notFound.status == 404)
             #expect(try SafeXMLParser.parse(notFound.body).name == "OperationOutcome")
             #expect(try await fetch(port: port, "/metrics").status == 404)
+            #expect(try await fetch(port: port, "/cda/Patient/1234567890/documents").status == 400)
+
+            let ambulance = endpoints[id: SimulatedProviderID.ambulance].port
+            let badBespoke = try await fetch(port: ambulance, "/epcr/patients/1234567890")
+            #expect(badBespoke.status == 400)
+            #expect(badBespoke.headers["content-type"] == "text/plain; charset=utf-8")
+            #expect(!String(decoding: badBespoke.body, as: UTF8.self).contains("1234567890"))
+            let wrongPath = try await fetch(port: ambulance, everything(demo.nhsNumber.digits))
+            #expect(wrongPath.status == 404)
+            #expect(String(decoding: wrongPath.body, as: UTF8.self).contains("/epcr/patients/{nhs}"))
         }
     }
 
-    @Test("a patient the provider does not know gets an empty searchset")
+    @Test("a patient the provider does not know gets an empty answer in its format")
     func unknownPatient() async throws {
         try await withSimulator { _, endpoints in
-            let port = endpoints[id: SimulatedProviderID.cardiac].port
-            let response = try await fetch(port: port, everything(Shared.strangerNHSNumber.digits))
-            #expect(response.status == 200)
-            let parsed = try ParsedBundle(response.body)
+            let gp = try await fetch(port: endpoints[id: SimulatedProviderID.gp].port, everything(Shared.strangerNHSNumber.digits))
+            #expect(gp.status == 200)
+            let parsed = try ParsedBundle(gp.body)
             #expect(parsed.total == 0 && parsed.resources.isEmpty)
+
+            let cardiac = endpoints[id: SimulatedProviderID.cardiac]
+            let summary = try await fetch(port: cardiac.port, cardiac.definition.path(for: Shared.strangerNHSNumber))
+            #expect(summary.status == 200)
+            let root = try SafeXMLParser.parse(summary.body)
+            #expect(root.name == "MonitoringSummary" && root.children.map(\.name) == ["Service"])
+
+            let nhs111 = endpoints[id: SimulatedProviderID.nhs111]
+            let documents = try await fetch(port: nhs111.port, nhs111.definition.path(for: Shared.strangerNHSNumber))
+            #expect(documents.status == 200)
+            #expect(try SafeXMLParser.parse(documents.body).children.isEmpty)
         }
     }
 
@@ -90,34 +136,36 @@ struct SimulatorHTTPTests {
     @Test("a fixed delay holds the answer back at least that long; clearing it restores speed")
     func fixedDelay() async throws {
         try await withSimulator { simulator, endpoints in
-            let port = endpoints[id: SimulatedProviderID.ambulance].port
-            try simulator.setFault(.fixedDelay(milliseconds: 250), for: SimulatedProviderID.ambulance)
-            #expect(simulator.fault(for: SimulatedProviderID.ambulance) == .fixedDelay(milliseconds: 250))
+            let ambulance = endpoints[id: SimulatedProviderID.ambulance]
+            let port = ambulance.port
+            try simulator.setFault(.fixedDelay(milliseconds: 500), for: SimulatedProviderID.ambulance)
+            #expect(simulator.fault(for: SimulatedProviderID.ambulance) == .fixedDelay(milliseconds: 500))
             let clock = ContinuousClock()
             var started = clock.now
-            let delayed = try await fetch(port: port, everything(demo.nhsNumber.digits))
+            let delayed = try await fetch(port: port, record(ambulance))
             let slow = clock.now - started
             #expect(delayed.status == 200)
-            #expect(slow >= .milliseconds(250))
+            #expect(slow >= .milliseconds(500))
 
             try simulator.setFault(.none, for: SimulatedProviderID.ambulance)
             started = clock.now
-            let prompt = try await fetch(port: port, everything(demo.nhsNumber.digits))
+            let prompt = try await fetch(port: port, record(ambulance))
             let fast = clock.now - started
             #expect(prompt.status == 200)
-            #expect(fast < .milliseconds(250))
+            #expect(fast < .milliseconds(500))
         }
     }
 
     @Test("a random delay falls within its range")
     func randomDelay() async throws {
         try await withSimulator { simulator, endpoints in
-            let port = endpoints[id: SimulatedProviderID.nhs111].port
+            let nhs111 = endpoints[id: SimulatedProviderID.nhs111]
+            let port = nhs111.port
             try simulator.setFault(.randomDelay(minMilliseconds: 120, maxMilliseconds: 200), for: SimulatedProviderID.nhs111)
             let clock = ContinuousClock()
             for _ in 0..<3 {
                 let started = clock.now
-                let response = try await fetch(port: port, everything(demo.nhsNumber.digits))
+                let response = try await fetch(port: port, record(nhs111))
                 let elapsed = clock.now - started
                 #expect(response.status == 200)
                 #expect(elapsed >= .milliseconds(120))
@@ -136,6 +184,12 @@ struct SimulatorHTTPTests {
             #expect(try SafeXMLParser.parse(failed.body).value("issue", "code") == "exception")
             let other = try await fetch(port: endpoints[id: SimulatedProviderID.gp].port, everything(demo.nhsNumber.digits))
             #expect(other.status == 200)
+
+            let careHome = endpoints[id: SimulatedProviderID.careHome]
+            try simulator.setFault(.httpError(status: 502), for: careHome.id)
+            let bespoke = try await fetch(port: careHome.port, record(careHome))
+            #expect(bespoke.status == 502)
+            #expect(bespoke.headers["content-type"] == "text/plain; charset=utf-8")
         }
     }
 
@@ -157,7 +211,7 @@ struct SimulatorHTTPTests {
         try await withSimulator { simulator, endpoints in
             let careHome = endpoints[id: SimulatedProviderID.careHome]
             try simulator.setFault(.connectionReset, for: careHome.id)
-            let target = everything(demo.nhsNumber.digits)
+            let target = record(careHome)
             let outcome: Result<[UInt8]?, RawHTTPConnection.Failure> = try await offloaded {
                 let connection = try RawHTTPConnection(port: careHome.port)
                 try connection.get(target)
@@ -177,7 +231,7 @@ struct SimulatorHTTPTests {
         let endpoints = try await simulator.start()
         let cardiac = endpoints[id: SimulatedProviderID.cardiac]
         try simulator.setFault(.hang, for: cardiac.id)
-        let target = everything(demo.nhsNumber.digits)
+        let target = record(cardiac)
         let connection = try await offloaded { try RawHTTPConnection(port: cardiac.port, timeout: .milliseconds(300)) }
         let waited: Result<[UInt8]?, RawHTTPConnection.Failure> = try await offloaded {
             try connection.get(target)
@@ -226,6 +280,9 @@ struct SimulatorHTTPTests {
         #expect(simulator.endpoints == first)
         let gp = first[id: SimulatedProviderID.gp]
         #expect(gp.providerDefinitionYAML().contains("url: \"http://127.0.0.1:\(gp.port)/fhir/Patient/{nhs}/$everything\""))
+        let documents = first[id: SimulatedProviderID.mhTrustDocuments]
+        #expect(documents.port == first[id: SimulatedProviderID.mhTrust].port)
+        #expect(documents.providerDefinitionYAML().contains("url: \"http://127.0.0.1:\(documents.port)/cda/Patient/{nhs}/documents\""))
         try await simulator.shutdown()
         try await simulator.shutdown()  // harmless when already stopped
 

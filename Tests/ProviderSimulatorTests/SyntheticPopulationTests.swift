@@ -21,7 +21,7 @@ struct SyntheticPopulationTests {
         }
     }
 
-    @Test("the same seed gives byte-identical bundles; another seed gives other people")
+    @Test("the same seed gives byte-identical answers in every format; another seed gives other people")
     func generationIsDeterministic() {
         let again = SyntheticPopulation.generate()
         #expect(again.patients == population.patients)
@@ -29,9 +29,8 @@ struct SyntheticPopulationTests {
         let simulatorB = ProviderSimulator(population: again)
         for patient in population.patients.prefix(10) {
             for provider in SimulatedProviderID.all {
-                #expect(
-                    simulatorA.bundle(for: provider, patient: patient.nhsNumber)
-                        == simulatorB.bundle(for: provider, patient: patient.nhsNumber))
+                let answer = simulatorA.body(for: provider, patient: patient.nhsNumber)
+                #expect(answer != nil && answer == simulatorB.body(for: provider, patient: patient.nhsNumber))
             }
         }
 
@@ -54,9 +53,24 @@ struct SyntheticPopulationTests {
         #expect(population.sharedFacts(for: Shared.strangerNHSNumber).isEmpty)
     }
 
-    @Test("the demo patient is known to all six providers")
+    @Test("the demo patient is known to all six providers (both of the trust's feeds)")
     func demoPatientIsKnownEverywhere() {
         #expect(population.providers(knowing: population.demoPatient.nhsNumber) == SimulatedProviderID.all)
+        #expect(SimulatedProviderID.all.count == 7)
+    }
+
+    @Test("the trust's document feed knows exactly the trust's patients, and holds only their documents")
+    func trustDocumentFeed() {
+        for patient in population.patients {
+            #expect(patient.isKnown(to: SimulatedProviderID.mhTrustDocuments) == patient.isKnown(to: SimulatedProviderID.mhTrust))
+            let documents = patient.resources(at: SimulatedProviderID.mhTrustDocuments)
+            #expect(documents.allSatisfy { $0.category == .document })
+            #expect(!patient.isKnown(to: SimulatedProviderID.mhTrust) || !documents.isEmpty)
+            // Letters and discharge summaries left the trust's FHIR record; only copies of cardiac reports stay.
+            for case .document(let document) in patient.resources(at: SimulatedProviderID.mhTrust) {
+                #expect(document.masterIdentifier?.value.hasPrefix("DOC-CARD-") == true)
+            }
+        }
     }
 
     @Test("not every patient is known to every provider, in realistic proportions")

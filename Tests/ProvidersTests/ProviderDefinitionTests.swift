@@ -93,7 +93,10 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let registry = try ProviderRegistry.load(directory: root.appendingPathComponent("providers").path)
-        #expect(registry.definitions.count == 6)
+        // Six providers; the trust has two feeds (FHIR, and CDA documents).
+        #expect(registry.definitions.count == 7)
         #expect(Set(registry.definitions.map(\.kind)).count == 6)
+        #expect(Set(registry.definitions.map(\.format)) == [.fhirR4XML, .cda, .mappedXML])
+        #expect(registry.definitions.filter { $0.format == .mappedXML }.allSatisfy { $0.mapping != nil })
     }
 }

@@ -1,0 +1,144 @@
+import CareRecords
+import Foundation
+import Hummingbird
+import Providers
+
+/// The provider registry at run time, for provider teams and operators:
+/// `GET /admin/providers`, `GET|PUT|DELETE /admin/providers/{id}`. A PUT body is the provider file's YAML (or its
+/// JSON equivalent, which is YAML too); it is checked exactly as a file would be, and takes effect for the next
+/// query. When the gateway runs from a providers folder, changes are written there too, so a reload (SIGHUP) or a
+/// restart keeps them.
+///
+/// Until the admin API has authentication (the policy work), it answers only requests from the loopback interface.
+struct AdminProviderRoutes: Sendable {
+    let providers: ProviderDirectory
+    let providersFolder: String?
+
+    func register(on router: Router<GatewayRequestContext>) {
+        let admin = router.group("/admin/providers").add(middleware: LoopbackOnlyMiddleware())
+        admin.get { _, _ in try Self.json(ProviderList(providers: providers.definitions.map(ProviderSummary.init))) }
+        admin.get(":id") { _, context in
+            let id = try Self.providerID(context)
+            guard let definition = providers.definitions.first(where: { $0.id == id }) else {
+                throw GatewayError(.notFound, code: "unknown-provider", message: "no provider with id '\(id)'")
+            }
+            return try Self.json(ProviderSummary(definition))
+        }
+        admin.put(":id") { request, context in
+            try await put(request, context: context)
+        }
+        admin.delete(":id") { _, context in
+            let id = try Self.providerID(context)
+            guard providers.remove(id) else {
+                throw GatewayError(.notFound, code: "unknown-provider", message: "no provider with id '\(id)'")
+            }
+            if let providersFolder { try? ProviderFiles(folder: providersFolder).delete(id) }
+            return Response(status: .noContent)
+        }
+    }
+
+    private func put(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try Self.providerID(context)
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        guard let text = body.getString(at: body.readerIndex, length: body.readableBytes) else {
+            throw GatewayError(.badRequest, code: "invalid-provider", message: "the body is not UTF-8 text")
+        }
+        let definition: ProviderDefinition
+        do {
+            definition = try ProviderDefinition(
+                yaml: text, file: "request body", relativeTo: providersFolder ?? FileManager.default.currentDirectoryPath)
+        } catch {
+            throw GatewayError(.badRequest, code: "invalid-provider", message: error.description)
+        }
+        guard definition.id == id else {
+            throw GatewayError(
+                .badRequest, code: "invalid-provider",
+                message: "the body's id '\(definition.id)' does not match the path's '\(id)'")
+        }
+        let replaced: Bool
+        do {
+            replaced = try providers.register(definition)
+        } catch {
+            throw GatewayError(.badRequest, code: "invalid-provider", message: error.description)
+        }
+        if let providersFolder {
+            do {
+                try ProviderFiles(folder: providersFolder).write(text, for: id)
+            } catch {
+                throw GatewayError(
+                    .internalServerError, code: "not-saved",
+                    message: "registered, but the provider file could not be written to the providers folder")
+            }
+        }
+        var response = try Self.json(ProviderSummary(definition))
+        response.status = replaced ? .ok : .created
+        return response
+    }
+
+    static func providerID(_ context: GatewayRequestContext) throws -> ProviderID {
+        let text = context.parameters.get("id") ?? ""
+        guard ProviderID.isValid(text) else {
+            throw GatewayError(
+                .badRequest, code: "invalid-provider-id",
+                message: "path parameter 'id': must be 1–64 lower-case letters, digits or hyphens, starting with a letter")
+        }
+        return ProviderID(text)
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// A provider as the admin API shows it: the provider file's keys and values.
+struct ProviderSummary: Codable, Sendable {
+    var id: String
+    var name: String
+    var kind: String
+    var ods: String
+    var format: String
+    var url: String
+    var timeout_ms: Int
+    var categories: [String]
+    var max_connections: Int
+    var max_response_bytes: Int
+    var mapping: String?
+
+    init(_ definition: ProviderDefinition) {
+        id = definition.id.rawValue
+        name = definition.name
+        kind = definition.kind.rawValue
+        ods = definition.ods
+        format = definition.format.rawValue
+        url = definition.urlTemplate
+        timeout_ms = definition.timeoutMilliseconds
+        categories = definition.categories.map(\.rawValue).sorted()
+        max_connections = definition.maxConnections
+        max_response_bytes = definition.maxResponseBytes
+        mapping = definition.mappingFile
+    }
+}
+
+struct ProviderList: Codable, Sendable {
+    var providers: [ProviderSummary]
+}
+
+/// Refuses requests from anywhere but this machine, with 403.
+struct LoopbackOnlyMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: GatewayRequestContext,
+        next: (Request, GatewayRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard context.isFromLoopback else {
+            throw GatewayError(
+                .forbidden, code: "admin-loopback-only",
+                message: "the admin API answers only requests from this machine until it has authentication")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,73 @@
+import CareRecords
+import XMLSupport
+
+/// Code systems as CDA names them (OIDs) and as the rest of CareGate spells them (FHIR URIs).
+///
+/// The merge matches entries across providers by system and code, so a CDA document's SNOMED CT code must
+/// carry the same system as a FHIR provider's copy of the same fact.
+enum CDACodeSystem {
+    /// What a coded value names, where one OID means different things in different places.
+    enum Context {
+        case general
+        /// A medicine (`manufacturedMaterial/code`): NHS CDA writes dm+d products under the NHS OID for
+        /// SNOMED CT, and the FHIR providers call the same codes dm+d.
+        case medicine
+    }
+
+    static let loinc = "2.16.840.1.113883.6.1"
+    static let snomedCT = "2.16.840.1.113883.6.96"
+    /// The NHS messaging OID for SNOMED CT, whose UK drug extension is dm+d.
+    static let nhsSNOMEDCT = "2.16.840.1.113883.2.1.3.2.4.15"
+    static let dmd = "1.2.826.0.1285.0.2.0.4"
+
+    private static let uris: [String: String] = [
+        loinc: Coding.System.loinc,
+        snomedCT: Coding.System.snomedCT,
+        nhsSNOMEDCT: Coding.System.snomedCT,
+        dmd: Coding.System.dmd,
+        "2.16.840.1.113883.6.88": "http://www.nlm.nih.gov/research/umls/rxnorm",
+        "2.16.840.1.113883.6.3": "http://hl7.org/fhir/sid/icd-10",
+        "2.16.840.1.113883.6.90": "http://hl7.org/fhir/sid/icd-10-cm",
+        "2.16.840.1.113883.6.12": "http://www.ama-assn.org/go/cpt",
+        "2.16.840.1.113883.12.292": "http://hl7.org/fhir/sid/cvx",
+        "2.16.840.1.113883.5.4": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+    ]
+
+    /// The URI for a code system OID; an OID without a well-known URI becomes `urn:oid:<oid>`.
+    static func uri(forOID oid: String, in context: Context = .general) -> String {
+        if context == .medicine, oid == nhsSNOMEDCT { return Coding.System.dmd }
+        return uris[oid] ?? "urn:oid:" + oid
+    }
+
+    /// Systems other providers are most likely to share, so the merge can match on them.
+    static let shared: Set<String> = [Coding.System.snomedCT, Coding.System.dmd, Coding.System.loinc]
+}
+
+extension XMLElement {
+    /// Reads this CD/CE/CV element as the coding other providers are most likely to share.
+    ///
+    /// The element's own code comes first when it is in a national terminology (SNOMED CT, dm+d, LOINC),
+    /// then a `translation` that is, then whatever code there is. A `nullFlavor`ed code counts as absent but
+    /// its words still count: the display falls back from `@displayName` to `originalText` (its own words or
+    /// the narrative it references), so a concept written only in words is not lost.
+    func cdaCoding(in context: CDACodeSystem.Context = .general, narrative: CDANarrative? = nil) -> Coding? {
+        let candidates = ([self] + cdaChildren("translation")).compactMap { $0.ownCoding(in: context) }
+        let chosen =
+            candidates.first { CDACodeSystem.shared.contains($0.system ?? "") }
+            ?? candidates.first
+        let display =
+            chosen?.display ?? cdaAttribute("displayName")
+            ?? narrative.flatMap { $0.words(of: cda("originalText")) } ?? cda("originalText")?.plainText
+        guard var coding = chosen else { return display.map { Coding(display: $0) } }
+        coding.display = display
+        return coding
+    }
+
+    /// This element's own code, without its translations; nil when it has no usable code.
+    private func ownCoding(in context: CDACodeSystem.Context) -> Coding? {
+        guard !isNullFlavored, let code = cdaAttribute("code") else { return nil }
+        return Coding(
+            system: cdaAttribute("codeSystem").map { CDACodeSystem.uri(forOID: $0, in: context) }, code: code,
+            display: cdaAttribute("displayName"))
+    }
+}

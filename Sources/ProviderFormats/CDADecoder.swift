@@ -1,0 +1,88 @@
+import CareRecords
+import XMLSupport
+
+/// Decodes HL7 CDA R2 documents (C-CDA, NHS CDA such as NHS 111 post-event messages and discharge summaries).
+///
+/// The body is one `ClinicalDocument`, or a wrapper element of any name and namespace whose children include
+/// `ClinicalDocument`s, as a provider returns several documents for one patient (several NHS 111 calls); an
+/// empty wrapper means the provider holds none.
+///
+/// Each document yields a `document` entry from its header, an `encounter` entry when it names one
+/// (`componentOf/encompassingEncounter`), the patient's demographics from its record target, and entries of
+/// their own categories from the coded entries of its medication, allergy, problem, result and vital-sign
+/// sections (recognised by C-CDA templateId or LOINC section code). Other sections are represented by the
+/// document entry alone.
+///
+/// Read as a tolerant reader: unknown elements are ignored, and an entry, section statement or document that
+/// cannot be read is left out and counted in `unreadable`. A document about another patient than the first
+/// one in the response (a different NHS number) is left out the same way, so one patient's record never
+/// shows another's facts. Only a body that is not CDA at all throws.
+public struct CDADecoder: RecordDecoder {
+    /// The HL7 v3 namespace every CDA element is in.
+    public static let namespace = "urn:hl7-org:v3"
+
+    static let xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+    public var limits: XMLParseLimits
+
+    public init(limits: XMLParseLimits = XMLParseLimits()) {
+        self.limits = limits
+    }
+
+    public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
+        var record = DecodedRecord()
+        for (offset, element) in try Self.documents(in: parse(body)).enumerated() {
+            guard element.namespace == Self.namespace else {
+                record.unreadable += 1
+                continue
+            }
+            let reading = CDADocument(element: element, provider: provider, position: offset + 1).read()
+            if let known = record.patient?.nhsNumber, let other = reading.patient?.nhsNumber, known != other {
+                record.unreadable += 1
+                continue
+            }
+            record.entries += reading.entries
+            record.unreadable += reading.unreadable
+            record.patient = Self.combine(record.patient, reading.patient)
+        }
+        return record
+    }
+
+    private func parse(_ body: [UInt8]) throws(DecodeError) -> XMLElement {
+        do {
+            return try SafeXMLParser.parse(body, limits: limits)
+        } catch {
+            throw .xml(error)
+        }
+    }
+
+    /// The `ClinicalDocument` root itself, or a wrapper's `ClinicalDocument` children in order.
+    ///
+    /// A wrapper's children named `ClinicalDocument` outside the CDA namespace are returned too, so that they
+    /// are counted as unreadable rather than silently dropped; its other children (a count, a link) are
+    /// ignored. A wrapper with no child elements at all is how a provider says it holds no documents for the
+    /// patient. Any other root is not a CDA response.
+    private static func documents(in root: XMLElement) throws(DecodeError) -> [XMLElement] {
+        if root.name == "ClinicalDocument", root.namespace == namespace { return [root] }
+        let documents = root.children.filter { $0.name == "ClinicalDocument" }
+        guard root.name != "ClinicalDocument", !documents.isEmpty || root.children.isEmpty else {
+            throw DecodeError(
+                .unexpectedRoot(
+                    element: root.name, namespace: root.namespace,
+                    expected: "a ClinicalDocument in namespace \(namespace), or a wrapper of ClinicalDocuments"))
+        }
+        return documents
+    }
+
+    /// The demographics across documents: the first document's, with gaps filled from later ones.
+    private static func combine(_ first: PatientDemographics?, _ next: PatientDemographics?) -> PatientDemographics? {
+        guard var combined = first else { return next }
+        guard let next else { return combined }
+        combined.nhsNumber = combined.nhsNumber ?? next.nhsNumber
+        combined.givenName = combined.givenName ?? next.givenName
+        combined.familyName = combined.familyName ?? next.familyName
+        combined.birthDate = combined.birthDate ?? next.birthDate
+        combined.gender = combined.gender ?? next.gender
+        return combined
+    }
+}

@@ -1,0 +1,175 @@
+import CareRecords
+import XMLSupport
+
+/// One `ClinicalDocument` being decoded: its header becomes a `document` entry (and an `encounter` entry when
+/// it names one), its record target the patient's demographics, and the coded entries of the sections the
+/// gateway reads become entries of their own categories.
+struct CDADocument {
+    /// The OID under which CDA documents carry the NHS number.
+    static let nhsNumberOID = "2.16.840.1.113883.2.1.4.1"
+
+    let element: XMLElement
+    let provider: ProviderID
+    /// The document's place in the response, 1-based: its name when it has no id.
+    let position: Int
+
+    struct Reading {
+        var entries: [CareEntry] = []
+        var patient: PatientDemographics?
+        var unreadable = 0
+    }
+
+    /// `root^extension` of the document's id, else its position in the response (`#2`). Every entry read from
+    /// the document has a source id under this one, so each fact can be traced to the document it came from.
+    var sourceID: String { element.cda("id")?.instanceIdentifier?.key ?? "#\(position)" }
+
+    func read() -> Reading {
+        var reading = Reading(patient: patient)
+        if let document = documentEntry() {
+            reading.entries.append(document)
+        } else {
+            reading.unreadable += 1
+        }
+        switch encounterEntry() {
+        case .entry(let encounter): reading.entries.append(encounter)
+        case .unreadable: reading.unreadable += 1
+        case .absent: break
+        }
+        readStatements(into: &reading)
+        return reading
+    }
+
+    // MARK: - Header
+
+    private func documentEntry() -> CareEntry? {
+        let code = element.cda("code")?.cdaCoding()
+        let title = element.cda("title")?.plainText
+        let date = element.cda("effectiveTime")?.timestamp
+        // A header without a type, title or date says only "there is a document": nothing a clinician can use.
+        guard code != nil || title != nil || date != nil else { return nil }
+        let headline = title ?? code?.display ?? "Clinical document"
+        // The sdtc extension is how a CDA R2 document states a status other than final (e.g. `nullified`).
+        let status = element.children.first { $0.name == "statusCode" }?.cdaAttribute("code")
+        let identifiers = [element.cda("id"), element.cda("setId")].compactMap { $0?.instanceIdentifier }
+        return CareEntry(
+            category: .document, code: code, date: date,
+            summary: organisation.map { "\(headline) — \($0)" } ?? headline, status: status ?? "final",
+            identifiers: identifiers.map(\.entryIdentifier).uniqued(),
+            source: SourceReference(provider: provider, id: sourceID))
+    }
+
+    /// The organisation that wrote the document: the first author's, else the custodian's.
+    private var organisation: String? {
+        element.cdaChildren("author").lazy.compactMap {
+            $0.cda(at: "assignedAuthor", "representedOrganization", "name")?.plainText
+        }.first
+            ?? element.cda(at: "custodian", "assignedCustodian", "representedCustodianOrganization", "name")?
+            .plainText
+    }
+
+    private enum EncounterReading {
+        case entry(CareEntry)
+        case unreadable
+        case absent
+    }
+
+    /// The encounter the document belongs to (an NHS 111 call, an admission), from `componentOf`.
+    private func encounterEntry() -> EncounterReading {
+        guard let encounter = element.cda(at: "componentOf", "encompassingEncounter") else { return .absent }
+        let code = encounter.cda("code")?.cdaCoding()
+        let date = encounter.cda("effectiveTime")?.timestamp
+        guard code != nil || date != nil else { return .unreadable }
+        let title = element.cda("title")?.plainText
+        let disposition = encounter.cda("dischargeDispositionCode")?.cdaCoding()?.display
+        let details = [title, disposition.map { "disposition: \($0)" }].compactMap { $0 }
+        let headline = code?.display ?? "Encounter"
+        let ids = encounter.instanceIdentifiers
+        return .entry(
+            CareEntry(
+                category: .encounter, code: code, date: date,
+                summary: details.isEmpty ? headline : headline + " — " + details.joined(separator: "; "),
+                identifiers: ids.map(\.entryIdentifier).uniqued(),
+                source: SourceReference(provider: provider, id: "\(sourceID)/\(ids.first?.key ?? "encounter")")))
+    }
+
+    // MARK: - Patient
+
+    /// The record target's demographics, or nil when the document carries none.
+    ///
+    /// An NHS number that fails its check digit is dropped, not fatal, as in the FHIR decoder.
+    private var patient: PatientDemographics? {
+        guard let role = element.cda(at: "recordTarget", "patientRole") else { return nil }
+        let nhsNumber = role.cdaChildren("id").lazy
+            .filter { $0.cdaAttribute("root") == Self.nhsNumberOID && !$0.isNullFlavored }
+            .compactMap { $0.cdaAttribute("extension").flatMap { try? NHSNumber($0) } }
+            .first
+        let person = role.cda("patient")
+        let names = person?.cdaChildren("name") ?? []
+        // `L` is HL7 v3's legal name, the one FHIR calls official.
+        let name = names.first { ($0.attribute("use") ?? "").split(separator: " ").contains("L") } ?? names.first
+        let given = name?.cdaChildren("given").compactMap(\.plainText).joined(separator: " ").trimmedNonEmpty
+        let demographics = PatientDemographics(
+            nhsNumber: nhsNumber, givenName: given, familyName: name?.cda("family")?.plainText,
+            birthDate: person?.cda("birthTime")?.timestamp.flatMap(Self.day),
+            gender: person?.cda("administrativeGenderCode").flatMap(Self.gender))
+        return demographics == PatientDemographics() ? nil : demographics
+    }
+
+    /// A birth time as the day it falls on where it was written.
+    private static func day(_ date: ClinicalDate) -> ClinicalDate? {
+        date.precision == .time ? date.day.flatMap { ClinicalDate($0) } : date
+    }
+
+    /// HL7 AdministrativeGender and the NHS Person Gender codes, as FHIR's `gender` spells them.
+    private static func gender(_ code: XMLElement) -> String? {
+        guard !code.isNullFlavored, let value = code.cdaAttribute("code") else { return nil }
+        switch code.cdaAttribute("codeSystem") {
+        case "2.16.840.1.113883.2.1.3.2.4.16.25":
+            return ["1": "male", "2": "female", "9": "other", "0": "unknown"][value]
+        case "2.16.840.1.113883.5.1", nil:
+            return ["M": "male", "F": "female", "UN": "other"][value]
+        default:
+            return nil
+        }
+    }
+
+    // MARK: - Sections
+
+    /// Reads the coded entries of every section the gateway reads.
+    ///
+    /// A statement's own id names it in its source (`<document>/<root^extension>`) and is kept as an
+    /// identifier, so a copy of the same fact from another provider can be matched. An id that more than one
+    /// statement in the document carries identifies neither (C-CDA samples reuse ids across a panel's
+    /// results), so it is not used: the merge would otherwise collapse different results into one. Such
+    /// statements, and those without ids, are named by position instead (`<document>/#3`).
+    private func readStatements(into reading: inout Reading) {
+        var found: [(statement: XMLElement, container: XMLElement?, section: CDASection)] = []
+        for section in CDASection.readable(in: element) {
+            for entry in section.element.cdaChildren("entry") {
+                let statements = section.kind.statements(in: entry)
+                if statements.isEmpty { reading.unreadable += 1 }
+                // A negated statement ("no known allergies", a medicine not taken) asserts an absence, which
+                // must never be shown as the thing itself.
+                for (statement, container) in statements where !statement.isNegated {
+                    found.append((statement, container, section))
+                }
+            }
+        }
+        var uses: [CDAInstanceIdentifier: Int] = [:]
+        for item in found {
+            for id in Set(item.statement.instanceIdentifiers) { uses[id, default: 0] += 1 }
+        }
+        for (offset, item) in found.enumerated() {
+            let ids = item.statement.instanceIdentifiers.filter { uses[$0] == 1 }
+            let statement = CDAStatement(
+                element: item.statement, container: item.container, section: item.section,
+                source: SourceReference(provider: provider, id: "\(sourceID)/\(ids.first?.key ?? "#\(offset + 1)")"),
+                identifiers: ids.map(\.entryIdentifier).uniqued())
+            if let entry = statement.read() {
+                reading.entries.append(entry)
+            } else {
+                reading.unreadable += 1
+            }
+        }
+    }
+}

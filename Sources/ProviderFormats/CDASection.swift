@@ -1,0 +1,127 @@
+import CareRecords
+import XMLSupport
+
+/// The kinds of section whose coded entries become entries of their own. Every other section is still
+/// represented by the document entry, so its contents are one click away for a clinician.
+enum CDASectionKind: Sendable {
+    case medications
+    case allergies
+    case problems
+    case results
+    case vitalSigns
+
+    /// Recognises a section by its C-CDA templateId, else by its LOINC code.
+    init?(_ section: XMLElement) {
+        for templateID in section.cdaChildren("templateId") {
+            if let root = templateID.cdaAttribute("root"), let kind = Self.byTemplateID[root] {
+                self = kind
+                return
+            }
+        }
+        guard let code = section.cda("code"), !code.isNullFlavored, let value = code.cdaAttribute("code"),
+            (code.cdaAttribute("codeSystem") ?? CDACodeSystem.loinc) == CDACodeSystem.loinc,
+            let kind = Self.byLOINCCode[value]
+        else { return nil }
+        self = kind
+    }
+
+    private static let byTemplateID: [String: CDASectionKind] = [
+        "2.16.840.1.113883.10.20.22.2.1": .medications,
+        "2.16.840.1.113883.10.20.22.2.1.1": .medications,
+        "2.16.840.1.113883.10.20.22.2.11": .medications,  // discharge medications
+        "2.16.840.1.113883.10.20.22.2.11.1": .medications,
+        "2.16.840.1.113883.10.20.22.2.44": .medications,  // admission medications
+        "2.16.840.1.113883.10.20.22.2.6": .allergies,
+        "2.16.840.1.113883.10.20.22.2.6.1": .allergies,
+        "2.16.840.1.113883.10.20.22.2.5": .problems,
+        "2.16.840.1.113883.10.20.22.2.5.1": .problems,
+        "2.16.840.1.113883.10.20.22.2.24": .problems,  // hospital discharge diagnosis
+        "2.16.840.1.113883.10.20.22.2.43": .problems,  // hospital admission diagnosis
+        "2.16.840.1.113883.10.20.22.2.3": .results,
+        "2.16.840.1.113883.10.20.22.2.3.1": .results,
+        "2.16.840.1.113883.10.20.22.2.4": .vitalSigns,
+        "2.16.840.1.113883.10.20.22.2.4.1": .vitalSigns,
+    ]
+
+    private static let byLOINCCode: [String: CDASectionKind] = [
+        "10160-0": .medications,  // history of medication use
+        "10183-2": .medications,  // hospital discharge medications
+        "75311-1": .medications,  // discharge medications
+        "42346-7": .medications,  // medications on admission
+        "48765-2": .allergies,
+        "11450-4": .problems,
+        "11535-2": .problems,  // hospital discharge diagnosis
+        "46241-6": .problems,  // hospital admission diagnosis
+        "30954-2": .results,
+        "8716-3": .vitalSigns,
+    ]
+
+    /// The clinical statements in one section `entry` that this kind of section reads, each with the act or
+    /// organizer around it (whose status and time it may inherit). Empty when the entry holds nothing of
+    /// the expected shape.
+    ///
+    /// C-CDA wraps statements: allergies and problems in a concern `act`, discharge medicines in an `act`,
+    /// results and vital signs in an `organizer`. Older CDA puts the statement directly in the entry.
+    func statements(in entry: XMLElement) -> [(statement: XMLElement, container: XMLElement?)] {
+        guard let top = entry.children.first(where: { $0.namespace == CDADecoder.namespace }) else { return [] }
+        let wanted = self == .medications ? "substanceAdministration" : "observation"
+        if top.name == wanted { return [(top, nil)] }
+        let inner: [XMLElement]
+        switch top.name {
+        case "act":
+            inner = top.cdaChildren("entryRelationship")
+                .filter { $0.attribute("inversionInd") != "true" }
+                .compactMap { $0.cda(wanted) }
+                .filter { !$0.isSupportingObservation }
+        case "organizer": inner = top.cdaChildren("component").compactMap { $0.cda(wanted) }
+        default: inner = []
+        }
+        return inner.map { ($0, top) }
+    }
+}
+
+extension XMLElement {
+    /// True for an observation that qualifies another rather than stating a fact of its own: a severity,
+    /// reaction, criticality or status observation beside a concern act's allergy or problem. Read as an
+    /// allergy, "Moderate to severe" would show as something the patient is allergic to.
+    fileprivate var isSupportingObservation: Bool {
+        let templates = cdaChildren("templateId").compactMap { $0.cdaAttribute("root") }
+        if templates.contains(where: Self.supportingTemplates.contains) { return true }
+        return ["SEV", "33999-4", "82606-5"].contains(cdaCode("code") ?? "")
+    }
+
+    private static let supportingTemplates: Set<String> = [
+        "2.16.840.1.113883.10.20.22.4.5",  // health status
+        "2.16.840.1.113883.10.20.22.4.6",  // problem status
+        "2.16.840.1.113883.10.20.22.4.8",  // severity
+        "2.16.840.1.113883.10.20.22.4.9",  // reaction
+        "2.16.840.1.113883.10.20.22.4.28",  // allergy status
+        "2.16.840.1.113883.10.20.22.4.145",  // criticality
+    ]
+}
+
+/// A section being read: its kind and the narrative its entries point into.
+struct CDASection {
+    let kind: CDASectionKind
+    let element: XMLElement
+    let narrative: CDANarrative
+
+    /// Every section of a structured body, nested ones included, in document order; only those of a kind
+    /// the gateway reads are returned.
+    static func readable(in document: XMLElement) -> [CDASection] {
+        var sections: [CDASection] = []
+        func visit(_ section: XMLElement) {
+            if let kind = CDASectionKind(section) {
+                sections.append(CDASection(kind: kind, element: section, narrative: CDANarrative(section.cda("text"))))
+            }
+            for component in section.cdaChildren("component") {
+                component.cda("section").map(visit)
+            }
+        }
+        let body = document.cda(at: "component", "structuredBody")
+        for component in body?.cdaChildren("component") ?? [] {
+            component.cda("section").map(visit)
+        }
+        return sections
+    }
+}

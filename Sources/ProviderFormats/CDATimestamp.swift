@@ -1,0 +1,66 @@
+import CareRecords
+
+extension ClinicalDate {
+    /// Reads an HL7 v3 `TS` (`YYYY[MM[DD[HH[MM[SS[.S…]]]]]][+|-ZZZZ]`), as CDA writes every time.
+    ///
+    /// `20240501143000+0100` reads as `2024-05-01T14:30:00+01:00`, `202405011430` as `2024-05-01T14:30`,
+    /// `20240501` as `2024-05-01`. Fractional seconds are dropped (no clinical fact in a shared record turns on
+    /// them), an hour without minutes reads as that hour's start, and a zone on a date without a time is
+    /// dropped because an ISO 8601 date cannot carry one. Nil when the text is not a valid timestamp.
+    public init?(hl7Timestamp text: String) {
+        // Surrounding whitespace is a writer's slip, not a different time.
+        guard let trimmed = text.trimmedNonEmpty else { return nil }
+        let bytes = Array(trimmed.utf8)
+        var index = 0
+        func atDigit() -> Bool {
+            index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
+        }
+        func digits(_ count: Int) -> String? {
+            let start = index
+            for _ in 0..<count {
+                guard atDigit() else { return nil }
+                index += 1
+            }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
+        }
+
+        guard let year = digits(4) else { return nil }
+        var iso = year
+        var hasTime = false
+        if atDigit() {
+            guard let month = digits(2) else { return nil }
+            iso += "-" + month
+            if atDigit() {
+                guard let day = digits(2) else { return nil }
+                iso += "-" + day
+                if atDigit() {
+                    guard let hour = digits(2) else { return nil }
+                    hasTime = true
+                    if atDigit() {
+                        guard let minute = digits(2) else { return nil }
+                        iso += "T\(hour):\(minute)"
+                        if atDigit() {
+                            guard let second = digits(2) else { return nil }
+                            iso += ":" + second
+                            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                                index += 1
+                                guard atDigit() else { return nil }
+                                while atDigit() { index += 1 }
+                            }
+                        }
+                    } else {
+                        iso += "T\(hour):00"
+                    }
+                }
+            }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign = bytes[index] == UInt8(ascii: "-") ? "-" : "+"
+            index += 1
+            guard let hours = digits(2), let minutes = digits(2) else { return nil }
+            if hasTime { iso += "\(sign)\(hours):\(minutes)" }
+        }
+        guard index == bytes.count else { return nil }
+        self.init(iso)
+    }
+}

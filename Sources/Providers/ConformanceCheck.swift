@@ -1,0 +1,110 @@
+import CareRecords
+import Foundation
+import Logging
+import ProviderFormats
+import XMLSupport
+
+/// What a provider team runs against its own endpoint before registering it: for each test patient, fetch the
+/// record, validate it against the format's schema, decode it, and say what came out.
+public struct ConformanceCheck: Sendable {
+    public let definition: ProviderDefinition
+    private let schema: (schema: XMLSchema, name: String)?
+    private let timeout: Duration
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - schema: the XSD the responses must validate against (with a name to print), or nil to skip validation.
+    public init(
+        definition: ProviderDefinition, schema: (schema: XMLSchema, name: String)?, timeout: Duration = .seconds(10),
+        logger: Logger = Logger(label: "caregate.providers-check")
+    ) {
+        self.definition = definition
+        self.schema = schema
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    public func run(patients: [NHSNumber]) async -> ConformanceReport {
+        let adapter = HTTPProviderAdapter(definition: definition, logger: logger)
+        var results: [PatientCheck] = []
+        for patient in patients {
+            results.append(await check(patient, with: adapter))
+        }
+        try? await adapter.shutdown()
+        return ConformanceReport(definition: definition, schemaName: schema?.name, patients: results)
+    }
+
+    private func check(_ patient: NHSNumber, with adapter: HTTPProviderAdapter) async -> PatientCheck {
+        var result = PatientCheck(patient: patient)
+        let start = ContinuousClock.now
+        let response: ProviderResponse
+        do {
+            response = try await adapter.exchange(patient, deadline: start + timeout)
+        } catch {
+            result.latencyMilliseconds = Self.milliseconds(start.duration(to: .now))
+            result.problems.append("no response: \(error.reason)")
+            return result
+        }
+        result.latencyMilliseconds = Self.milliseconds(start.duration(to: .now))
+        result.httpStatus = response.status
+        result.bytes = response.body.count
+        guard response.status == 200 else {
+            result.problems.append("HTTP \(response.status), expected 200")
+            return result
+        }
+        if !response.contentType.contains("xml") {
+            result.problems.append("content type '\(response.contentType)', expected an XML type")
+        }
+        if let schema {
+            let element: (name: String, namespace: String)? =
+                definition.format == .cda ? ("ClinicalDocument", "urn:hl7-org:v3") : nil
+            result.schemaErrors = schema.schema.validate(response.body, eachElement: element)
+            if !result.schemaErrors.isEmpty {
+                result.problems.append("\(result.schemaErrors.count) schema error(s) against \(schema.name)")
+            }
+        }
+        do {
+            let record = try adapter.decoder.decode(response.body, from: definition.id)
+            for entry in record.entries { result.entriesByCategory[entry.category, default: 0] += 1 }
+            result.unreadable = record.unreadable
+        } catch {
+            result.problems.append("not decodable: \(error.description)")
+        }
+        return result
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// The outcome of a conformance check for one provider.
+public struct ConformanceReport: Sendable {
+    public var definition: ProviderDefinition
+    /// The schema the responses were validated against; nil when none was available.
+    public var schemaName: String?
+    public var patients: [PatientCheck]
+
+    /// True when every patient's response was fetched, valid and decodable.
+    public var passed: Bool { !patients.isEmpty && patients.allSatisfy(\.passed) }
+}
+
+/// One test patient's result.
+public struct PatientCheck: Sendable {
+    public var patient: NHSNumber
+    public var httpStatus: Int?
+    public var latencyMilliseconds = 0
+    public var bytes = 0
+    /// Each with its line number, from libxml2's schema validation.
+    public var schemaErrors: [String] = []
+    public var entriesByCategory: [EntryCategory: Int] = [:]
+    /// Parts of the response the decoder recognised but had to leave out.
+    public var unreadable = 0
+    /// Everything that makes this patient's check fail.
+    public var problems: [String] = []
+
+    public init(patient: NHSNumber) { self.patient = patient }
+
+    public var passed: Bool { problems.isEmpty }
+}

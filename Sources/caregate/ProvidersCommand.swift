@@ -1,0 +1,102 @@
+import ArgumentParser
+import CareRecords
+import Foundation
+import Providers
+import XMLSupport
+
+struct ProvidersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "providers",
+        abstract: "Tools for provider teams.",
+        subcommands: [CheckCommand.self])
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a provider's endpoint before registering it: fetch, validate, decode each test patient.",
+        discussion: """
+            Exits 0 only when every patient's response was fetched (HTTP 200, an XML content type), is valid \
+            against the format's schema and decodes. FHIR and CDA responses are validated against the official \
+            schemas in the schemas folder; a mapped-xml provider names its XSD with the provider file's `schema:` key.
+            """)
+
+    @Argument(help: "The provider file (providers/<id>.yaml).")
+    var file: String
+
+    @Option(name: .customLong("patient"), help: "A test patient's NHS number (repeatable; at least one).")
+    var patients: [String] = []
+
+    @Option(name: .long, help: "The folder holding CareGate's schemas.")
+    var schemas: String = "schemas"
+
+    @Option(name: .customLong("timeout-ms"), help: "How long to wait for each response.")
+    var timeoutMilliseconds: Int = 10_000
+
+    func run() async throws {
+        guard !patients.isEmpty else { throw ValidationError("give at least one --patient NHS-NUMBER to fetch") }
+        var numbers: [NHSNumber] = []
+        for text in patients {
+            do {
+                numbers.append(try NHSNumber(text))
+            } catch {
+                throw ValidationError("--patient '\(text)': \(error)")
+            }
+        }
+        let definition: ProviderDefinition
+        do {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+            else { throw ValidationError("\(file): cannot read the provider file") }
+            definition = try ProviderDefinition(yaml: text, file: file)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+
+        let schema = try loadSchema(for: definition)
+        say("provider \(definition.id) — \(definition.name) — \(definition.format.rawValue) — \(definition.urlTemplate)")
+        if let schema { say("schema: \(schema.name)") } else { say("schema: none (add `schema:` to the provider file)") }
+        let report = await ConformanceCheck(
+            definition: definition, schema: schema, timeout: .milliseconds(timeoutMilliseconds)
+        ).run(patients: numbers)
+        for result in report.patients { printResult(result) }
+        say(report.passed ? "PASS: \(report.patients.count) patient(s) conform" : "FAIL")
+        if !report.passed { throw ExitCode.failure }
+    }
+
+    private func loadSchema(for definition: ProviderDefinition) throws -> (schema: XMLSchema, name: String)? {
+        let path: String? =
+            definition.schemaFile
+            ?? {
+                switch definition.format {
+                case .fhirR4XML: return (schemas as NSString).appendingPathComponent("fhir-r4/fhir-single.xsd")
+                case .cda:
+                    return (schemas as NSString).appendingPathComponent("cda-r2-sdtc/infrastructure/cda/CDA_SDTC.xsd")
+                case .mappedXML: return nil
+                }
+            }()
+        guard let path else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("schema not found: \(path) (run from the repository root, or pass --schemas DIR)")
+        }
+        do {
+            return (try XMLSchema(path: path), (path as NSString).lastPathComponent)
+        } catch {
+            throw ValidationError("schema \(path) cannot be loaded: \(error)")
+        }
+    }
+
+    private func printResult(_ result: PatientCheck) {
+        let status = result.httpStatus.map { "HTTP \($0)" } ?? "no response"
+        say("patient \(result.patient): \(status), \(result.latencyMilliseconds) ms, \(result.bytes) bytes — \(result.passed ? "ok" : "FAILED")")
+        if !result.entriesByCategory.isEmpty {
+            let counts = EntryCategory.allCases.compactMap { category in
+                result.entriesByCategory[category].map { "\(category.rawValue) \($0)" }
+            }
+            say("  entries: " + counts.joined(separator: ", "))
+        }
+        if result.unreadable > 0 { say("  skipped by the decoder (unreadable): \(result.unreadable)") }
+        for problem in result.problems { say("  problem: \(problem)") }
+        for error in result.schemaErrors.prefix(20) { say("  schema: \(error)") }
+        if result.schemaErrors.count > 20 { say("  schema: … \(result.schemaErrors.count - 20) more") }
+    }
+}

@@ -1,0 +1,143 @@
+import CareRecords
+import Foundation
+import GatewayServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import ProviderSimulator
+import Providers
+import Testing
+
+/// The provider registry at run time: changes through the admin API apply to the next query, without a restart.
+@Suite struct AdminProviderTests {
+    let demo = LiveGateway.population.demoPatient
+
+    /// A provider file for another id served by the simulated GP (so it really answers).
+    func copyOfGP(_ gateway: LiveGateway, id: String) throws -> String {
+        let gp = try #require(gateway.endpoints.first { $0.id == SimulatedProviderID.gp })
+        return gp.providerDefinitionYAML().replacingOccurrences(of: "id: gp", with: "id: \(id)")
+    }
+
+    func put(_ gateway: LiveGateway, _ id: String, _ body: String, contentType: String = "application/yaml") async throws
+        -> (HTTPResponse.Status, [String: String])
+    {
+        try await gateway.client.execute(
+            uri: "/admin/providers/\(id)", method: .put, headers: [.contentType: contentType],
+            body: ByteBuffer(string: body)
+        ) { response in
+            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+            return (response.status, json.compactMapValues { $0 as? String })
+        }
+    }
+
+    @Test func listsTheProvidersInUse() async throws {
+        try await LiveGateway.run { gateway in
+            try await gateway.client.execute(uri: "/admin/providers", method: .get) { response in
+                #expect(response.status == .ok)
+                let list = try JSONDecoder().decode([String: [[String: AnyCodable]]].self, from: Data(buffer: response.body))
+                let ids = list["providers"]?.compactMap { $0["id"]?.string }
+                #expect(ids == gateway.providers.definitions.map(\.id.rawValue))
+                #expect(list["providers"]?.first?["timeout_ms"]?.int != nil)
+            }
+        }
+    }
+
+    @Test func aRegisteredProviderIsAskedFromTheNextQuery() async throws {
+        try await LiveGateway.run { gateway in
+            let (status, body) = try await put(gateway, "gp-replica", try copyOfGP(gateway, id: "gp-replica"))
+            #expect(status == .created)
+            #expect(body["id"] == "gp-replica")
+            let (view, _, _) = try await gateway.record(demo.nhsNumber)
+            let replica = try #require(view.provider("gp-replica"))
+            #expect(replica.status == "ok")
+            #expect(replica.entries == view.provider(SimulatedProviderID.gp)?.entries)
+            // The same facts from two sources merge: every GP entry now lists the replica too.
+            #expect(view.entries(from: SimulatedProviderID.gp).allSatisfy { entry in
+                entry.sources.contains { $0.provider == "gp-replica" }
+            })
+
+            // A second PUT replaces it (200), and the change applies at once.
+            let slower = try copyOfGP(gateway, id: "gp-replica").replacingOccurrences(of: "timeout_ms: 800", with: "timeout_ms: 900")
+            let (again, replaced) = try await put(gateway, "gp-replica", slower)
+            #expect(again == .ok)
+            #expect(gateway.providers.definitions.first { $0.id == "gp-replica" }?.timeoutMilliseconds == 900)
+            #expect(replaced["id"] == "gp-replica")
+        }
+    }
+
+    @Test func aJSONBodyIsAcceptedToo() async throws {
+        try await LiveGateway.run { gateway in
+            let gp = try #require(gateway.endpoints.first { $0.id == SimulatedProviderID.gp })
+            let json = """
+                {"id": "gp-json", "name": "GP via JSON", "kind": "gp", "ods": "Y99901", "format": "fhir-r4-xml",
+                 "url": "\(gp.urlTemplate)", "timeout_ms": 800, "categories": ["medication", "allergy"]}
+                """
+            let (status, _) = try await put(gateway, "gp-json", json, contentType: "application/json")
+            #expect(status == .created)
+            #expect(gateway.providers.definitions.contains { $0.id == "gp-json" && $0.categories == [.medication, .allergy] })
+        }
+    }
+
+    @Test func anInvalidDefinitionIsRefusedWith400AndChangesNothing() async throws {
+        try await LiveGateway.run { gateway in
+            let before = gateway.providers.definitions
+            let bad = try copyOfGP(gateway, id: "gp-bad").replacingOccurrences(of: "kind: gp", with: "kind: surgery")
+            let (status, body) = try await put(gateway, "gp-bad", bad)
+            #expect(status == .badRequest)
+            #expect(body["error"] == "invalid-provider")
+            #expect(body["message"]?.contains("key 'kind': unknown kind 'surgery'") == true)
+
+            let (mismatch, mismatchBody) = try await put(gateway, "other", try copyOfGP(gateway, id: "gp-x"))
+            #expect(mismatch == .badRequest)
+            #expect(mismatchBody["message"]?.contains("does not match") == true)
+            #expect(gateway.providers.definitions == before)
+        }
+    }
+
+    @Test func aRemovedProviderIsNoLongerAsked() async throws {
+        try await LiveGateway.run { gateway in
+            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+            let (view, _, _) = try await gateway.record(demo.nhsNumber)
+            #expect(view.provider(SimulatedProviderID.ambulance) == nil)
+            #expect(view.providers.count == gateway.endpoints.count - 1)
+            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func changesAreWrittenToTheProvidersFolderAndAReloadReadsIt() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-admin-\(UInt64.random(in: 0...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await LiveGateway.run(providersFolder: folder) { gateway in
+            let (status, _) = try await put(gateway, "gp-saved", try copyOfGP(gateway, id: "gp-saved"))
+            #expect(status == .created)
+            #expect(FileManager.default.fileExists(atPath: folder + "/gp-saved.yaml"))
+
+            // The folder is now the source of truth: a reload leaves only what it holds.
+            try ProviderRegistry.load(directory: folder).definitions.forEach { #expect($0.id == "gp-saved") }
+            try gateway.providers.replaceAll(with: ProviderRegistry.load(directory: folder).definitions)
+            #expect(gateway.providers.definitions.map(\.id) == ["gp-saved"])
+
+            try await gateway.client.execute(uri: "/admin/providers/gp-saved", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder + "/gp-saved.yaml"))
+        }
+    }
+}
+
+/// Just enough of "any JSON value" to read the admin listing in tests.
+struct AnyCodable: Decodable {
+    let string: String?
+    let int: Int?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        string = try? container.decode(String.self)
+        int = try? container.decode(Int.self)
+    }
+}
