@@ -10,10 +10,16 @@ import Providers
 /// that disconnects) cancels every outstanding provider request.
 public struct FanOut: Sendable {
     public let adapters: [any ProviderAdapter]
+    private let breakers: CircuitBreakers?
     private let logger: Logger
 
-    public init(adapters: [any ProviderAdapter], logger: Logger = Logger(label: "caregate.fanout")) {
+    /// - Parameter breakers: the providers' circuit breakers, kept across queries; nil calls every provider.
+    public init(
+        adapters: [any ProviderAdapter], breakers: CircuitBreakers? = nil,
+        logger: Logger = Logger(label: "caregate.fanout")
+    ) {
         self.adapters = adapters
+        self.breakers = breakers
         self.logger = logger
     }
 
@@ -35,6 +41,12 @@ public struct FanOut: Sendable {
             if let categories, categories.isDisjoint(with: definition.categories) {
                 outcomes[index] = ProviderOutcome(
                     provider: definition.id, kind: definition.kind, status: .skipped, latencyMilliseconds: 0)
+                continue
+            }
+            if let breakers, !breakers.permit(definition.id, configuration: definition.circuitBreaker, at: start) {
+                outcomes[index] = ProviderOutcome(
+                    provider: definition.id, kind: definition.kind, status: .circuitOpen, latencyMilliseconds: 0,
+                    error: "not called: circuit open after repeated failures")
                 continue
             }
             let providerDeadline = min(deadline, start + .milliseconds(definition.timeoutMilliseconds))
@@ -74,7 +86,11 @@ public struct FanOut: Sendable {
         for task in calls.values { task.cancel() }
         for task in watchdogs.values { task.cancel() }
 
-        let elapsed = start.duration(to: .now).milliseconds
+        let end = ContinuousClock.now
+        for index in calls.keys {
+            breakers?.record(adapters[index].definition.id, status: outcomes[index]?.status ?? .skipped, at: end)
+        }
+        let elapsed = start.duration(to: end).milliseconds
         let result = FanOutResult(
             outcomes: outcomes.enumerated().map { index, outcome in
                 var outcome =

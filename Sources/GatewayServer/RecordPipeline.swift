@@ -9,6 +9,8 @@ import RecordMerge
 public struct RecordPipeline: Sendable {
     public let providers: ProviderDirectory
     public let deadline: Duration
+    /// Kept across queries: a provider that keeps failing is reported `circuit-open` without being called.
+    public let breakers = CircuitBreakers()
     private let logger: Logger
 
     public init(providers: ProviderDirectory, deadline: Duration, logger: Logger) {
@@ -19,7 +21,7 @@ public struct RecordPipeline: Sendable {
 
     public func record(for patient: NHSNumber, categories: Set<EntryCategory>? = nil) async -> RecordView {
         // The providers registered now; a change made while this query runs applies to the next one.
-        let fanOut = FanOut(adapters: providers.current, logger: logger)
+        let fanOut = FanOut(adapters: providers.current, breakers: breakers, logger: logger)
         let result = await fanOut.query(patient, categories: categories, deadline: .now + deadline)
         let merged = RecordMerger.merge(result.entries)
         return RecordView(patient: patient, fanOut: result, merge: merged)

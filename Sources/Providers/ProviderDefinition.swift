@@ -27,6 +27,8 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 /// - `categories` (list of entry categories the provider supplies, e.g. `[medication, allergy]`)
 /// - `schema` (optional path, relative to the provider file's folder): the XSD its responses follow, used by
 ///   `caregate providers check` (FHIR and CDA providers default to the official schemas in `schemas/`)
+/// - `circuit_breaker` (optional mapping: `failures`, `error_rate`, `window`, `minimum_calls`, `cool_down_ms`;
+///   see `CircuitBreakerSettings`)
 /// - `max_connections` (optional, 1–1024, default 64): connection pool size for this provider
 /// - `max_response_bytes` (optional, 1 KiB–256 MiB, default 16 MiB): larger responses are refused
 public struct ProviderDefinition: Sendable, Hashable {
@@ -46,13 +48,16 @@ public struct ProviderDefinition: Sendable, Hashable {
     public var mapping: XMLMapping?
     /// The XSD the provider's responses follow (a resolved path), when its file names one.
     public var schemaFile: String?
+    /// When the provider's circuit breaker opens (`circuit_breaker:`).
+    public var circuitBreaker = CircuitBreakerSettings()
 
     public static let placeholder = "{nhs}"
 
     public init(
         id: ProviderID, name: String, kind: ProviderKind, ods: String, format: ProviderFormat, urlTemplate: String,
         timeoutMilliseconds: Int, categories: Set<EntryCategory>, maxConnections: Int = 64,
-        maxResponseBytes: Int = 16 * 1024 * 1024, mappingFile: String? = nil, mapping: XMLMapping? = nil
+        maxResponseBytes: Int = 16 * 1024 * 1024, mappingFile: String? = nil, mapping: XMLMapping? = nil,
+        circuitBreaker: CircuitBreakerSettings = CircuitBreakerSettings()
     ) {
         self.id = id
         self.name = name
@@ -66,6 +71,7 @@ public struct ProviderDefinition: Sendable, Hashable {
         self.maxResponseBytes = maxResponseBytes
         self.mappingFile = mappingFile
         self.mapping = mapping
+        self.circuitBreaker = circuitBreaker
     }
 
     /// The request URL for one patient. The NHS number is in the URL: never log it above debug level.
@@ -75,7 +81,7 @@ public struct ProviderDefinition: Sendable, Hashable {
 
     static let keys: Set<String> = [
         "id", "name", "kind", "ods", "format", "url", "timeout_ms", "categories", "max_connections",
-        "max_response_bytes", "mapping", "schema",
+        "max_response_bytes", "mapping", "schema", "circuit_breaker",
     ]
 
     /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
@@ -144,6 +150,10 @@ public struct ProviderDefinition: Sendable, Hashable {
                 "max_response_bytes", in: 1024...(256 * 1024 * 1024), required: false) ?? 16 * 1024 * 1024,
             mappingFile: mappingFile, mapping: mapping)
         schemaFile = try fields.string("schema", required: false).map(resolve)
+        if let node = fields.value("circuit_breaker") {
+            circuitBreaker = try CircuitBreakerSettings(
+                YAMLFields(node, file: file, path: "circuit_breaker", allowedKeys: CircuitBreakerSettings.keys))
+        }
     }
 
     private static func checkURLTemplate(_ template: String, fields: YAMLFields) throws(ConfigurationError) {

@@ -52,11 +52,11 @@ extension XMLMapping {
 
     /// Reads and checks one mapping file's text; `file` names it in errors.
     public init(yaml: String, file: String) throws(ConfigurationError) {
-        let top = try MappingFileNode(document: yaml, file: file, allowedKeys: Self.fileKeys)
+        let top = try YAMLFields(yaml: yaml, file: file, allowedKeys: Self.fileKeys)
 
         var namespaces: [String: String] = [:]
         if let node = top.value("namespaces") {
-            let declared = try MappingFileNode(node, file: file, path: "namespaces", allowedKeys: nil)
+            let declared = try YAMLFields(node, file: file, path: "namespaces", allowedKeys: nil)
             for prefix in declared.keys {
                 guard XMLName.isUsablePrefix(prefix) else {
                     throw declared.error(
@@ -77,14 +77,14 @@ extension XMLMapping {
         guard !entries.isEmpty else { throw top.error("entries", "must list at least one entry") }
         var rules: [Rule] = []
         for (index, entry) in entries.enumerated() {
-            let fields = try MappingFileNode(entry, file: file, path: "entries[\(index)]", allowedKeys: Self.ruleKeys)
+            let fields = try YAMLFields(entry, file: file, path: "entries[\(index)]", allowedKeys: Self.ruleKeys)
             rules.append(try Self.rule(fields, namespaces: namespaces))
         }
         self.init(namespaces: namespaces, patientNHSNumber: patient, root: root, rules: rules)
     }
 
     private static func root(
-        _ text: String, namespaces: [String: String], top: MappingFileNode
+        _ text: String, namespaces: [String: String], top: YAMLFields
     ) throws(ConfigurationError) -> Root {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= 2, parts.allSatisfy(XMLName.isNCName) else {
@@ -98,7 +98,7 @@ extension XMLMapping {
     }
 
     private static func rule(
-        _ fields: MappingFileNode, namespaces: [String: String]
+        _ fields: YAMLFields, namespaces: [String: String]
     ) throws(ConfigurationError) -> Rule {
         let categoryText = try fields.string("category")!
         guard let category = EntryCategory(rawValue: categoryText) else {
@@ -146,91 +146,7 @@ private enum XMLName {
     }
 }
 
-/// One YAML mapping in a mapping file, read key by key with errors that name file, line and key path
-/// (`entries[2].date`). `YAMLFields` reads only a top-level mapping; this reads nested ones the same way.
-struct MappingFileNode {
-    let file: String
-    /// The key path of this mapping (empty at the top).
-    let path: String
-    private let line: Int?
-    private let pairs: [String: (key: Node, value: Node)]
-    /// Keys in file order.
-    let keys: [String]
-
-    /// The top of a document.
-    init(document yaml: String, file: String, allowedKeys: Set<String>) throws(ConfigurationError) {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            let firstLine = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""
-            throw ConfigurationError(file: file, problem: "not valid YAML: \(firstLine)")
-        } catch {
-            throw ConfigurationError(file: file, problem: "not valid YAML")
-        }
-        guard let root else {
-            throw ConfigurationError(file: file, problem: "expected a mapping of keys to values at the top level")
-        }
-        try self.init(root, file: file, path: "", allowedKeys: allowedKeys)
-    }
-
-    /// A nested mapping at `path`; `allowedKeys` nil allows any key (e.g. namespace prefixes).
-    init(_ node: Node, file: String, path: String, allowedKeys: Set<String>?) throws(ConfigurationError) {
-        self.file = file
-        self.path = path
-        self.line = node.mark.map { $0.line }
-        guard let mapping = node.mapping else {
-            throw ConfigurationError(
-                file: file, line: line, key: path.isEmpty ? nil : path,
-                problem: "expected a mapping of keys to values" + (path.isEmpty ? " at the top level" : ""))
-        }
-        var pairs: [String: (key: Node, value: Node)] = [:]
-        var keys: [String] = []
-        for (key, value) in mapping {
-            let keyLine = key.mark.map { $0.line }
-            guard let name = key.scalar?.string, !name.isEmpty else {
-                throw ConfigurationError(
-                    file: file, line: keyLine, key: path.isEmpty ? nil : path, problem: "keys must be plain strings")
-            }
-            let keyPath = path.isEmpty ? name : "\(path).\(name)"
-            if let allowedKeys, !allowedKeys.contains(name) {
-                throw ConfigurationError(
-                    file: file, line: keyLine, key: keyPath,
-                    problem: "unknown key (known keys: \(allowedKeys.sorted().joined(separator: ", ")))")
-            }
-            guard pairs[name] == nil else {
-                throw ConfigurationError(file: file, line: keyLine, key: keyPath, problem: "given twice")
-            }
-            pairs[name] = (key, value)
-            keys.append(name)
-        }
-        self.pairs = pairs
-        self.keys = keys
-    }
-
-    func value(_ key: String) -> Node? { pairs[key]?.value }
-
-    /// An error about `key`, on its line (or this mapping's, when the key is missing).
-    func error(_ key: String, _ problem: String) -> ConfigurationError {
-        ConfigurationError(
-            file: file, line: pairs[key]?.key.mark.map { $0.line } ?? line,
-            key: path.isEmpty ? key : "\(path).\(key)", problem: problem)
-    }
-
-    /// A scalar text value, trimmed and not empty (nil when absent and optional).
-    func string(_ key: String, required: Bool = true) throws(ConfigurationError) -> String? {
-        guard let value = pairs[key]?.value else {
-            if required { throw error(key, "missing (required)") }
-            return nil
-        }
-        guard let scalar = value.scalar, !value.tag.description.hasSuffix(":null") else {
-            throw error(key, "expected a text value")
-        }
-        let text = scalar.string.trimmingWhitespace
-        if text.isEmpty { throw error(key, "must not be empty") }
-        return text
-    }
-
+extension YAMLFields {
     /// An XPath expression, checked now.
     func xpath(_ key: String, namespaces: [String: String], required: Bool = true) throws(ConfigurationError)
         -> XPathExpression?

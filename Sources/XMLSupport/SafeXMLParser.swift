@@ -183,29 +183,8 @@ private let onError: xmlStructuredErrorFunc = { userData, error in
     guard let userData, let error else { return }
     let builder = builder(userData)
     guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, builder.failure == nil else { return }
-    let code = error.pointee.code
-    let reason: XMLParseError.Reason =
-        switch code {
-        case Int32(XML_ERR_INVALID_CHAR.rawValue), Int32(XML_ERR_INVALID_ENCODING.rawValue),
-            Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue), Int32(XML_ERR_INVALID_CHARREF.rawValue):
-            .invalidEncoding
-        case Int32(XML_ERR_DOCUMENT_EMPTY.rawValue): .empty
-        default: .malformed
-        }
-    var detail = error.pointee.message.map { String(cString: $0) } ?? ""
-    if let newline = detail.firstIndex(of: "\n") { detail = String(detail[..<newline]) }
-    detail = String(detail.trimmingSpaces.prefix(160))
-    builder.failure = XMLParseError(reason, line: Int(error.pointee.line), detail: detail)
+    builder.failure = XMLParseError(libxml2: error)
     if let context = builder.context { xmlStopParser(context) }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: Substring {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })!
-        return Substring(scalars[first...last])
-    }
 }
 
 /// SAX2 without entity substitution hands `&amp;` inside attribute values over as the text `&#38;`

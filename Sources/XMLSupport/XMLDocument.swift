@@ -229,20 +229,10 @@ private let recordParseError: xmlStructuredErrorFunc = { userData, error in
     guard let userData, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
     let (_, state) = parse(userData)
     guard state.failure == nil else { return }
-    let code = error.pointee.code
-    let reason: XMLParseError.Reason =
-        switch code {
-        case Int32(XML_ERR_INVALID_CHAR.rawValue), Int32(XML_ERR_INVALID_ENCODING.rawValue),
-            Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue), Int32(XML_ERR_INVALID_CHARREF.rawValue):
-            .invalidEncoding
-        case Int32(XML_ERR_DOCUMENT_EMPTY.rawValue): .empty
-        // libxml2 stops at its own nesting limit before the callback sees a deeper element.
-        case Int32(XML_ERR_INTERNAL_ERROR.rawValue) where state.depth >= libxml2MaxDepth:
-            .tooDeep(limit: min(state.limits.maxDepth, libxml2MaxDepth))
-        default: .malformed
-        }
-    var detail = error.pointee.message.map { String(cString: $0) } ?? ""
-    if let newline = detail.firstIndex(of: "\n") { detail = String(detail[..<newline]) }
-    detail = String(detail.prefix(160))
-    fail(userData, XMLParseError(reason, line: Int(error.pointee.line), detail: detail))
+    var failure = XMLParseError(libxml2: error)
+    // libxml2 stops at its own nesting limit before the callback sees a deeper element.
+    if error.pointee.code == Int32(XML_ERR_INTERNAL_ERROR.rawValue), state.depth >= libxml2MaxDepth {
+        failure.reason = .tooDeep(limit: min(state.limits.maxDepth, libxml2MaxDepth))
+    }
+    fail(userData, failure)
 }

@@ -1,3 +1,5 @@
+import CLibXML2
+
 /// Why a document was refused. `description` is short, names the problem and the line, and never quotes the
 /// document, so it is safe to return to a caller and to log.
 public struct XMLParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -41,5 +43,25 @@ public struct XMLParseError: Error, Sendable, Equatable, CustomStringConvertible
         }
         if let line { text += " at line \(line)" }
         return text
+    }
+}
+
+extension XMLParseError {
+    /// The parse error for a libxml2 structured error: its reason from the error code, its line, and its message
+    /// (first line, trimmed, capped) kept as `detail` only.
+    init(libxml2 error: UnsafePointer<xmlError>) {
+        let code = error.pointee.code
+        let reason: Reason =
+            switch code {
+            case Int32(XML_ERR_INVALID_CHAR.rawValue), Int32(XML_ERR_INVALID_ENCODING.rawValue),
+                Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue), Int32(XML_ERR_INVALID_CHARREF.rawValue):
+                .invalidEncoding
+            case Int32(XML_ERR_DOCUMENT_EMPTY.rawValue): .empty
+            default: .malformed
+            }
+        let message = error.pointee.message.map { String(cString: $0) } ?? ""
+        let firstLine = message.split(separator: "\n", maxSplits: 1).first ?? ""
+        let trimmed = firstLine.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+        self.init(reason, line: Int(error.pointee.line), detail: String(String(trimmed).prefix(160)))
     }
 }

@@ -100,3 +100,30 @@ import Testing
         #expect(registry.definitions.filter { $0.format == .mappedXML }.allSatisfy { $0.mapping != nil })
     }
 }
+
+@Suite struct CircuitBreakerSettingsTests {
+    @Test func readsTheBreakerFromTheProviderFile() throws {
+        let yaml = ProviderDefinitionTests.valid + """
+
+            circuit_breaker:
+              failures: 3
+              error_rate: 0.25
+              window: 40
+              minimum_calls: 12
+              cool_down_ms: 2500
+            """
+        let settings = try ProviderDefinition(yaml: yaml, file: "gp.yaml").circuitBreaker
+        #expect(settings == CircuitBreakerSettings(failureThreshold: 3, errorRate: 0.25, window: 40, minimumCalls: 12, coolDown: .milliseconds(2500)))
+        #expect(try ProviderDefinition(yaml: ProviderDefinitionTests.valid, file: "gp.yaml").circuitBreaker == CircuitBreakerSettings())
+    }
+
+    @Test func aBadBreakerSettingNamesItsNestedKey() {
+        let yaml = ProviderDefinitionTests.valid + "\ncircuit_breaker:\n  error_rate: lots\n"
+        do {
+            _ = try ProviderDefinition(yaml: yaml, file: "gp.yaml")
+            Issue.record("must be refused")
+        } catch {
+            #expect(error.description == "gp.yaml:10: key 'circuit_breaker.error_rate': expected a fraction between 0.05 and 1, got 'lots'")
+        }
+    }
+}
