@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // libxml2 from the system (Debian: libxml2-dev). See shim.h for the ICU clash with Foundation.
@@ -49,6 +53,18 @@ let package = Package(
         // De-duplication and merge across providers. No networking.
         .target(name: "RecordMerge", dependencies: ["CareRecords"]),
 
+        // Access decisions, bearer tokens, the role policy, the opt-out registry and the audit trail; stores behind
+        // protocols (SQLite embedded default, PostgreSQL for several replicas). No HTTP server types.
+        .target(name: "Policy", dependencies: [
+            "CareRecords",
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
         // Six simulated providers over a deterministic synthetic population, with injectable faults.
         .target(name: "ProviderSimulator", dependencies: [
             "CareRecords",
@@ -69,7 +85,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "caregate", dependencies: [
-            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "XMLSupport",
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "XMLSupport", "Policy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +104,15 @@ let package = Package(
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords", "CareGateTesting"]),
+        .testTarget(name: "PolicyTests", dependencies: [
+            "Policy", "CareRecords",
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+            .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GatewayServerTests", dependencies: [

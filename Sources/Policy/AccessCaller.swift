@@ -1,0 +1,39 @@
+import CareRecords
+import Foundation
+
+/// Who is asking, once their token has been verified. Built only by `TokenVerifier` in production;
+/// the memberwise initialiser exists for tests and for the decision's callers.
+///
+/// Holds the launch patient's NHS number: never log a `VerifiedCaller` above debug level.
+public struct VerifiedCaller: Sendable, Hashable {
+    /// The scope that marks an operator (admin routes).
+    public static let operatorScope = "caregate.admin"
+
+    public var userID: String
+    public var name: String
+    /// ODS code.
+    public var organisation: String
+    /// NHS RBAC job role code, e.g. `R8000`.
+    public var role: String
+    public var purpose: AccessPurpose
+    /// The patient the portal launched for.
+    public var launchPatient: NHSNumber
+    public var scopes: Set<String>
+    public var expiresAt: Date
+
+    public init(
+        userID: String, name: String, organisation: String, role: String, purpose: AccessPurpose,
+        launchPatient: NHSNumber, scopes: Set<String> = [], expiresAt: Date
+    ) {
+        self.userID = userID
+        self.name = name
+        self.organisation = organisation
+        self.role = role
+        self.purpose = purpose
+        self.launchPatient = launchPatient
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+    }
+
+    public var isOperator: Bool { scopes.contains(Self.operatorScope) }
+}

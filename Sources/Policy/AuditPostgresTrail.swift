@@ -1,0 +1,276 @@
+import CareRecords
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The shared audit trail: several gateway replicas append to one chain in one PostgreSQL database.
+///
+/// Each replica group-commits its own appends (see `AuditGroupCommit`): one transaction per batch, which first
+/// takes the chain-head row `FOR UPDATE`, so batches from different replicas are serialised and each links onto
+/// the head the previous one committed. Every database call runs under a deadline (`timeout`), so a database that
+/// is down or stuck makes calls fail with `AuditStoreError` instead of hanging.
+public final class PostgresAuditTrail: AuditTrail {
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let queue: AuditGroupCommit
+    private let writerTask: Task<Void, Never>
+    private let logger: Logger
+    private let timeout: Duration
+
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`) and
+    /// creates the tables when missing.
+    ///
+    /// - Parameter timeout: the most any one call (an append's batch, a read) may take; `verify` gets 60 times this.
+    public init(url: String, timeout: Duration = .seconds(5), logger: Logger = Logger(label: "caregate.audit"))
+        async throws(AuditStoreError)
+    {
+        var configuration = try AuditPostgresURL.configuration(url)
+        configuration.options.connectTimeout = min(timeout, .seconds(10))
+        configuration.options.maximumConnections = 8
+        let logger = AuditDriverLogHandler.logger(wrapping: logger)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runTask = Task { await client.run() }
+        do {
+            try await withAuditDeadline(timeout, "creating the audit tables") { () async throws(AuditStoreError) in
+                try await Self.postgres("creating the audit tables") {
+                    try await Self.createSchema(client, logger: logger)
+                }
+            }
+        } catch {
+            runTask.cancel()
+            throw error
+        }
+        let queue = AuditGroupCommit()
+        self.client = client
+        self.runTask = runTask
+        self.queue = queue
+        self.logger = logger
+        self.timeout = timeout
+        self.writerTask = Task {
+            await queue.runWriter { (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
+                try await withAuditDeadline(timeout, "appending") { () async throws(AuditStoreError) in
+                    try await Self.postgres("appending") { try await Self.commit(batch, client: client, logger: logger) }
+                }
+            }
+        }
+    }
+
+    public func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord {
+        try await queue.append(record)
+    }
+
+    public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        let client = self.client
+        let logger = self.logger
+        let columns = try await withAuditDeadline(timeout, "reading records") { () async throws(AuditStoreError) in
+            try await Self.postgres("reading records") {
+                let rows = try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: "SELECT \(AuditColumns.list) FROM audit_records WHERE patient = $1 ORDER BY sequence",
+                        binds: Self.bindings([patient.digits])),
+                    logger: logger)
+                var result: [AuditColumns] = []
+                for try await row in rows {
+                    guard let columns = try Self.columns(row.makeRandomAccess()) else {
+                        throw AuditStoreError.unreadableRecord("a stored record cannot be read back")
+                    }
+                    result.append(columns)
+                }
+                return result
+            }
+        }
+        var result: [StoredAuditRecord] = []
+        for column in columns { result.append(try column.storedOrThrow()) }
+        return result
+    }
+
+    public func verify() async throws(AuditStoreError) -> AuditVerification {
+        let client = self.client
+        let logger = self.logger
+        return try await withAuditDeadline(timeout * 60, "verifying") { () async throws(AuditStoreError) in
+            try await Self.postgres("verifying") {
+                // One statement is one snapshot: the head and the rows it covers are read consistently.
+                let rows = try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT h.sequence AS head_sequence, h.hash AS head_hash, \(AuditColumns.names.map { "r." + $0 }.joined(separator: ", "))
+                            FROM audit_chain_head h LEFT JOIN audit_records r ON r.sequence <= h.sequence
+                            WHERE h.id = 1 ORDER BY r.sequence
+                            """),
+                    logger: logger)
+                var head: (sequence: Int64, hash: String)?
+                var verifier = AuditChainVerifier()
+                for try await row in rows {
+                    let cells = row.makeRandomAccess()
+                    if head == nil {
+                        head = (try cells["head_sequence"].decode(Int64.self), try cells["head_hash"].decode(String.self))
+                    }
+                    guard let sequence = try? cells["sequence"].decode(Int64?.self) else { continue }
+                    verifier.check(sequence: sequence, row: (try? Self.columns(cells))?.stored)
+                }
+                guard let head else { return AuditVerification.broken(sequence: 1, reason: "the chain head is missing") }
+                return verifier.finish(headSequence: head.sequence, headHash: head.hash)
+            }
+        }
+    }
+
+    public func shutdown() async {
+        queue.close()
+        await writerTask.value
+        runTask.cancel()
+        await runTask.value
+    }
+
+    // MARK: - SQL
+
+    private static func createSchema(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // Replicas starting together would otherwise race on CREATE TABLE IF NOT EXISTS.
+            try await connection.query("SELECT pg_advisory_xact_lock(7142650301)", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS audit_records (
+                    sequence BIGINT PRIMARY KEY, time_ms BIGINT NOT NULL, request_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL, user_name TEXT NOT NULL, organisation TEXT NOT NULL, role TEXT NOT NULL,
+                    purpose TEXT NOT NULL, break_glass_reason TEXT, patient TEXT NOT NULL, route TEXT NOT NULL,
+                    decision TEXT NOT NULL, reason TEXT NOT NULL, providers TEXT NOT NULL,
+                    entries_per_category TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                """, logger: logger)
+            try await connection.query(
+                "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS audit_chain_head (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), sequence BIGINT NOT NULL, hash TEXT NOT NULL)
+                """, logger: logger)
+            try await connection.query(
+                "INSERT INTO audit_chain_head (id, sequence, hash) VALUES (1, 0, \(AuditChain.genesisHash)) ON CONFLICT (id) DO NOTHING",
+                logger: logger)
+        }
+    }
+
+    private static func commit(_ batch: [AuditRecord], client: PostgresClient, logger: Logger) async throws
+        -> [StoredAuditRecord]
+    {
+        try await client.withTransaction(logger: logger) { connection -> [StoredAuditRecord] in
+            let head = try await connection.query(
+                "SELECT sequence, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE", logger: logger)
+            var current: (Int64, String)?
+            for try await row in head.decode((Int64, String).self) { current = row }
+            guard let (sequence, hash) = current else { throw AuditStoreError.unreadableRecord("the chain head is missing") }
+            let stored = AuditChain.link(batch, headSequence: sequence, headHash: hash)
+            var bindings = PostgresBindings(capacity: stored.count * AuditColumns.names.count)
+            var rows: [String] = []
+            for record in stored {
+                let columns = AuditColumns(record)
+                let first = bindings.count
+                rows.append("(" + (1...AuditColumns.names.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
+                bindings.append(columns.sequence)
+                bindings.append(columns.timeMilliseconds)
+                bindings.append(columns.requestID)
+                bindings.append(columns.userID)
+                bindings.append(columns.userName)
+                bindings.append(columns.organisation)
+                bindings.append(columns.role)
+                bindings.append(columns.purpose)
+                bindings.append(columns.breakGlassReason)
+                bindings.append(columns.patient)
+                bindings.append(columns.route)
+                bindings.append(columns.decision)
+                bindings.append(columns.reason)
+                bindings.append(columns.providersJSON)
+                bindings.append(columns.entriesPerCategoryJSON)
+                bindings.append(columns.previousHash)
+                bindings.append(columns.hash)
+            }
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "INSERT INTO audit_records (\(AuditColumns.list)) VALUES " + rows.joined(separator: ", "),
+                    binds: bindings),
+                logger: logger)
+            let last = stored[stored.count - 1]
+            try await connection.query(
+                "UPDATE audit_chain_head SET sequence = \(last.sequence), hash = \(last.hash) WHERE id = 1",
+                logger: logger)
+            return stored
+        }
+    }
+
+    private static func bindings(_ values: [String]) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values { bindings.append(value) }
+        return bindings
+    }
+
+    /// nil when a column holds something that is not what the chain stored (reported by `verify`).
+    private static func columns(_ cells: PostgresRandomAccessRow) throws -> AuditColumns? {
+        do {
+            return AuditColumns(
+                sequence: try cells["sequence"].decode(Int64.self),
+                timeMilliseconds: try cells["time_ms"].decode(Int64.self),
+                requestID: try cells["request_id"].decode(String.self),
+                userID: try cells["user_id"].decode(String.self),
+                userName: try cells["user_name"].decode(String.self),
+                organisation: try cells["organisation"].decode(String.self),
+                role: try cells["role"].decode(String.self),
+                purpose: try cells["purpose"].decode(String.self),
+                breakGlassReason: try cells["break_glass_reason"].decode(String?.self),
+                patient: try cells["patient"].decode(String.self),
+                route: try cells["route"].decode(String.self),
+                decision: try cells["decision"].decode(String.self),
+                reason: try cells["reason"].decode(String.self),
+                providersJSON: try cells["providers"].decode(String.self),
+                entriesPerCategoryJSON: try cells["entries_per_category"].decode(String.self),
+                previousHash: try cells["previous_hash"].decode(String.self),
+                hash: try cells["hash"].decode(String.self))
+        } catch is PostgresDecodingError {
+            return nil
+        }
+    }
+
+    /// Runs PostgreSQL work, reducing any failure to an `AuditStoreError` with no data from the rows in it.
+    private static func postgres<T>(_ what: String, _ body: () async throws -> T) async throws(AuditStoreError) -> T {
+        do {
+            return try await body()
+        } catch let error as AuditStoreError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            throw map(error.closureError ?? error.commitError ?? error.beginError ?? error, what)
+        } catch {
+            throw map(error, what)
+        }
+    }
+
+    private static func map(_ error: any Error, _ what: String) -> AuditStoreError {
+        if let error = error as? AuditStoreError { return error }
+        if let error = error as? PSQLError {
+            // PSQLError's server message can quote values; the SQLSTATE and code cannot.
+            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return .unavailable("\(what): \(error.code)\(state)")
+        }
+        if error is CancellationError { return .deadlineExceeded("\(what): cancelled") }
+        return .unavailable("\(what): \(type(of: error))")
+    }
+}
+
+/// `postgres://` URLs to PostgresNIO configuration.
+enum AuditPostgresURL {
+    static func configuration(_ url: String) throws(AuditStoreError) -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url),
+            components.scheme == "postgres" || components.scheme == "postgresql",
+            let host = components.host, !host.isEmpty
+        else { throw .invalidLocation("not a postgres://user@host:port/database URL") }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw .invalidLocation("unknown sslmode")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database, tls: tls)
+    }
+}

@@ -1,0 +1,109 @@
+import CareRecords
+import Foundation
+
+/// One provider asked for a request, and how its part ended (the fan-out's status spelling, e.g. `ok`, `timeout`).
+public struct ProviderOutcomeSummary: Sendable, Hashable, Codable {
+    public var provider: String
+    public var status: String
+
+    public init(provider: String, status: String) {
+        self.provider = provider
+        self.status = status
+    }
+}
+
+/// What the audit trail keeps about one request to a records route: who asked, for what, what was decided and
+/// which providers were asked. Metadata only — never clinical content; `entriesPerCategory` holds counts.
+public struct AuditRecord: Sendable, Hashable, Codable {
+    public enum Decision: String, Sendable, Codable {
+        case allowed
+        case refused
+    }
+
+    /// Kept to the millisecond: the store rounds it on append so that the stored record hashes the same when read back.
+    public var time: Date
+    public var requestID: String
+    /// The token's `sub`.
+    public var userID: String
+    public var userName: String
+    /// ODS code.
+    public var organisation: String
+    /// NHS RBAC job role code.
+    public var role: String
+    /// `direct-care` or `emergency`.
+    public var purpose: String
+    public var breakGlassReason: String?
+    public var patient: NHSNumber
+    /// The route template, e.g. `/v1/patients/{nhs}/record`, never the raw path.
+    public var route: String
+    public var decision: Decision
+    /// e.g. `allowed`, `opted-out`, `no legitimate relationship`.
+    public var reason: String
+    public var providers: [ProviderOutcomeSummary]
+    /// Entries returned per category: counts only.
+    public var entriesPerCategory: [String: Int]
+
+    public init(
+        time: Date, requestID: String, userID: String, userName: String, organisation: String, role: String,
+        purpose: String, breakGlassReason: String? = nil, patient: NHSNumber, route: String, decision: Decision,
+        reason: String, providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:]
+    ) {
+        self.time = time
+        self.requestID = requestID
+        self.userID = userID
+        self.userName = userName
+        self.organisation = organisation
+        self.role = role
+        self.purpose = purpose
+        self.breakGlassReason = breakGlassReason
+        self.patient = patient
+        self.route = route
+        self.decision = decision
+        self.reason = reason
+        self.providers = providers
+        self.entriesPerCategory = entriesPerCategory
+    }
+
+    /// Milliseconds since 1970, the precision the stores keep.
+    var timeMilliseconds: Int64 { Int64((time.timeIntervalSince1970 * 1000).rounded()) }
+
+    /// This record with its time rounded to what the stores keep.
+    var normalised: AuditRecord {
+        var copy = self
+        copy.time = Date(timeIntervalSince1970: Double(timeMilliseconds) / 1000)
+        return copy
+    }
+}
+
+/// A record as stored: its place in the chain and the hashes that link it.
+public struct StoredAuditRecord: Sendable, Hashable {
+    /// 1, 2, 3, … with no gaps.
+    public var sequence: Int64
+    public var record: AuditRecord
+    /// The previous record's `hash`; 64 zeros for the first.
+    public var previousHash: String
+    /// Lowercase hex SHA-256; see `AuditChain`.
+    public var hash: String
+
+    public init(sequence: Int64, record: AuditRecord, previousHash: String, hash: String) {
+        self.sequence = sequence
+        self.record = record
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// The outcome of recomputing the whole chain.
+public enum AuditVerification: Sendable, Hashable, CustomStringConvertible {
+    /// Every record is present and matches its hash.
+    case intact(count: Int64)
+    /// The first record (by sequence) at which the chain does not hold, and why. Reasons never hold patient data.
+    case broken(sequence: Int64, reason: String)
+
+    public var description: String {
+        switch self {
+        case .intact(let count): "audit chain intact: \(count) records"
+        case .broken(let sequence, let reason): "audit chain broken at record \(sequence): \(reason)"
+        }
+    }
+}

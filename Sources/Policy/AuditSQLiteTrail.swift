@@ -1,0 +1,238 @@
+import CareRecords
+import Foundation
+import Logging
+import SQLiteNIO
+import Synchronization
+
+/// The embedded audit trail: one SQLite file for one replica.
+///
+/// The file and tables are created when missing. WAL with `synchronous=FULL`, so a committed append is on disk.
+/// Appends are group-committed by one writer connection (see `AuditGroupCommit`); reads use a second
+/// connection, so they never see a batch that has not committed. `busy_timeout` bounds any wait for a lock
+/// held by another process, so a stuck file fails an append instead of hanging it.
+public final class SQLiteAuditTrail: AuditTrail {
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let queue: AuditGroupCommit
+    private let writerTask: Task<Void, Never>
+    private let isShutDown = Mutex(false)
+
+    /// Opens (creating if missing) the trail in the file at `path`.
+    public init(path: String, logger: Logger = Logger(label: "caregate.audit")) async throws(AuditStoreError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .unavailable("cannot create the directory for the audit file")
+        }
+        let writer = try await Self.open(path, logger: logger)
+        let reader: SQLiteConnection
+        do {
+            try await Self.createSchema(writer)
+            reader = try await Self.open(path, logger: logger)
+        } catch {
+            try? await writer.close()
+            throw error
+        }
+        let queue = AuditGroupCommit()
+        self.writer = writer
+        self.reader = reader
+        self.queue = queue
+        self.writerTask = Task {
+            await queue.runWriter { (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
+                try await Self.commit(batch, on: writer)
+            }
+        }
+    }
+
+    public func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord {
+        try await queue.append(record)
+    }
+
+    public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        guard !isShutDown.withLock({ $0 }) else { throw .closed }
+        let rows = try await Self.sqlite("reading records") {
+            try await self.reader.query(
+                "SELECT \(AuditColumns.list) FROM audit_records WHERE patient = ? ORDER BY sequence",
+                [.text(patient.digits)])
+        }
+        var result: [StoredAuditRecord] = []
+        result.reserveCapacity(rows.count)
+        for row in rows {
+            guard let columns = Self.columns(row) else { throw .unreadableRecord("a stored record cannot be read back") }
+            result.append(try columns.storedOrThrow())
+        }
+        return result
+    }
+
+    public func verify() async throws(AuditStoreError) -> AuditVerification {
+        guard !isShutDown.withLock({ $0 }) else { throw .closed }
+        // One statement is one snapshot: the head and the rows it covers are read consistently while appends go on.
+        let walk = AuditSQLiteWalk()
+        try await Self.sqlite("verifying") {
+            try await self.reader.query(
+                """
+                SELECT h.sequence AS head_sequence, h.hash AS head_hash, \(AuditColumns.names.map { "r." + $0 }.joined(separator: ", "))
+                FROM audit_chain_head h LEFT JOIN audit_records r ON r.sequence <= h.sequence
+                WHERE h.id = 1 ORDER BY r.sequence
+                """, []
+            ) { row in
+                walk.state.withLock { walk in
+                    if walk.head == nil {
+                        walk.head = (row.column("head_sequence")?.integer.map { Int64($0) } ?? -1, row.column("head_hash")?.string ?? "")
+                    }
+                    guard case .integer(let sequence) = row.column("sequence") else { return }
+                    walk.verifier.check(sequence: Int64(sequence), row: Self.columns(row)?.stored)
+                }
+            }
+        }
+        return walk.state.withLock { walk in
+            guard let head = walk.head else { return .broken(sequence: 1, reason: "the chain head is missing") }
+            return walk.verifier.finish(headSequence: head.sequence, headHash: head.hash)
+        }
+    }
+
+    public func shutdown() async {
+        guard !isShutDown.withLock({ state in defer { state = true }; return state }) else { return }
+        queue.close()
+        await writerTask.value
+        try? await writer.close()
+        try? await reader.close()
+    }
+
+    // MARK: - SQL
+
+    private static func open(_ path: String, logger: Logger) async throws(AuditStoreError) -> SQLiteConnection {
+        let connection = try await sqlite("opening the audit file") {
+            try await SQLiteConnection.open(storage: .file(path: path), logger: AuditDriverLogHandler.logger(wrapping: logger))
+        }
+        do {
+            try await sqlite("configuring the audit file") {
+                // busy_timeout replaces sqlite-nio's wait-forever busy handler.
+                _ = try await connection.query("PRAGMA busy_timeout = 5000", [])
+                _ = try await connection.query("PRAGMA journal_mode = WAL", [])
+                _ = try await connection.query("PRAGMA synchronous = FULL", [])
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private static func createSchema(_ connection: SQLiteConnection) async throws(AuditStoreError) {
+        try await sqlite("creating the audit tables") {
+            _ = try await connection.query("BEGIN IMMEDIATE", [])
+            do {
+                _ = try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS audit_records (
+                        sequence INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, request_id TEXT NOT NULL,
+                        user_id TEXT NOT NULL, user_name TEXT NOT NULL, organisation TEXT NOT NULL, role TEXT NOT NULL,
+                        purpose TEXT NOT NULL, break_glass_reason TEXT, patient TEXT NOT NULL, route TEXT NOT NULL,
+                        decision TEXT NOT NULL, reason TEXT NOT NULL, providers TEXT NOT NULL,
+                        entries_per_category TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                    """, [])
+                _ = try await connection.query(
+                    "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", [])
+                _ = try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS audit_chain_head (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER NOT NULL, hash TEXT NOT NULL)",
+                    [])
+                _ = try await connection.query(
+                    "INSERT OR IGNORE INTO audit_chain_head (id, sequence, hash) VALUES (1, 0, ?)",
+                    [.text(AuditChain.genesisHash)])
+                _ = try await connection.query("COMMIT", [])
+            } catch {
+                _ = try? await connection.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// One batch, one transaction: link onto the current head, insert, move the head, commit.
+    private static func commit(_ batch: [AuditRecord], on connection: SQLiteConnection) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
+    {
+        try await sqlite("appending") {
+            _ = try await connection.query("BEGIN IMMEDIATE", [])
+            do {
+                let head = try await connection.query("SELECT sequence, hash FROM audit_chain_head WHERE id = 1", [])
+                guard let headRow = head.first, let sequence = headRow.column("sequence")?.integer,
+                    let hash = headRow.column("hash")?.string
+                else { throw AuditStoreError.unreadableRecord("the chain head is missing") }
+                let stored = AuditChain.link(batch, headSequence: Int64(sequence), headHash: hash)
+                let placeholders = "(" + Array(repeating: "?", count: AuditColumns.names.count).joined(separator: ", ") + ")"
+                _ = try await connection.query(
+                    "INSERT INTO audit_records (\(AuditColumns.list)) VALUES "
+                        + Array(repeating: placeholders, count: stored.count).joined(separator: ", "),
+                    stored.flatMap { binds(AuditColumns($0)) })
+                let last = stored[stored.count - 1]
+                _ = try await connection.query(
+                    "UPDATE audit_chain_head SET sequence = ?, hash = ? WHERE id = 1",
+                    [.integer(numericCast(last.sequence)), .text(last.hash)])
+                _ = try await connection.query("COMMIT", [])
+                return stored
+            } catch {
+                _ = try? await connection.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    private static func binds(_ columns: AuditColumns) -> [SQLiteData] {
+        [
+            .integer(numericCast(columns.sequence)), .integer(numericCast(columns.timeMilliseconds)),
+            .text(columns.requestID), .text(columns.userID), .text(columns.userName), .text(columns.organisation),
+            .text(columns.role), .text(columns.purpose), columns.breakGlassReason.map(SQLiteData.text) ?? .null,
+            .text(columns.patient), .text(columns.route), .text(columns.decision), .text(columns.reason),
+            .text(columns.providersJSON), .text(columns.entriesPerCategoryJSON), .text(columns.previousHash),
+            .text(columns.hash),
+        ]
+    }
+
+    private static func columns(_ row: SQLiteRow) -> AuditColumns? {
+        func text(_ name: String) -> String? {
+            guard case .text(let value) = row.column(name) else { return nil }
+            return value
+        }
+        func integer(_ name: String) -> Int64? {
+            guard case .integer(let value) = row.column(name) else { return nil }
+            return Int64(value)
+        }
+        guard let sequence = integer("sequence"), let time = integer("time_ms"), let requestID = text("request_id"),
+            let userID = text("user_id"), let userName = text("user_name"), let organisation = text("organisation"),
+            let role = text("role"), let purpose = text("purpose"), let patient = text("patient"),
+            let route = text("route"), let decision = text("decision"), let reason = text("reason"),
+            let providers = text("providers"), let counts = text("entries_per_category"),
+            let previousHash = text("previous_hash"), let hash = text("hash")
+        else { return nil }
+        return AuditColumns(
+            sequence: sequence, timeMilliseconds: time, requestID: requestID, userID: userID, userName: userName,
+            organisation: organisation, role: role, purpose: purpose, breakGlassReason: text("break_glass_reason"),
+            patient: patient, route: route, decision: decision, reason: reason, providersJSON: providers,
+            entriesPerCategoryJSON: counts, previousHash: previousHash, hash: hash)
+    }
+
+    /// Runs SQLite work, reducing any failure to an `AuditStoreError` whose text holds no data from the rows.
+    private static func sqlite<T>(_ what: String, _ body: () async throws -> T) async throws(AuditStoreError) -> T {
+        do {
+            return try await body()
+        } catch let error as AuditStoreError {
+            throw error
+        } catch let error as SQLiteError {
+            // The reason is SQLite's result code; its message can quote values, so it is left out.
+            throw .unavailable("\(what): \(error.reason)")
+        } catch {
+            throw .unavailable("\(what): \(type(of: error))")
+        }
+    }
+}
+
+/// The state of `SQLiteAuditTrail.verify`'s single scan, fed row by row from SQLite's thread.
+private final class AuditSQLiteWalk: Sendable {
+    struct State {
+        var head: (sequence: Int64, hash: String)?
+        var verifier = AuditChainVerifier()
+    }
+    let state = Mutex(State())
+}

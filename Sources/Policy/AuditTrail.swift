@@ -1,0 +1,28 @@
+import CareRecords
+import Logging
+
+/// The append-only, hash-chained record of every request to a records route (see `AuditChain`).
+///
+/// Implementations: `SQLiteAuditTrail` (embedded, one replica) and `PostgresAuditTrail` (shared by replicas,
+/// which still write one chain). Every failure is an `AuditStoreError`, raised within a bounded time, so that
+/// the gateway can fail closed with 503 rather than wait.
+public protocol AuditTrail: Sendable {
+    /// Durable (committed) when it returns — the gateway returns data only after this.
+    func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord
+    /// Every record about `patient`, oldest first.
+    func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord]
+    /// Recomputes the whole chain and names the first record at which it does not hold.
+    func verify() async throws(AuditStoreError) -> AuditVerification
+    /// Commits what is queued, then closes; later calls fail with `AuditStoreError.closed`.
+    func shutdown() async
+}
+
+/// Opens the audit trail at `location`, creating its tables when missing.
+public func makeAuditTrail(_ location: StoreLocation, logger: Logger) async throws(AuditStoreError) -> any AuditTrail {
+    switch location {
+    case .sqlite(let path):
+        try await SQLiteAuditTrail(path: path, logger: logger)
+    case .postgres(let url):
+        try await PostgresAuditTrail(url: url, logger: logger)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import PostgresNIO
+
+/// Reads a `store.url` of the form `postgres://user:password@host:port/database?sslmode=…&search_path=…`.
+///
+/// - `postgresql://` is accepted too; port defaults to 5432, database to the user's name (PostgreSQL's rule).
+/// - `sslmode`: `disable`; `prefer` (default: TLS when the server offers it); `require`, `verify-ca` or
+///   `verify-full` (TLS required, and the certificate is always verified).
+/// - `search_path`: sent at connection start, so the tables live in that schema (used by tests to isolate runs).
+/// - `host=/path/to/dir` as a query item connects through that Unix socket directory instead of TCP.
+/// User and password may be percent-encoded.
+enum OptOutPostgresURL {
+    static func configuration(_ text: String) throws(OptOutStoreError) -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: text),
+            components.scheme == "postgres" || components.scheme == "postgresql",
+            let username = components.user, !username.isEmpty
+        else { throw .invalidLocation }
+
+        var query: [String: String] = [:]
+        for item in components.queryItems ?? [] {
+            query[item.name] = item.value ?? ""
+        }
+        let database = components.path.isEmpty ? nil : String(components.path.dropFirst())
+
+        var configuration: PostgresClient.Configuration
+        if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
+            let port = components.port ?? 5432
+            configuration = .init(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: username,
+                password: components.password, database: database)
+        } else {
+            guard let host = components.host, !host.isEmpty else { throw .invalidLocation }
+            let tls: PostgresClient.Configuration.TLS
+            switch query["sslmode"] ?? "prefer" {
+            case "disable": tls = .disable
+            case "allow", "prefer": tls = .prefer(.makeClientConfiguration())
+            case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+            default: throw .invalidLocation
+            }
+            configuration = .init(
+                host: host, port: components.port ?? 5432, username: username,
+                password: components.password, database: database, tls: tls)
+        }
+        if let searchPath = query["search_path"], !searchPath.isEmpty {
+            configuration.options.additionalStartupParameters.append(("search_path", searchPath))
+        }
+        return configuration
+    }
+}

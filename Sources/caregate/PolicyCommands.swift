@@ -1,0 +1,155 @@
+import ArgumentParser
+import CareRecords
+import Foundation
+import Logging
+import Policy
+
+/// Where the gateway's own state lives: SQLite files in the data directory, or a shared PostgreSQL.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The gateway's data directory (SQLite stores, the demo key).")
+    var dataDirectory: String = "data"
+
+    @Option(name: .long, help: "A shared PostgreSQL store instead of SQLite: postgres://user:password@host:port/db")
+    var store: String?
+
+    /// One store file per kind of record, so each can be backed up and checked on its own.
+    func location(sqliteFile: String) throws -> StoreLocation {
+        if let store {
+            guard store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
+                throw ValidationError("--store must be a postgres:// URL (SQLite is the default, in --data-dir)")
+            }
+            return .postgres(url: store)
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        return .sqlite(path: (dataDirectory as NSString).appendingPathComponent(sqliteFile))
+    }
+
+    static let optOutFile = "opt-outs.sqlite"
+    static let auditFile = "audit.sqlite"
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Print a bearer token signed with this data directory's demo key (which `caregate demo` trusts).")
+
+    @Option(help: "NHS RBAC job role code, e.g. R8000.") var role: String
+    @Option(help: "The NHS number the portal launched for.") var patient: String
+    @Option(help: "The user's organisation (ODS code).") var org: String = "CGDEMO"
+    @Option(help: "direct-care or emergency.") var purpose: String = AccessPurpose.directCare.rawValue
+    @Flag(help: "Add the operator scope (caregate.admin).") var admin = false
+    @Option(help: "Lifetime, e.g. 90s, 15m, 1h (at most 24h).") var ttl: String = "15m"
+    @Option(name: .customLong("data-dir"), help: "The data directory holding the demo key.") var dataDirectory = "data"
+
+    func run() async throws {
+        let nhsNumber: NHSNumber
+        do { nhsNumber = try NHSNumber(patient) } catch { throw ValidationError("--patient: \(error)") }
+        guard let purpose = AccessPurpose(rawValue: purpose) else {
+            throw ValidationError("--purpose must be direct-care or emergency")
+        }
+        let lifetime: Duration
+        do { lifetime = try TokenLifetime.parse(ttl) } catch { throw ValidationError("--ttl: \(error)") }
+        let key: DemoSigningKey
+        do { key = try DemoSigningKey(dataDirectory: dataDirectory) } catch { throw ValidationError("\(error)") }
+        let claims = AccessClaims.demo(
+            role: role, patient: nhsNumber, org: org, purpose: purpose, admin: admin, ttl: lifetime)
+        say(try await key.sign(claims))
+    }
+}
+
+struct OptOutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "opt-out",
+        abstract: "The patient opt-out registry: a patient on it gets no shared record.",
+        subcommands: [Add.self, Remove.self, List.self, Import.self])
+
+    static func registry(_ options: StoreOptions) async throws -> any OptOutRegistry {
+        let location = try options.location(sqliteFile: StoreOptions.optOutFile)
+        do {
+            return try await makeOptOutRegistry(location, logger: Logger(label: "caregate.opt-out"))
+        } catch {
+            throw ValidationError("opt-out store \(location): \(error)")
+        }
+    }
+
+    static func number(_ text: String) throws -> NHSNumber {
+        do { return try NHSNumber(text) } catch { throw ValidationError("'\(text)': \(error)") }
+    }
+
+    struct Add: AsyncParsableCommand {
+        @Argument(help: "NHS number.") var nhs: String
+        @OptionGroup var store: StoreOptions
+        func run() async throws {
+            let number = try OptOutCommand.number(nhs)
+            let registry = try await OptOutCommand.registry(store)
+            let added = try await registry.add(number, source: "cli")
+            await registry.shutdown()
+            say(added ? "opted out" : "already opted out")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        @Argument(help: "NHS number.") var nhs: String
+        @OptionGroup var store: StoreOptions
+        func run() async throws {
+            let number = try OptOutCommand.number(nhs)
+            let registry = try await OptOutCommand.registry(store)
+            let removed = try await registry.remove(number)
+            await registry.shutdown()
+            say(removed ? "opt-out removed" : "was not opted out")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var store: StoreOptions
+        func run() async throws {
+            let registry = try await OptOutCommand.registry(store)
+            let all = try await registry.list()
+            await registry.shutdown()
+            let formatter = ISO8601DateFormatter()
+            for optOut in all { say("\(optOut.nhsNumber)\t\(formatter.string(from: optOut.recordedAt))\t\(optOut.source)") }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        @Argument(help: "A CSV file: one NHS number per line, or a column named nhs_number.") var file: String
+        @OptionGroup var store: StoreOptions
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+            else { throw ValidationError("\(file): cannot read the file as UTF-8 text") }
+            let numbers: [NHSNumber]
+            do { numbers = try OptOutCSV.parse(text) } catch { throw ValidationError("\(file): \(error)") }
+            let registry = try await OptOutCommand.registry(store)
+            var added = 0
+            for number in numbers where try await registry.add(number, source: "import:\((file as NSString).lastPathComponent)") {
+                added += 1
+            }
+            await registry.shutdown()
+            say("\(numbers.count) read, \(added) newly opted out")
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The access audit trail (metadata only).", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the hash chain; exits non-zero and names the first broken record if any was edited or deleted.")
+        @OptionGroup var store: StoreOptions
+        func run() async throws {
+            let location = try store.location(sqliteFile: StoreOptions.auditFile)
+            let trail: any AuditTrail
+            do {
+                trail = try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
+            } catch {
+                throw ValidationError("audit store \(location): \(error)")
+            }
+            let verification = try await trail.verify()
+            await trail.shutdown()
+            say(verification.description)
+            if case .broken = verification { throw ExitCode.failure }
+        }
+    }
+}

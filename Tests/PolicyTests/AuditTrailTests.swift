@@ -1,0 +1,225 @@
+import CareRecords
+import Foundation
+import Policy
+import Testing
+
+/// The audit trail's behaviour, run against each store. PostgreSQL runs only where `CAREGATE_TEST_POSTGRES_URL`
+/// points at a server (`.ci/postgres.sh` starts a throwaway one); elsewhere it is skipped with that message.
+@Suite("Audit trail behaviour")
+struct AuditTrailBehaviourTests {
+    @Suite("on SQLite")
+    struct OnSQLite {
+        @Test func appendsAndReadsBackByPatient() async throws { try await AuditTrailBehaviour.appendsAndReadsBackByPatient(.sqlite) }
+        @Test func concurrentAppendsKeepOneChain() async throws { try await AuditTrailBehaviour.concurrentAppendsKeepOneChain(.sqlite) }
+        @Test func twoTrailsOnOneDatabaseKeepOneChain() async throws { try await AuditTrailBehaviour.twoTrailsOnOneDatabaseKeepOneChain(.sqlite) }
+        @Test func verifyNamesAnEditedRecord() async throws { try await AuditTrailBehaviour.verifyNamesAnEditedRecord(.sqlite) }
+        @Test func verifyNamesADeletedRecord() async throws { try await AuditTrailBehaviour.verifyNamesADeletedRecord(.sqlite) }
+        @Test func verifyNamesDeletedNewestRecords() async throws { try await AuditTrailBehaviour.verifyNamesDeletedNewestRecords(.sqlite) }
+        @Test func persistsAcrossReopen() async throws { try await AuditTrailBehaviour.persistsAcrossReopen(.sqlite) }
+        @Test func storesOnlyTheMetadataGiven() async throws { try await AuditTrailBehaviour.storesOnlyTheMetadataGiven(.sqlite) }
+        @Test func failsAfterShutdown() async throws { try await AuditTrailBehaviour.failsAfterShutdown(.sqlite) }
+    }
+
+    // Skipped, with this message in the test output, where no PostgreSQL server is configured.
+    @Suite("on PostgreSQL", .enabled(if: AuditTestEnvironment.postgresURL != nil, "CAREGATE_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"))
+    struct OnPostgreSQL {
+        @Test func appendsAndReadsBackByPatient() async throws { try await AuditTrailBehaviour.appendsAndReadsBackByPatient(.postgres) }
+        @Test func concurrentAppendsKeepOneChain() async throws { try await AuditTrailBehaviour.concurrentAppendsKeepOneChain(.postgres) }
+        @Test func twoTrailsOnOneDatabaseKeepOneChain() async throws { try await AuditTrailBehaviour.twoTrailsOnOneDatabaseKeepOneChain(.postgres) }
+        @Test func verifyNamesAnEditedRecord() async throws { try await AuditTrailBehaviour.verifyNamesAnEditedRecord(.postgres) }
+        @Test func verifyNamesADeletedRecord() async throws { try await AuditTrailBehaviour.verifyNamesADeletedRecord(.postgres) }
+        @Test func verifyNamesDeletedNewestRecords() async throws { try await AuditTrailBehaviour.verifyNamesDeletedNewestRecords(.postgres) }
+        @Test func persistsAcrossReopen() async throws { try await AuditTrailBehaviour.persistsAcrossReopen(.postgres) }
+        @Test func storesOnlyTheMetadataGiven() async throws { try await AuditTrailBehaviour.storesOnlyTheMetadataGiven(.postgres) }
+        @Test func failsAfterShutdown() async throws { try await AuditTrailBehaviour.failsAfterShutdown(.postgres) }
+    }
+}
+
+/// The behaviour itself, once, for any store.
+enum AuditTrailBehaviour {
+    typealias Patients = AuditSyntheticPatients
+
+    static func withTrail(_ kind: AuditStoreKind, _ body: (any AuditTestStore, any AuditTrail) async throws -> Void) async throws {
+        try await AuditTestEnvironment.withStore(kind) { store in
+            let trail = try await store.openTrail()
+            do {
+                try await body(store, trail)
+                await trail.shutdown()
+            } catch {
+                await trail.shutdown()
+                throw error
+            }
+        }
+    }
+
+    static func appendsAndReadsBackByPatient(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { _, trail in
+            let first = Patients.record(patient: Patients.number(1), requestID: "a")
+            var second = Patients.record(patient: Patients.number(2), requestID: "b", decision: .refused, reason: "opted-out")
+            second.providers = []
+            second.entriesPerCategory = [:]
+            var third = Patients.record(patient: Patients.number(1), requestID: "c", reason: "allowed")
+            third.purpose = "emergency"
+            third.breakGlassReason = "unconscious in ED"
+
+            let stored = [try await trail.append(first), try await trail.append(second), try await trail.append(third)]
+            #expect(stored.map(\.sequence) == [1, 2, 3])
+            #expect(stored[0].previousHash == String(repeating: "0", count: 64))
+            #expect(stored[1].previousHash == stored[0].hash)
+
+            let forOne = try await trail.records(patient: Patients.number(1))
+            #expect(forOne == [stored[0], stored[2]])
+            #expect(forOne.map(\.record) == [first, third])
+            #expect(try await trail.records(patient: Patients.number(2)).map(\.record) == [second])
+            #expect(try await trail.records(patient: Patients.number(3)).isEmpty)
+            #expect(try await trail.verify() == .intact(count: 3))
+        }
+    }
+
+    static func concurrentAppendsKeepOneChain(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { _, trail in
+            for index in 0..<20 { _ = try await trail.append(Patients.record(requestID: "serial-\(index)")) }
+            let sequences = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        try await trail.append(Patients.record(patient: Patients.number(index % 7), requestID: "concurrent-\(index)")).sequence
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(sequences) == Set(21...220))
+            #expect(try await trail.verify() == .intact(count: 220))
+        }
+    }
+
+    static func twoTrailsOnOneDatabaseKeepOneChain(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, first in
+            let second = try await store.openTrail()
+            let sequences = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<100 {
+                    let trail = index.isMultiple(of: 2) ? first : second
+                    group.addTask { try await trail.append(Patients.record(requestID: "replica-\(index)")).sequence }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            await second.shutdown()
+            #expect(Set(sequences) == Set(1...100))
+            #expect(try await first.verify() == .intact(count: 100))
+        }
+    }
+
+    static func verifyNamesAnEditedRecord(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, trail in
+            for index in 1...10 { _ = try await trail.append(Patients.record(requestID: "r\(index)")) }
+            try await store.execute("UPDATE audit_records SET reason = 'no legitimate relationship' WHERE sequence = 7")
+            try await store.execute("UPDATE audit_records SET user_name = 'Someone Else' WHERE sequence = 9")
+            let verification = try await trail.verify()
+            guard case .broken(let sequence, let reason) = verification else {
+                Issue.record("an edited record went unnoticed: \(verification)")
+                return
+            }
+            #expect(sequence == 7)
+            #expect(reason.contains("edited"))
+        }
+    }
+
+    static func verifyNamesADeletedRecord(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, trail in
+            for index in 1...10 { _ = try await trail.append(Patients.record(requestID: "r\(index)")) }
+            try await store.execute("DELETE FROM audit_records WHERE sequence = 4")
+            let verification = try await trail.verify()
+            guard case .broken(let sequence, let reason) = verification else {
+                Issue.record("a deleted record went unnoticed: \(verification)")
+                return
+            }
+            #expect(sequence == 4)
+            #expect(reason.contains("missing"))
+
+            // Renumbering the rest to close the gap breaks the link instead.
+            try await store.execute("UPDATE audit_records SET sequence = sequence - 1 WHERE sequence > 4")
+            let renumbered = try await trail.verify()
+            guard case .broken(let renumberedSequence, _) = renumbered else {
+                Issue.record("a renumbered chain went unnoticed: \(renumbered)")
+                return
+            }
+            #expect(renumberedSequence == 4)
+        }
+    }
+
+    static func verifyNamesDeletedNewestRecords(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, trail in
+            for index in 1...10 { _ = try await trail.append(Patients.record(requestID: "r\(index)")) }
+            try await store.execute("DELETE FROM audit_records WHERE sequence >= 9")
+            #expect(try await trail.verify() == .broken(sequence: 9, reason: "records 9–10 are missing (the chain head is at 10)"))
+        }
+    }
+
+    static func persistsAcrossReopen(_ kind: AuditStoreKind) async throws {
+        try await AuditTestEnvironment.withStore(kind) { store in
+            let trail = try await store.openTrail()
+            var stored: [StoredAuditRecord] = []
+            for index in 1...3 { stored.append(try await trail.append(Patients.record(requestID: "before-\(index)"))) }
+            await trail.shutdown()
+
+            let reopened = try await store.openTrail()
+            #expect(try await reopened.records(patient: Patients.number(1)) == stored)
+            let next = try await reopened.append(Patients.record(requestID: "after"))
+            #expect(next.sequence == 4)
+            #expect(next.previousHash == stored[2].hash)
+            #expect(try await reopened.verify() == .intact(count: 4))
+            await reopened.shutdown()
+        }
+    }
+
+    /// Keeps no clinical data: every value in every table is either metadata the test put in, a hash, or a number.
+    static func storesOnlyTheMetadataGiven(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, trail in
+            var record = Patients.record(patient: Patients.number(5), requestID: "req-meta")
+            record.breakGlassReason = "patient unconscious"
+            let stored = try await trail.append(record)
+
+            let metadata: Set<String> = [
+                record.requestID, record.userID, record.userName, record.organisation, record.role, record.purpose,
+                "patient unconscious", record.patient.digits, record.route, record.decision.rawValue, record.reason,
+                "gp-practice", "ok", "ambulance", "timeout", "provider", "status", "medication", "problem",
+            ]
+            let values = try await store.dumpAllValues()
+            #expect(values.contains(stored.hash))
+            for value in values {
+                #expect(isAllowed(value, metadata: metadata), "unexpected stored value: \(value)")
+            }
+        }
+    }
+
+    static func failsAfterShutdown(_ kind: AuditStoreKind) async throws {
+        try await AuditTestEnvironment.withStore(kind) { store in
+            let trail = try await store.openTrail()
+            _ = try await trail.append(Patients.record())
+            await trail.shutdown()
+            let started = ContinuousClock.now
+            await #expect(throws: AuditStoreError.closed) { try await trail.append(Patients.record()) }
+            #expect(ContinuousClock.now - started < .seconds(1))
+        }
+    }
+
+    private static func isAllowed(_ value: String, metadata: Set<String>) -> Bool {
+        if value.isEmpty || metadata.contains(value) || Int64(value) != nil { return true }
+        if value.count == 64, value.allSatisfy(\.isHexDigit) { return true }
+        // Providers and category counts are stored as JSON: every key and leaf must be allowed too.
+        guard let json = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed]) else {
+            return false
+        }
+        return jsonIsAllowed(json, metadata: metadata)
+    }
+
+    private static func jsonIsAllowed(_ json: Any, metadata: Set<String>) -> Bool {
+        switch json {
+        case let array as [Any]: array.allSatisfy { jsonIsAllowed($0, metadata: metadata) }
+        case let object as [String: Any]:
+            object.allSatisfy { metadata.contains($0.key) && jsonIsAllowed($0.value, metadata: metadata) }
+        case let string as String: metadata.contains(string)
+        case is NSNumber: true
+        default: false
+        }
+    }
+}
