@@ -19,10 +19,14 @@ public struct RecordPipeline: Sendable {
         self.logger = logger
     }
 
-    public func record(for patient: NHSNumber, categories: Set<EntryCategory>? = nil) async -> RecordView {
+    /// - Parameter deadline: a shorter deadline the client asked for; never longer than the configured one.
+    public func record(
+        for patient: NHSNumber, categories: Set<EntryCategory>? = nil, deadline requested: Duration? = nil
+    ) async -> RecordView {
+        let budget = requested.map { min($0, deadline) } ?? deadline
         // The providers registered now; a change made while this query runs applies to the next one.
         let fanOut = FanOut(adapters: providers.current, breakers: breakers, logger: logger)
-        let result = await fanOut.query(patient, categories: categories, deadline: .now + deadline)
+        let result = await fanOut.query(patient, categories: categories, deadline: .now + budget)
         let merged = RecordMerger.merge(result.entries)
         return RecordView(patient: patient, fanOut: result, merge: merged)
     }

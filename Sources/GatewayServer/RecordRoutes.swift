@@ -16,7 +16,8 @@ struct RecordRoutes: Sendable {
     func record(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let patient = try Self.patient(from: context)
         let categories = try Self.categories(from: request)
-        let view = await pipeline.record(for: patient, categories: categories)
+        let view = await pipeline.record(
+            for: patient, categories: categories, deadline: try Self.requestedDeadline(from: request))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let body = try encoder.encode(view)
@@ -52,7 +53,25 @@ struct RecordRoutes: Sendable {
     }
 }
 
+extension RecordRoutes {
+    /// `CareGate-Deadline-Ms: N` lets a client shorten the query's deadline (never lengthen it): in A&E a view in
+    /// 300 ms with a provider marked "not answering" can beat a complete one later.
+    static func requestedDeadline(from request: Request) throws -> Duration? {
+        guard let text = request.headers[.careGateDeadline] else { return nil }
+        guard let milliseconds = Int(text.trimmingCharacters(in: .whitespaces)), (1...60_000).contains(milliseconds)
+        else {
+            throw GatewayError(
+                .badRequest, code: "invalid-deadline",
+                message: "header 'CareGate-Deadline-Ms': expected whole milliseconds between 1 and 60000")
+        }
+        return .milliseconds(milliseconds)
+    }
+}
+
 extension HTTPField.Name {
+    /// A client's deadline for the whole query, in milliseconds.
+    public static let careGateDeadline = HTTPField.Name("CareGate-Deadline-Ms")!
+
     /// `false` when a provider that was asked did not answer, so a client can tell without parsing the body.
     public static let careGateComplete = HTTPField.Name("CareGate-Complete")!
 }

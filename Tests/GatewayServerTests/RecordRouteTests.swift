@@ -160,3 +160,53 @@ import Testing
         }
     }
 }
+
+@Suite struct ClientDeadlineTests {
+    func withGateway(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = buildApplication(
+            configuration: GatewayConfiguration(deadlineMilliseconds: 1_000),
+            providers: try ProviderDirectory(adapters: [
+                FakeAdapter("gp", .answer(after: .zero, entries: 1)), FakeAdapter("stuck", .hangIgnoringCancellation),
+            ]),
+            logger: Logger(label: "test"))
+        try await app.test(.router, body)
+    }
+
+    @Test func aClientMayShortenTheDeadline() async throws {
+        try await withGateway { client in
+            let start = ContinuousClock.now
+            try await client.execute(
+                uri: "/v1/patients/9990000018/record", method: .get, headers: [.careGateDeadline: "150"]
+            ) { response in
+                #expect(start.duration(to: .now) < .milliseconds(600))
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(view.providers.map(\.status) == ["ok", "timeout"])
+                #expect(view.providers[1].latencyMs == 150)
+            }
+        }
+    }
+
+    @Test func butNeverLengthenIt() async throws {
+        try await withGateway { client in
+            try await client.execute(
+                uri: "/v1/patients/9990000018/record", method: .get, headers: [.careGateDeadline: "30000"]
+            ) { response in
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(view.providers[1].latencyMs == 1_000)
+            }
+        }
+    }
+
+    @Test(arguments: ["soon", "0", "-5", "60001"])
+    func aBadDeadlineIs400(_ value: String) async throws {
+        try await withGateway { client in
+            try await client.execute(
+                uri: "/v1/patients/9990000018/record", method: .get, headers: [.careGateDeadline: value]
+            ) { response in
+                #expect(response.status == .badRequest)
+                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                #expect(body["error"] == "invalid-deadline")
+            }
+        }
+    }
+}
