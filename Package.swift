@@ -113,8 +113,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -17,8 +17,7 @@ enum Shared {
         Result { () throws(XMLSchemaError) -> XMLSchema in try XMLSchema(path: path) }
     }
 
-    static let fhirSchema = schema(
-        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/fhir-r4-xsd/fhir-single.xsd").path)
+    static let fhirSchema = schema(packageRoot.appendingPathComponent("schemas/fhir-r4/fhir-single.xsd").path)
     static let cdaSchema = schema(
         packageRoot.appendingPathComponent("schemas/cda-r2-sdtc/infrastructure/cda/CDA_SDTC.xsd").path)
     static let ambulanceSchema = schema(packageRoot.appendingPathComponent("schemas/ambulance-epcr.xsd").path)
