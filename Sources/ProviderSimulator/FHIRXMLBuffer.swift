@@ -53,22 +53,9 @@ struct FHIRXMLBuffer {
         close(name)
     }
 
-    /// Escapes text for a double-quoted attribute. Characters XML 1.0 cannot carry at all are dropped; tab, line feed
-    /// and carriage return are written as references so attribute normalisation does not turn them into spaces.
+    /// Escapes text for a double-quoted attribute (see `XMLEscaping`).
     mutating func escape(_ text: String) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "&"): raw("&amp;")
-            case UInt8(ascii: "<"): raw("&lt;")
-            case UInt8(ascii: ">"): raw("&gt;")
-            case UInt8(ascii: "\""): raw("&quot;")
-            case 0x09: raw("&#9;")
-            case 0x0A: raw("&#10;")
-            case 0x0D: raw("&#13;")
-            case 0x00..<0x20: continue
-            default: bytes.append(byte)
-            }
-        }
+        XMLEscaping.appendAttributeValue(text, to: &bytes)
     }
 }
 

@@ -81,20 +81,7 @@ struct XMLWriter {
         }
     }
 
-    /// Tab, line feed and carriage return are written as references so attribute normalisation keeps them.
     private mutating func escapeAttribute(_ text: String) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "&"): raw("&amp;")
-            case UInt8(ascii: "<"): raw("&lt;")
-            case UInt8(ascii: ">"): raw("&gt;")
-            case UInt8(ascii: "\""): raw("&quot;")
-            case 0x09: raw("&#9;")
-            case 0x0A: raw("&#10;")
-            case 0x0D: raw("&#13;")
-            case 0x00..<0x20: continue
-            default: bytes.append(byte)
-            }
-        }
+        XMLEscaping.appendAttributeValue(text, to: &bytes)
     }
 }
