@@ -76,7 +76,8 @@ let package = Package(
 
         // The Hummingbird edge: routes, error mapping; buildApplication is the composition root.
         .target(name: "GatewayServer", dependencies: [
-            "CareRecords", "Providers", "FanOut", "RecordMerge",
+            "CareRecords", "Providers", "FanOut", "RecordMerge", "Policy",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -92,7 +93,10 @@ let package = Package(
         ]),
 
         // Test helpers shared by the test targets: fake providers.
-        .target(name: "CareGateTesting", dependencies: ["CareRecords", "Providers"], path: "Tests/CareGateTesting"),
+        .target(name: "CareGateTesting", dependencies: [
+            "CareRecords", "Providers",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], path: "Tests/CareGateTesting"),
 
         // Seeded random mutation for the decoders' fuzz tests (no dependencies).
         .target(name: "CareGateFuzzing", path: "Tests/CareGateFuzzing"),
@@ -105,7 +109,7 @@ let package = Package(
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords", "CareGateTesting"]),
         .testTarget(name: "PolicyTests", dependencies: [
-            "Policy", "CareRecords",
+            "Policy", "CareRecords", "CareGateTesting",
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -115,7 +119,9 @@ let package = Package(
         ]),
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
-            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting",
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy",
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

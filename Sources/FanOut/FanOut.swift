@@ -24,12 +24,16 @@ public struct FanOut: Sendable {
     }
 
     /// - Parameters:
-    ///   - categories: the categories wanted; providers supplying none of them are `skipped`, and entries of
-    ///     other categories are dropped. `nil` asks for everything.
+    ///   - categories: the categories wanted; entries of other categories are dropped. `nil` keeps everything.
+    ///   - asking: providers supplying none of these categories are `skipped` (not called); by default
+    ///     `categories`. The policy narrows it to what the caller may see, while still receiving what an asked
+    ///     provider sends beyond that, so it can count what it withholds.
     ///   - deadline: when the whole query must be answered.
     public func query(
-        _ patient: NHSNumber, categories: Set<EntryCategory>? = nil, deadline: ContinuousClock.Instant
+        _ patient: NHSNumber, categories: Set<EntryCategory>? = nil, asking: Set<EntryCategory>? = nil,
+        deadline: ContinuousClock.Instant
     ) async -> FanOutResult {
+        let asking = asking ?? categories
         let start = ContinuousClock.now
         var outcomes: [ProviderOutcome?] = Array(repeating: nil, count: adapters.count)
         let (stream, continuation) = AsyncStream.makeStream(of: (Int, ProviderOutcome).self)
@@ -38,7 +42,7 @@ public struct FanOut: Sendable {
 
         for (index, adapter) in adapters.enumerated() {
             let definition = adapter.definition
-            if let categories, categories.isDisjoint(with: definition.categories) {
+            if let asking, asking.isDisjoint(with: definition.categories) {
                 outcomes[index] = ProviderOutcome(
                     provider: definition.id, kind: definition.kind, status: .skipped, latencyMilliseconds: 0)
                 continue

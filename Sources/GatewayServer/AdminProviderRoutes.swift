@@ -9,13 +9,14 @@ import Providers
 /// query. When the gateway runs from a providers folder, changes are written there too, so a reload (SIGHUP) or a
 /// restart keeps them.
 ///
-/// Until the admin API has authentication (the policy work), it answers only requests from the loopback interface.
+/// Operators only: a bearer token with the `caregate.admin` scope.
 struct AdminProviderRoutes: Sendable {
     let providers: ProviderDirectory
     let providersFolder: String?
+    let authenticator: Authenticator
 
     func register(on router: Router<GatewayRequestContext>) {
-        let admin = router.group("/admin/providers").add(middleware: LoopbackOnlyMiddleware())
+        let admin = router.group("/admin/providers").add(middleware: OperatorOnlyMiddleware(authenticator: authenticator))
         admin.get { _, _ in try Self.json(ProviderList(providers: providers.definitions.map(ProviderSummary.init))) }
         admin.get(":id") { _, context in
             let id = try Self.providerID(context)
@@ -126,19 +127,4 @@ struct ProviderSummary: Codable, Sendable {
 
 struct ProviderList: Codable, Sendable {
     var providers: [ProviderSummary]
-}
-
-/// Refuses requests from anywhere but this machine, with 403.
-struct LoopbackOnlyMiddleware: RouterMiddleware {
-    func handle(
-        _ request: Request, context: GatewayRequestContext,
-        next: (Request, GatewayRequestContext) async throws -> Response
-    ) async throws -> Response {
-        guard context.isFromLoopback else {
-            throw GatewayError(
-                .forbidden, code: "admin-loopback-only",
-                message: "the admin API answers only requests from this machine until it has authentication")
-        }
-        return try await next(request, context)
-    }
 }

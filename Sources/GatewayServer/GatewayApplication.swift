@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// - Parameters:
 ///   - providers: the providers to fan out to; the admin API changes them at run time. The application closes
 ///     their connections when it stops.
+///   - access: token verifier, role policy and the two stores; the application closes the stores when it stops.
 ///   - providersFolder: where the providers came from, if a folder: the admin API writes changes there and
 ///     SIGHUP re-reads it.
 ///   - services: more services to run alongside (the demo's simulated providers); they stop after the server.
@@ -15,6 +16,7 @@ import ServiceLifecycle
 public func buildApplication(
     configuration: GatewayConfiguration,
     providers: ProviderDirectory,
+    access: AccessControl,
     providersFolder: String? = nil,
     logger: Logger,
     services: [any Service] = [],
@@ -22,11 +24,15 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let readiness = Readiness()
     let pipeline = RecordPipeline(
-        providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), logger: logger)
+        providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), access: access,
+        logger: logger)
+    let authenticator = Authenticator(verifier: access.verifier)
 
     let router = Router(context: GatewayRequestContext.self)
-    RecordRoutes(pipeline: pipeline).register(on: router)
-    AdminProviderRoutes(providers: providers, providersFolder: providersFolder).register(on: router)
+    RecordRoutes(pipeline: pipeline, authenticator: authenticator).register(on: router)
+    AdminProviderRoutes(providers: providers, providersFolder: providersFolder, authenticator: authenticator)
+        .register(on: router)
+    AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
     router.get("/healthz") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/json"],
@@ -43,7 +49,11 @@ public func buildApplication(
     if let providersFolder {
         lifecycle.append(ProviderReloadService(providers: providers, folder: providersFolder, logger: logger))
     }
+    if case .url(let url, let refresh)? = configuration.auth?.keys {
+        lifecycle.append(JWKSRefreshService(url: url, interval: refresh, verifier: access.verifier, logger: logger))
+    }
     lifecycle.append(ProviderConnections(providers: providers, readiness: readiness))
+    lifecycle.append(AccessStores(access: access))
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -67,5 +77,15 @@ struct ProviderConnections: Service {
         try? await gracefulShutdown()
         readiness.set(false)
         await providers.shutdown()
+    }
+}
+
+/// Closes the opt-out registry and the audit trail (committing what is queued) once the server has drained.
+struct AccessStores: Service {
+    let access: AccessControl
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await access.shutdown()
     }
 }

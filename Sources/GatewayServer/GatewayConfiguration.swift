@@ -10,25 +10,39 @@ import Providers
 ///   by then are reported `timeout`
 /// - `data_dir` (path, default `data`): where the gateway keeps its own state (never clinical data);
 ///   relative to the config file
+/// - `policy` (path, default `deploy/policy.yaml`): the role policy; relative to the config file
+/// - `auth` (mapping, required by `serve`): the identity provider whose tokens are trusted —
+///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300),
+///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`)
+/// - `store` (mapping): `url: postgres://user:password@host:port/database` to share opt-outs and the audit
+///   trail between replicas; without it, SQLite files in `data_dir`
 public struct GatewayConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var providersDirectory: String
     public var deadlineMilliseconds: Int
     public var dataDirectory: String
+    public var policyFile: String
+    public var auth: AuthConfiguration?
+    /// A `postgres://` URL; nil keeps the stores in SQLite files in `dataDirectory`.
+    public var storeURL: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, providersDirectory: String = "providers",
-        deadlineMilliseconds: Int = 2000, dataDirectory: String = "data"
+        deadlineMilliseconds: Int = 2000, dataDirectory: String = "data", policyFile: String = "deploy/policy.yaml",
+        auth: AuthConfiguration? = nil, storeURL: String? = nil
     ) {
         self.host = host
         self.port = port
         self.providersDirectory = providersDirectory
         self.deadlineMilliseconds = deadlineMilliseconds
         self.dataDirectory = dataDirectory
+        self.policyFile = policyFile
+        self.auth = auth
+        self.storeURL = storeURL
     }
 
-    static let keys: Set<String> = ["host", "port", "providers", "deadline_ms", "data_dir"]
+    static let keys: Set<String> = ["host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store"]
 
     /// Reads a config file. Paths in it are taken relative to the file's folder.
     public init(file path: String) throws(ConfigurationError) {
@@ -48,6 +62,62 @@ public struct GatewayConfiguration: Sendable, Equatable {
             providersDirectory: resolve(try fields.string("providers", required: false) ?? defaults.providersDirectory),
             deadlineMilliseconds: try fields.integer("deadline_ms", in: 1...60_000, required: false)
                 ?? defaults.deadlineMilliseconds,
-            dataDirectory: resolve(try fields.string("data_dir", required: false) ?? defaults.dataDirectory))
+            dataDirectory: resolve(try fields.string("data_dir", required: false) ?? defaults.dataDirectory),
+            policyFile: resolve(try fields.string("policy", required: false) ?? defaults.policyFile))
+        if let node = fields.value("auth") {
+            auth = try AuthConfiguration(YAMLFields(node, file: path, path: "auth", allowedKeys: AuthConfiguration.keys),
+                                         resolve: resolve)
+        }
+        if let node = fields.value("store") {
+            let store = try YAMLFields(node, file: path, path: "store", allowedKeys: ["url"])
+            let url = try store.string("url") ?? ""
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw store.error("url", "expected a postgres:// URL (leave `store` out to use SQLite in data_dir)")
+            }
+            storeURL = url
+        }
+    }
+}
+
+/// The identity provider whose bearer tokens the gateway trusts (config `auth`).
+public struct AuthConfiguration: Sendable, Equatable {
+    public enum KeySource: Sendable, Equatable {
+        /// A JWKS document on disk, read at start.
+        case file(String)
+        /// A JWKS URL, fetched at start (the gateway does not start without it) and every `refresh` after.
+        case url(String, refresh: Duration)
+    }
+
+    public var keys: KeySource
+    public var issuer: String
+    public var audience: String
+
+    public init(keys: KeySource, issuer: String, audience: String = "caregate") {
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+    }
+
+    static let keys: Set<String> = ["jwks_file", "jwks_url", "jwks_refresh_s", "issuer", "audience"]
+
+    init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
+        let file = try fields.string("jwks_file", required: false)
+        let url = try fields.string("jwks_url", required: false)
+        let refresh = try fields.integer("jwks_refresh_s", in: 10...86_400, required: false) ?? 300
+        switch (file, url) {
+        case (let file?, nil):
+            keys = .file(resolve(file))
+        case (nil, let url?):
+            guard let parsed = URL(string: url), ["https", "http"].contains(parsed.scheme ?? ""), parsed.host != nil
+            else { throw fields.error("jwks_url", "expected an https:// URL") }
+            keys = .url(url, refresh: .seconds(refresh))
+        case (.some, .some):
+            throw fields.error("jwks_url", "give jwks_file or jwks_url, not both")
+        case (nil, nil):
+            throw fields.error("jwks_file", "missing: give jwks_file or jwks_url")
+        }
+        guard let issuer = try fields.string("issuer") else { throw fields.error("issuer", "missing (required)") }
+        self.issuer = issuer
+        audience = try fields.string("audience", required: false) ?? "caregate"
     }
 }

@@ -11,16 +11,4 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
     }
-
-    /// True when the request came from this machine (127.0.0.0/8 or ::1).
-    var isFromLoopback: Bool {
-        switch remoteAddress {
-        case .v4(let address)?:
-            return address.address.sin_addr.s_addr.bigEndian >> 24 == 127
-        case .v6?:
-            return remoteAddress?.ipAddress == "::1"
-        default:
-            return false
-        }
-    }
 }

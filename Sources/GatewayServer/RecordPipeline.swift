@@ -1,33 +1,160 @@
 import CareRecords
 import FanOut
+import Foundation
 import Logging
+import Policy
 import Providers
 import RecordMerge
 
-/// The request path after the edge: fan out to the providers, merge, build the view. No HTTP types here, so
-/// every API face (the JSON view now, FHIR later) shares one pipeline.
+/// One request for a patient's record, once the caller's token has been verified.
+public struct RecordRequest: Sendable {
+    public var caller: VerifiedCaller
+    public var patient: NHSNumber
+    /// The categories the client asked for; nil for all.
+    public var categories: Set<EntryCategory>?
+    /// `CareGate-Break-Glass-Reason`, if sent.
+    public var breakGlassReason: String?
+    /// A shorter deadline the client asked for; never longer than the configured one.
+    public var deadline: Duration?
+    public var requestID: String
+    /// The route template, e.g. `/v1/patients/{nhs}/record`, for the audit.
+    public var route: String
+
+    public init(
+        caller: VerifiedCaller, patient: NHSNumber, categories: Set<EntryCategory>? = nil,
+        breakGlassReason: String? = nil, deadline: Duration? = nil, requestID: String, route: String
+    ) {
+        self.caller = caller
+        self.patient = patient
+        self.categories = categories
+        self.breakGlassReason = breakGlassReason
+        self.deadline = deadline
+        self.requestID = requestID
+        self.route = route
+    }
+}
+
+/// The request path after authentication: opt-out, access decision, fan-out, withholding, merge, audit. No HTTP
+/// types here, so every API face (the JSON view, FHIR) shares one pipeline and one set of decisions.
+///
+/// Fails closed: when the opt-out registry cannot be read or the audit cannot be written, no record data leaves.
 public struct RecordPipeline: Sendable {
     public let providers: ProviderDirectory
     public let deadline: Duration
+    public let access: AccessControl
     /// Kept across queries: a provider that keeps failing is reported `circuit-open` without being called.
     public let breakers = CircuitBreakers()
     private let logger: Logger
 
-    public init(providers: ProviderDirectory, deadline: Duration, logger: Logger) {
+    public init(providers: ProviderDirectory, deadline: Duration, access: AccessControl, logger: Logger) {
         self.providers = providers
         self.deadline = deadline
+        self.access = access
         self.logger = logger
     }
 
-    /// - Parameter deadline: a shorter deadline the client asked for; never longer than the configured one.
-    public func record(
-        for patient: NHSNumber, categories: Set<EntryCategory>? = nil, deadline requested: Duration? = nil
-    ) async -> RecordView {
-        let budget = requested.map { min($0, deadline) } ?? deadline
-        // The providers registered now; a change made while this query runs applies to the next one.
-        let fanOut = FanOut(adapters: providers.current, breakers: breakers, logger: logger)
-        let result = await fanOut.query(patient, categories: categories, deadline: .now + budget)
+    /// The merged view the caller may see, audited before it is returned.
+    ///
+    /// - Throws: `GatewayError` 403 for a refusal (`suppressed` for an opt-out), 503 when a store is unavailable.
+    public func record(_ request: RecordRequest) async throws(GatewayError) -> RecordView {
+        let optedOut: Bool
+        do {
+            optedOut = try await access.optOuts.isOptedOut(request.patient)
+        } catch {
+            logger.error("opt-out registry unavailable; refusing", metadata: ["request_id": "\(request.requestID)"])
+            try? await audit(request, decision: .refused, reason: "opt-out-store-unavailable")
+            throw GatewayError(
+                .serviceUnavailable, code: "opt-out-store-unavailable",
+                message: "the opt-out registry cannot be read, so no record can be shared; try again shortly")
+        }
+
+        let decision = AccessPolicy.decide(
+            caller: request.caller, patient: request.patient, breakGlassReason: request.breakGlassReason,
+            optedOut: optedOut, rolePolicy: access.rolePolicy)
+        guard decision.isAllowed else {
+            try await audit(request, decision: .refused, reason: decision.reason.rawValue)
+            logger.notice(
+                "access refused",
+                metadata: ["request_id": "\(request.requestID)", "reason": "\(decision.reason.rawValue)"])
+            throw GatewayError(
+                .forbidden, code: decision.reason.rawValue, message: decision.message,
+                issueType: decision.reason == .suppressed ? "suppressed" : "forbidden")
+        }
+        if decision.breakGlass {
+            logger.notice(
+                "break-glass access",
+                metadata: [
+                    "request_id": "\(request.requestID)", "user": "\(request.caller.userID)",
+                    "org": "\(request.caller.organisation)",
+                ])
+        }
+
+        // Providers are asked only for categories the caller may see; what an asked provider sends beyond them
+        // arrives, is counted as withheld and goes no further.
+        let asking = request.categories.map { $0.intersection(decision.visibleCategories) } ?? decision.visibleCategories
+        var result = FanOutResult(outcomes: [])
+        if !asking.isEmpty {
+            let budget = request.deadline.map { min($0, deadline) } ?? deadline
+            // The providers registered now; a change made while this query runs applies to the next one.
+            let fanOut = FanOut(adapters: providers.current, breakers: breakers, logger: logger)
+            result = await fanOut.query(
+                request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
+        } else {
+            result = FanOutResult(outcomes: providers.current.map { adapter in
+                ProviderOutcome(
+                    provider: adapter.definition.id, kind: adapter.definition.kind, status: .skipped,
+                    latencyMilliseconds: 0)
+            })
+        }
+
+        var withheld: [CareEntry] = []
+        for index in result.outcomes.indices {
+            result.outcomes[index].entries.removeAll { entry in
+                guard decision.withholds(entry) else { return false }
+                withheld.append(entry)
+                return true
+            }
+        }
         let merged = RecordMerger.merge(result.entries)
-        return RecordView(patient: patient, fanOut: result, merge: merged)
+        // Counted as distinct facts, as the view would have shown them: never which, only how many.
+        let withheldCount = withheld.isEmpty ? 0 : RecordMerger.merge(withheld).entries.count
+        let view = RecordView(
+            patient: request.patient, fanOut: result, merge: merged, withheld: withheldCount,
+            breakGlass: decision.breakGlass)
+
+        try await audit(
+            request, decision: .allowed, reason: decision.reason.rawValue,
+            providers: result.outcomes.filter { $0.status != .skipped }.map {
+                ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
+            },
+            entriesPerCategory: Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count))
+        return view
+    }
+
+    /// Writes the audit record, durably, or refuses the request with 503.
+    private func audit(
+        _ request: RecordRequest, decision: AuditRecord.Decision, reason: String,
+        providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:]
+    ) async throws(GatewayError) {
+        let caller = request.caller
+        let record = AuditRecord(
+            time: Date(), requestID: request.requestID, userID: caller.userID, userName: caller.name,
+            organisation: caller.organisation, role: caller.role, purpose: caller.purpose.rawValue,
+            breakGlassReason: request.breakGlassReason.flatMap { reason in
+                let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : trimmed
+            },
+            patient: request.patient, route: request.route, decision: decision, reason: reason,
+            providers: providers, entriesPerCategory: entriesPerCategory)
+        do {
+            _ = try await access.audit.append(record)
+        } catch {
+            logger.error(
+                "audit trail unavailable; refusing",
+                metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])
+            throw GatewayError(
+                .serviceUnavailable, code: "audit-unavailable",
+                message: "the access could not be recorded in the audit trail, so no record is shared; try again shortly")
+        }
     }
 }

@@ -3,9 +3,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// `GET /v1/patients/{nhs}/record`: the merged record as the compact JSON view.
+/// `GET /v1/patients/{nhs}/record`: the merged record as the compact JSON view, for a caller with a bearer
+/// token, after the access decision, and audited before it is sent.
 struct RecordRoutes: Sendable {
     let pipeline: RecordPipeline
+    let authenticator: Authenticator
+
+    static let route = "/v1/patients/{nhs}/record"
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("/v1/patients/:nhs/record") { request, context in
@@ -14,15 +18,20 @@ struct RecordRoutes: Sendable {
     }
 
     func record(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let caller = try await authenticator.caller(request)
         let patient = try Self.patient(from: context)
-        let categories = try Self.categories(from: request)
-        let view = await pipeline.record(
-            for: patient, categories: categories, deadline: try Self.requestedDeadline(from: request))
+        let requestID = UUID().uuidString.lowercased()
+        let view = try await pipeline.record(
+            RecordRequest(
+                caller: caller, patient: patient, categories: try Self.categories(from: request),
+                breakGlassReason: request.headers[.careGateBreakGlassReason],
+                deadline: try Self.requestedDeadline(from: request), requestID: requestID, route: Self.route))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let body = try encoder.encode(view)
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         headers[.careGateComplete] = view.complete ? "true" : "false"
+        headers[.careGateRequestID] = requestID
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -74,4 +83,10 @@ extension HTTPField.Name {
 
     /// `false` when a provider that was asked did not answer, so a client can tell without parsing the body.
     public static let careGateComplete = HTTPField.Name("CareGate-Complete")!
+
+    /// Why a clinician reached a record other than the one the session was launched for (emergency purpose).
+    public static let careGateBreakGlassReason = HTTPField.Name("CareGate-Break-Glass-Reason")!
+
+    /// The request's id, as recorded in the audit trail.
+    public static let careGateRequestID = HTTPField.Name("CareGate-Request-Id")!
 }

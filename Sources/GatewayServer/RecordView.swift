@@ -24,8 +24,12 @@ public struct RecordView: Codable, Sendable, Equatable {
     public var providers: [ProviderLine]
     /// Newest first.
     public var entries: [MergedEntry]
+    /// How many facts the providers sent that this caller's role may not see. Never which.
+    public var withheld: Int
+    /// Present, and true, when the record was reached by break-glass; the access is flagged for review.
+    public var breakGlass: Bool?
 
-    init(patient: NHSNumber, fanOut: FanOutResult, merge: MergeResult) {
+    init(patient: NHSNumber, fanOut: FanOutResult, merge: MergeResult, withheld: Int, breakGlass: Bool) {
         self.patient = Patient(nhsNumber: patient.digits)
         complete = fanOut.isComplete
         providers = fanOut.outcomes.map { outcome in
@@ -34,5 +38,7 @@ public struct RecordView: Codable, Sendable, Equatable {
                 latencyMs: outcome.latencyMilliseconds, entries: outcome.entries.count, error: outcome.error)
         }
         entries = merge.entries
+        self.withheld = withheld
+        self.breakGlass = breakGlass ? true : nil
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CareRecords
 import GatewayServer
 import Logging
+import Policy
 import ProviderSimulator
 import Providers
 
@@ -18,6 +20,14 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The folder holding the simulated providers' mapping files.")
     var providers: String = "providers"
 
+    @Option(name: .long, help: "The role policy.")
+    var policy: String = "deploy/policy.yaml"
+
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Folder for the demo's own state: its signing key, opt-outs and audit trail (never clinical data).")
+    var dataDirectory: String = "data"
+
     @OptionGroup var faults: FaultOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -31,6 +41,19 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger(label: "caregate.demo")
+        let configuration = GatewayConfiguration(
+            port: port, deadlineMilliseconds: deadlineMilliseconds, dataDirectory: dataDirectory, policyFile: policy)
+        // The demo is its own identity provider: it trusts the key in its data directory, which `caregate token`
+        // signs with. `serve` never does unless that key's JWKS is configured.
+        let signingKey: DemoSigningKey
+        do { signingKey = try DemoSigningKey(dataDirectory: dataDirectory) } catch { throw ValidationError("\(error)") }
+        let access: AccessControl
+        do {
+            access = try await AccessControl.open(
+                configuration: configuration, verifier: try await signingKey.verifier(), logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
             ephemeralPorts: false, faults: faults, logger: logger)
         let directory: ProviderDirectory
@@ -40,21 +63,24 @@ struct DemoCommand: AsyncParsableCommand {
             }
         } catch {
             try await simulator.shutdown()
+            await access.shutdown()
             throw error
         }
         for endpoint in endpoints { print(endpoint.announcement) }
 
         let demoPatient = simulator.population.demoPatient.nhsNumber
-        let configuration = GatewayConfiguration(port: port, deadlineMilliseconds: deadlineMilliseconds)
+        let token = try await signingKey.sign(AccessClaims.demo(role: "R8000", patient: demoPatient, ttl: .seconds(8 * 3600)))
         let app = buildApplication(
-            configuration: configuration, providers: directory, logger: logger,
+            configuration: configuration, providers: directory, access: access, logger: logger,
             services: [SimulatorService(simulator: simulator)]
         ) { boundPort in
             say(
                 """
                 CareGate ready on http://\(configuration.host):\(boundPort) — \(endpoints.count) providers, \
-                deadline \(configuration.deadlineMilliseconds) ms. Try (synthetic demo patient):
-                  curl -s http://\(configuration.host):\(boundPort)/v1/patients/\(demoPatient)/record
+                deadline \(configuration.deadlineMilliseconds) ms. Try (synthetic demo patient; the token is a \
+                clinician's, valid 8 h — mint others with `swift run caregate token --help`):
+                  export CAREGATE_TOKEN=\(token)
+                  curl -s -H "Authorization: Bearer $CAREGATE_TOKEN" http://\(configuration.host):\(boundPort)/v1/patients/\(demoPatient)/record
                 Ctrl-C stops.
                 """)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CareRecords
 import Foundation
+import GatewayServer
 import Logging
 import Policy
 
@@ -24,8 +25,8 @@ struct StoreOptions: ParsableArguments {
         return .sqlite(path: (dataDirectory as NSString).appendingPathComponent(sqliteFile))
     }
 
-    static let optOutFile = "opt-outs.sqlite"
-    static let auditFile = "audit.sqlite"
+    static let optOutFile = AccessControl.optOutFile
+    static let auditFile = AccessControl.auditFile
 }
 
 struct TokenCommand: AsyncParsableCommand {
@@ -33,15 +34,24 @@ struct TokenCommand: AsyncParsableCommand {
         commandName: "token",
         abstract: "Print a bearer token signed with this data directory's demo key (which `caregate demo` trusts).")
 
-    @Option(help: "NHS RBAC job role code, e.g. R8000.") var role: String
-    @Option(help: "The NHS number the portal launched for.") var patient: String
+    @Option(help: "NHS RBAC job role code, e.g. R8000.") var role: String?
+    @Option(help: "The NHS number the portal launched for.") var patient: String?
     @Option(help: "The user's organisation (ODS code).") var org: String = "CGDEMO"
     @Option(help: "direct-care or emergency.") var purpose: String = AccessPurpose.directCare.rawValue
     @Flag(help: "Add the operator scope (caregate.admin).") var admin = false
     @Option(help: "Lifetime, e.g. 90s, 15m, 1h (at most 24h).") var ttl: String = "15m"
     @Option(name: .customLong("data-dir"), help: "The data directory holding the demo key.") var dataDirectory = "data"
+    @Flag(
+        name: .customLong("print-jwks"),
+        help: "Print the demo key's public JWKS instead (for `serve --jwks-file … --issuer caregate-demo`).")
+    var printJWKS = false
 
     func run() async throws {
+        if printJWKS {
+            do { say(try DemoSigningKey(dataDirectory: dataDirectory).jwksJSON) } catch { throw ValidationError("\(error)") }
+            return
+        }
+        guard let role, let patient else { throw ValidationError("--role and --patient are required") }
         let nhsNumber: NHSNumber
         do { nhsNumber = try NHSNumber(patient) } catch { throw ValidationError("--patient: \(error)") }
         guard let purpose = AccessPurpose(rawValue: purpose) else {

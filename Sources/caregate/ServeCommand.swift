@@ -9,11 +9,28 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the gateway against the providers declared in a folder of provider files.",
         discussion: """
             Flags override the config file; with no config file the defaults apply \
-            (127.0.0.1:8080, providers/, 2000 ms deadline, data/).
+            (127.0.0.1:8080, providers/, 2000 ms deadline, data/, deploy/policy.yaml). An identity provider is \
+            required: `auth` in the config file, or --jwks-file and --issuer. For a trial with demo tokens, \
+            `caregate token --print-jwks > demo-jwks.json` and --jwks-file demo-jwks.json --issuer caregate-demo.
             """)
 
-    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir).")
+    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, auth, store).")
     var config: String?
+
+    @Option(name: .customLong("jwks-file"), help: "The identity provider's JWKS (public keys), as a file.")
+    var jwksFile: String?
+
+    @Option(name: .long, help: "The exact `iss` of trusted tokens (with --jwks-file).")
+    var issuer: String?
+
+    @Option(name: .long, help: "A value the tokens' `aud` must hold.")
+    var audience: String?
+
+    @Option(name: .long, help: "The role policy file.")
+    var policy: String?
+
+    @Option(name: .long, help: "A shared PostgreSQL store: postgres://user:password@host:port/db (default: SQLite in the data dir).")
+    var store: String?
 
     @Option(name: .long, help: "Folder of provider definition files (*.yaml).")
     var providers: String?
@@ -52,21 +69,56 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.deadlineMilliseconds = deadlineMilliseconds
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        if let policy { configuration.policyFile = policy }
+        if let store {
+            guard store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
+                throw ValidationError("--store must be a postgres:// URL (SQLite in --data-dir is the default)")
+            }
+            configuration.storeURL = store
+        }
+        if let jwksFile {
+            guard let issuer = issuer ?? configuration.auth?.issuer else {
+                throw ValidationError("--jwks-file needs --issuer (the exact `iss` of the tokens to trust)")
+            }
+            configuration.auth = AuthConfiguration(
+                keys: .file(jwksFile), issuer: issuer, audience: audience ?? configuration.auth?.audience ?? "caregate")
+        } else if issuer != nil || audience != nil {
+            guard var auth = configuration.auth else {
+                throw ValidationError("--issuer and --audience need --jwks-file or `auth` in the config file")
+            }
+            if let issuer { auth.issuer = issuer }
+            if let audience { auth.audience = audience }
+            configuration.auth = auth
+        }
+        guard let auth = configuration.auth else {
+            throw ValidationError(
+                "no identity provider configured: set auth.jwks_file (or auth.jwks_url) and auth.issuer in --config, "
+                    + "or give --jwks-file and --issuer")
+        }
 
         let logger = logging.makeLogger(label: "caregate")
+        let access: AccessControl
+        do {
+            access = try await AccessControl.open(
+                configuration: configuration, verifier: try await AccessControl.verifier(for: auth), logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let registry: ProviderRegistry
+        let providers: ProviderDirectory
         do {
             registry = try ProviderRegistry.load(directory: configuration.providersDirectory)
+            providers = try ProviderDirectory(definitions: registry.definitions, logger: logger) { definition in
+                HTTPProviderAdapter(definition: definition, logger: logger)
+            }
         } catch {
+            await access.shutdown()
             throw ValidationError("provider definitions refused: \(error)")
-        }
-        let providers = try ProviderDirectory(definitions: registry.definitions, logger: logger) { definition in
-            HTTPProviderAdapter(definition: definition, logger: logger)
         }
         let host = configuration.host
         let count = registry.definitions.count
         let app = buildApplication(
-            configuration: configuration, providers: providers, providersFolder: configuration.providersDirectory,
+            configuration: configuration, providers: providers, access: access, providersFolder: configuration.providersDirectory,
             logger: logger
         ) { port in
             logger.notice("CareGate ready", metadata: ["url": "http://\(host):\(port)", "providers": "\(count)"])

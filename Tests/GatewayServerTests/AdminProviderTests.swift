@@ -21,10 +21,14 @@ import Testing
     func put(_ gateway: LiveGateway, _ id: String, _ body: String, contentType: String = "application/yaml") async throws
         -> (HTTPResponse.Status, [String: String])
     {
-        try await gateway.client.execute(
-            uri: "/admin/providers/\(id)", method: .put, headers: [.contentType: contentType],
-            body: ByteBuffer(string: body)
+        var headers = try await gateway.access.operatorHeaders()
+        headers[.contentType] = contentType
+        return try await gateway.client.execute(
+            uri: "/admin/providers/\(id)", method: .put, headers: headers, body: ByteBuffer(string: body)
         ) { response in
+            if response.status.code >= 400, let outcome = try? OutcomeBody(Data(buffer: response.body)) {
+                return (response.status, ["error": outcome.code ?? "", "message": outcome.message ?? ""])
+            }
             let json = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
             return (response.status, json.compactMapValues { $0 as? String })
         }
@@ -32,7 +36,7 @@ import Testing
 
     @Test func listsTheProvidersInUse() async throws {
         try await LiveGateway.run { gateway in
-            try await gateway.client.execute(uri: "/admin/providers", method: .get) { response in
+            try await gateway.client.execute(uri: "/admin/providers", method: .get, headers: try await gateway.access.operatorHeaders()) { response in
                 #expect(response.status == .ok)
                 let list = try JSONDecoder().decode([String: [[String: AnyCodable]]].self, from: Data(buffer: response.body))
                 let ids = list["providers"]?.compactMap { $0["id"]?.string }
@@ -96,13 +100,13 @@ import Testing
 
     @Test func aRemovedProviderIsNoLongerAsked() async throws {
         try await LiveGateway.run { gateway in
-            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete) { response in
+            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete, headers: try await gateway.access.operatorHeaders()) { response in
                 #expect(response.status == .noContent)
             }
             let (view, _, _) = try await gateway.record(demo.nhsNumber)
             #expect(view.provider(SimulatedProviderID.ambulance) == nil)
             #expect(view.providers.count == gateway.endpoints.count - 1)
-            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete) { response in
+            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete, headers: try await gateway.access.operatorHeaders()) { response in
                 #expect(response.status == .notFound)
             }
         }
@@ -122,7 +126,7 @@ import Testing
             try gateway.providers.replaceAll(with: ProviderRegistry.load(directory: folder).definitions)
             #expect(gateway.providers.definitions.map(\.id) == ["gp-saved"])
 
-            try await gateway.client.execute(uri: "/admin/providers/gp-saved", method: .delete) { response in
+            try await gateway.client.execute(uri: "/admin/providers/gp-saved", method: .delete, headers: try await gateway.access.operatorHeaders()) { response in
                 #expect(response.status == .noContent)
             }
             #expect(!FileManager.default.fileExists(atPath: folder + "/gp-saved.yaml"))

@@ -21,6 +21,13 @@ import Testing
             providers: conf/providers
             deadline_ms: 1500
             data_dir: /var/lib/caregate
+            policy: policy.yaml
+            auth:
+              jwks_file: keys/jwks.json
+              issuer: https://idp.example.nhs.uk
+              audience: caregate-london
+            store:
+              url: postgres://caregate:secret@db.internal:5432/caregate
             """
         ) { path in
             let configuration = try GatewayConfiguration(file: path)
@@ -30,6 +37,41 @@ import Testing
             #expect(configuration.providersDirectory == folder + "/conf/providers")
             #expect(configuration.deadlineMilliseconds == 1500)
             #expect(configuration.dataDirectory == "/var/lib/caregate")
+            #expect(configuration.policyFile == folder + "/policy.yaml")
+            #expect(
+                configuration.auth
+                    == AuthConfiguration(
+                        keys: .file(folder + "/keys/jwks.json"), issuer: "https://idp.example.nhs.uk",
+                        audience: "caregate-london"))
+            #expect(configuration.storeURL == "postgres://caregate:secret@db.internal:5432/caregate")
+        }
+    }
+
+    @Test func aJWKSURLIsRefreshedEveryIntervalAndTheAudienceDefaults() throws {
+        try withConfigFile("auth:\n  jwks_url: https://idp.example.nhs.uk/jwks\n  jwks_refresh_s: 60\n  issuer: idp\n") { path in
+            let auth = try #require(try GatewayConfiguration(file: path).auth)
+            #expect(auth.keys == .url("https://idp.example.nhs.uk/jwks", refresh: .seconds(60)))
+            #expect(auth.audience == "caregate")
+        }
+    }
+
+    @Test(arguments: [
+        ("auth:\n  issuer: idp\n", "key 'auth.jwks_file': missing: give jwks_file or jwks_url"),
+        ("auth:\n  jwks_file: a.json\n  jwks_url: https://x.example/jwks\n  issuer: idp\n",
+         "key 'auth.jwks_url': give jwks_file or jwks_url, not both"),
+        ("auth:\n  jwks_url: ftp://x.example/jwks\n  issuer: idp\n", "key 'auth.jwks_url': expected an https:// URL"),
+        ("auth:\n  jwks_file: a.json\n", "key 'auth.issuer': missing (required)"),
+        ("auth:\n  jwks_file: a.json\n  isuer: idp\n", "key 'auth.isuer': unknown key"),
+        ("store:\n  url: /var/lib/caregate.sqlite\n", "key 'store.url': expected a postgres:// URL"),
+    ])
+    func aBadAuthOrStoreSectionIsRefusedNamingTheKey(_ yaml: String, _ problem: String) throws {
+        try withConfigFile(yaml) { path in
+            do {
+                _ = try GatewayConfiguration(file: path)
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect("\(error)".contains(problem), "\(error)")
+            }
         }
     }
 

@@ -16,19 +16,29 @@ struct LiveGateway {
     let client: any TestClientProtocol
     let providers: ProviderDirectory
     let endpoints: [SimulatedEndpoint]
+    /// The gateway's access control: mint tokens with it, read its audit trail.
+    let access: TestAccess
 
     var population: SyntheticPopulation { simulator.population }
 
     /// Runs `body` against a fresh simulator and gateway; `faults` are set before the first request.
     static func run(
         deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:], providersFolder: String? = nil,
+        storeURL: String? = nil, dataDirectory: String? = nil, logger: Logger = Logger(label: "caregate.test"),
         _ body: @Sendable (LiveGateway) async throws -> Void
     ) async throws {
         let simulator = ProviderSimulator(population: Self.population)
         let endpoints = try await simulator.start()
+        let access: TestAccess
+        do {
+            access = try await TestAccess.make(storeURL: storeURL, dataDirectory: dataDirectory, logger: logger)
+        } catch {
+            try await simulator.shutdown()
+            throw error
+        }
+        defer { if dataDirectory == nil { access.remove() } }
         do {
             for (provider, fault) in faults { try simulator.setFault(fault, for: provider) }
-            let logger = Logger(label: "caregate.test")
             let definitions = try endpoints.map { endpoint in
                 try ProviderDefinition(
                     yaml: endpoint.providerDefinitionYAML(), file: "\(endpoint.id).yaml", relativeTo: Self.providersFolder)
@@ -38,9 +48,11 @@ struct LiveGateway {
             }
             let app = buildApplication(
                 configuration: GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds),
-                providers: providers, providersFolder: providersFolder, logger: logger)
+                providers: providers, access: access.control, providersFolder: providersFolder, logger: logger)
             try await app.test(.live) { client in
-                try await body(LiveGateway(simulator: simulator, client: client, providers: providers, endpoints: endpoints))
+                try await body(
+                    LiveGateway(
+                        simulator: simulator, client: client, providers: providers, endpoints: endpoints, access: access))
             }
         } catch {
             try await simulator.shutdown()
@@ -55,10 +67,14 @@ struct LiveGateway {
     static let providersFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("providers").path
 
-    /// GETs a patient's record; returns the decoded view, the `CareGate-Complete` header and the elapsed time.
+    /// GETs a patient's record as a clinician (R8000) launched for that patient; returns the decoded view, the
+    /// `CareGate-Complete` header and the elapsed time.
     func record(_ nhsNumber: NHSNumber) async throws -> (view: RecordView, completeHeader: String?, elapsed: Duration) {
+        let headers = try await access.headers(patient: nhsNumber)
         let start = ContinuousClock.now
-        return try await client.execute(uri: "/v1/patients/\(nhsNumber.digits)/record", method: .get) { response in
+        return try await client.execute(
+            uri: "/v1/patients/\(nhsNumber.digits)/record", method: .get, headers: headers
+        ) { response in
             let elapsed = start.duration(to: .now)
             guard response.status == .ok else {
                 throw LiveGatewayError.unexpectedStatus(Int(response.status.code), String(buffer: response.body))

@@ -13,23 +13,22 @@ import Testing
 @Suite struct RecordRouteTests {
     static let patient = "9990000018"
 
+    /// Runs `body` with a client and a clinician's headers (R8000, launched for `patient`).
     func withGateway(
         _ adapters: [FakeAdapter], deadlineMilliseconds: Int = 2_000,
-        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        _ body: @Sendable (any TestClientProtocol, HTTPFields) async throws -> Void
     ) async throws {
-        let app = buildApplication(
-            configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds),
-            providers: try ProviderDirectory(adapters: adapters),
-            logger: Logger(label: "test"))
-        try await app.test(.router, body)
+        try await withRouteGateway(adapters, deadlineMilliseconds: deadlineMilliseconds) { client, access in
+            try await body(client, try await access.headers(patient: try NHSNumber(Self.patient)))
+        }
     }
 
     @Test func returnsTheMergedViewWithAManifest() async throws {
         try await withGateway([
             FakeAdapter("gp", .answer(after: .zero, entries: 2)),
             FakeAdapter("mh-trust", kind: .trust, .answer(after: .zero, entries: 3)),
-        ]) { client in
-            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
+        ]) { client, auth in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json")
                 #expect(response.headers[.careGateComplete] == "true")
@@ -46,11 +45,11 @@ import Testing
     }
 
     @Test func theJSONUsesTheDocumentedSpelling() async throws {
-        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client in
-            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
+        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client, auth in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in
                 let json = try #require(
                     try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
-                #expect(Set(json.keys) == ["patient", "complete", "providers", "entries"])
+                #expect(Set(json.keys) == ["patient", "complete", "providers", "entries", "withheld"])
                 let provider = try #require((json["providers"] as? [[String: Any]])?.first)
                 #expect(Set(provider.keys) == ["id", "kind", "status", "latencyMs", "entries"])
                 let entry = try #require((json["entries"] as? [[String: Any]])?.first)
@@ -66,8 +65,8 @@ import Testing
                 FakeAdapter("gp", .answer(after: .zero, entries: 2)),
                 FakeAdapter("stuck", .hangIgnoringCancellation),
             ], deadlineMilliseconds: 200
-        ) { client in
-            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get) { response in
+        ) { client, auth in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.careGateComplete] == "false")
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
@@ -86,22 +85,24 @@ import Testing
     ])
     func anInvalidNHSNumberIs400NamingTheProblem(_ number: String, _ problem: String) async throws {
         let adapter = FakeAdapter("gp", .answer(after: .zero, entries: 1))
-        try await withGateway([adapter]) { client in
-            try await client.execute(uri: "/v1/patients/\(number)/record", method: .get) { response in
+        try await withGateway([adapter]) { client, auth in
+            try await client.execute(uri: "/v1/patients/\(number)/record", method: .get, headers: auth) { response in
                 #expect(response.status == .badRequest)
-                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
-                #expect(body["error"] == "invalid-nhs-number")
-                #expect(body["message"]?.contains("'nhs'") == true)
-                #expect(body["message"]?.contains(problem) == true)
-                #expect(body["message"]?.contains(number) == false)
+                let body = try OutcomeBody(Data(buffer: response.body))
+                #expect(body.resourceType == "OperationOutcome")
+                #expect(body.issueType == "invalid")
+                #expect(body.code == "invalid-nhs-number")
+                #expect(body.message?.contains("'nhs'") == true)
+                #expect(body.message?.contains(problem) == true)
+                #expect(body.message?.contains(number) == false)
             }
         }
         #expect(adapter.calls.load(ordering: .relaxed) == 0)
     }
 
     @Test func acceptsASpacedNHSNumber() async throws {
-        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client in
-            try await client.execute(uri: "/v1/patients/999%20000%200018/record", method: .get) { response in
+        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client, auth in
+            try await client.execute(uri: "/v1/patients/999%20000%200018/record", method: .get, headers: auth) { response in
                 #expect(response.status == .ok)
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
                 #expect(view.patient.nhsNumber == Self.patient)
@@ -111,8 +112,8 @@ import Testing
 
     @Test func categoryNarrowsTheQueryAndUnknownOnesAre400() async throws {
         let documents = FakeAdapter("docs", categories: [.document], .answer(after: .zero, entries: 1))
-        try await withGateway([FakeAdapter("gp", categories: [.medication, .allergy], .answer(after: .zero, entries: 4)), documents]) { client in
-            try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=allergy", method: .get) { response in
+        try await withGateway([FakeAdapter("gp", categories: [.medication, .allergy], .answer(after: .zero, entries: 4)), documents]) { client, auth in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=allergy", method: .get, headers: auth) { response in
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
                 // Providers are listed in id order: "docs", then "gp".
                 #expect(view.providers.map(\.id) == ["docs", "gp"])
@@ -120,19 +121,21 @@ import Testing
                 #expect(view.entries.map(\.category) == [.allergy, .allergy])
                 #expect(view.complete)
             }
-            try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=pills", method: .get) { response in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record?category=pills", method: .get, headers: auth) { response in
                 #expect(response.status == .badRequest)
-                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
-                #expect(body["error"] == "invalid-category")
+                let outcome = try OutcomeBody(Data(buffer: response.body))
+                #expect(outcome.code == "invalid-category")
             }
         }
         #expect(documents.calls.load(ordering: .relaxed) == 0)
     }
 
-    @Test func healthAndReadiness() async throws {
+    @Test func healthAndReadinessNeedNoToken() async throws {
+        let access = try await TestAccess.make()
+        defer { access.remove() }
         let app = buildApplication(
             configuration: GatewayConfiguration(port: 0), providers: try ProviderDirectory(adapters: []),
-            logger: Logger(label: "test"))
+            access: access.control, logger: Logger(label: "test"))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -145,38 +148,21 @@ import Testing
     }
 }
 
-@Suite struct AdminLoopbackTests {
-    @Test func theAdminAPIRefusesRequestsNotFromThisMachine() async throws {
-        let app = buildApplication(
-            configuration: GatewayConfiguration(), providers: try ProviderDirectory(adapters: []),
-            logger: Logger(label: "test"))
-        // In-process requests come from no socket at all, so they are not from loopback.
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/admin/providers", method: .get) { response in
-                #expect(response.status == .forbidden)
-                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
-                #expect(body["error"] == "admin-loopback-only")
-            }
-        }
-    }
-}
-
 @Suite struct ClientDeadlineTests {
-    func withGateway(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = buildApplication(
-            configuration: GatewayConfiguration(deadlineMilliseconds: 1_000),
-            providers: try ProviderDirectory(adapters: [
-                FakeAdapter("gp", .answer(after: .zero, entries: 1)), FakeAdapter("stuck", .hangIgnoringCancellation),
-            ]),
-            logger: Logger(label: "test"))
-        try await app.test(.router, body)
+    func withGateway(_ body: @Sendable (any TestClientProtocol, HTTPFields) async throws -> Void) async throws {
+        try await withRouteGateway(
+            [FakeAdapter("gp", .answer(after: .zero, entries: 1)), FakeAdapter("stuck", .hangIgnoringCancellation)],
+            deadlineMilliseconds: 1_000
+        ) { client, access in
+            try await body(client, try await access.headers(patient: try NHSNumber("9990000018")))
+        }
     }
 
     @Test func aClientMayShortenTheDeadline() async throws {
-        try await withGateway { client in
+        try await withGateway { client, auth in
             let start = ContinuousClock.now
             try await client.execute(
-                uri: "/v1/patients/9990000018/record", method: .get, headers: [.careGateDeadline: "150"]
+                uri: "/v1/patients/9990000018/record", method: .get, headers: auth + [.careGateDeadline: "150"]
             ) { response in
                 #expect(start.duration(to: .now) < .milliseconds(600))
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
@@ -187,9 +173,9 @@ import Testing
     }
 
     @Test func butNeverLengthenIt() async throws {
-        try await withGateway { client in
+        try await withGateway { client, auth in
             try await client.execute(
-                uri: "/v1/patients/9990000018/record", method: .get, headers: [.careGateDeadline: "30000"]
+                uri: "/v1/patients/9990000018/record", method: .get, headers: auth + [.careGateDeadline: "30000"]
             ) { response in
                 let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
                 #expect(view.providers[1].latencyMs == 1_000)
@@ -199,14 +185,36 @@ import Testing
 
     @Test(arguments: ["soon", "0", "-5", "60001"])
     func aBadDeadlineIs400(_ value: String) async throws {
-        try await withGateway { client in
+        try await withGateway { client, auth in
             try await client.execute(
-                uri: "/v1/patients/9990000018/record", method: .get, headers: [.careGateDeadline: value]
+                uri: "/v1/patients/9990000018/record", method: .get, headers: auth + [.careGateDeadline: value]
             ) { response in
                 #expect(response.status == .badRequest)
-                let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
-                #expect(body["error"] == "invalid-deadline")
+                let outcome = try OutcomeBody(Data(buffer: response.body))
+                #expect(outcome.code == "invalid-deadline")
             }
         }
+    }
+}
+
+/// Runs `body` against an in-process gateway over `adapters`, with fresh access control (SQLite stores in a
+/// temporary data directory, removed afterwards).
+func withRouteGateway(
+    _ adapters: [FakeAdapter], deadlineMilliseconds: Int = 2_000,
+    _ body: @Sendable (any TestClientProtocol, TestAccess) async throws -> Void
+) async throws {
+    let access = try await TestAccess.make()
+    defer { access.remove() }
+    let app = buildApplication(
+        configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds),
+        providers: try ProviderDirectory(adapters: adapters), access: access.control, logger: Logger(label: "test"))
+    try await app.test(.router) { client in try await body(client, access) }
+}
+
+extension HTTPFields {
+    static func + (lhs: HTTPFields, rhs: HTTPFields) -> HTTPFields {
+        var result = lhs
+        result.append(contentsOf: rhs)
+        return result
     }
 }

@@ -1,3 +1,4 @@
+import CareGateTesting
 import CareRecords
 import Foundation
 import Policy
@@ -7,7 +8,7 @@ import Testing
 @Suite(
     "Opt-out registry: PostgreSQL replicas",
     // Without a server these tests cannot run; `source .ci/postgres.sh` starts a throwaway one and sets the URL.
-    .enabled(if: OptOutTestPostgres.isConfigured, "CAREGATE_TEST_POSTGRES_URL is unset: PostgreSQL opt-out tests skipped")
+    .enabled(if: TestPostgres.isConfigured, "CAREGATE_TEST_POSTGRES_URL is unset: PostgreSQL opt-out tests skipped")
 )
 struct OptOutReplicaTests {
     @Test("the behaviour suite covers PostgreSQL")
@@ -19,7 +20,7 @@ struct OptOutReplicaTests {
     func replicasAgree() async throws {
         let numbers = syntheticNHSNumbers(2)
         let (patient, other) = (numbers[0], numbers[1])
-        try await OptOutTestPostgres.withScratchSchema { url async throws in
+        try await TestPostgres.withScratchSchema { url async throws in
             try await withOptOutRegistry(.postgres(url: url)) { first async throws in
                 try await withOptOutRegistry(.postgres(url: url)) { second async throws in
                     #expect(try await second.isOptedOut(patient) == false)

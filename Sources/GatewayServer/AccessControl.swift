@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import Policy
+import Providers
+
+/// Everything the edge needs to decide who may see what, and to record that they did: the token verifier,
+/// the role policy, the opt-out registry and the audit trail. One per gateway process; the application closes
+/// the stores when it stops.
+public struct AccessControl: Sendable {
+    public let verifier: TokenVerifier
+    public let rolePolicy: RolePolicy
+    public let optOuts: any OptOutRegistry
+    public let audit: any AuditTrail
+
+    public init(verifier: TokenVerifier, rolePolicy: RolePolicy, optOuts: any OptOutRegistry, audit: any AuditTrail) {
+        self.verifier = verifier
+        self.rolePolicy = rolePolicy
+        self.optOuts = optOuts
+        self.audit = audit
+    }
+
+    /// The two stores' locations for a configuration: one shared PostgreSQL, or one SQLite file each in the
+    /// data directory (so each can be backed up and checked on its own).
+    public static func storeLocations(_ configuration: GatewayConfiguration) -> (optOuts: StoreLocation, audit: StoreLocation) {
+        if let url = configuration.storeURL { return (.postgres(url: url), .postgres(url: url)) }
+        let folder = configuration.dataDirectory as NSString
+        return (.sqlite(path: folder.appendingPathComponent(optOutFile)), .sqlite(path: folder.appendingPathComponent(auditFile)))
+    }
+
+    public static let optOutFile = "opt-outs.sqlite"
+    public static let auditFile = "audit.sqlite"
+
+    /// Opens the role policy and both stores named by `configuration`, with `verifier` for tokens.
+    /// On failure nothing stays open.
+    public static func open(
+        configuration: GatewayConfiguration, verifier: TokenVerifier, logger: Logger
+    ) async throws(AccessControlError) -> AccessControl {
+        let rolePolicy: RolePolicy
+        do {
+            rolePolicy = try RolePolicy(contentsOfFile: configuration.policyFile)
+        } catch {
+            throw AccessControlError("role policy refused: \(error)")
+        }
+        if configuration.storeURL == nil {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw AccessControlError("cannot create the data directory \(configuration.dataDirectory)")
+            }
+        }
+        let locations = storeLocations(configuration)
+        let optOuts: any OptOutRegistry
+        do {
+            optOuts = try await makeOptOutRegistry(locations.optOuts, logger: logger)
+        } catch {
+            throw AccessControlError("opt-out store \(locations.optOuts): \(error)")
+        }
+        do {
+            let audit = try await makeAuditTrail(locations.audit, logger: logger)
+            return AccessControl(verifier: verifier, rolePolicy: rolePolicy, optOuts: optOuts, audit: audit)
+        } catch {
+            await optOuts.shutdown()
+            throw AccessControlError("audit store \(locations.audit): \(error)")
+        }
+    }
+
+    /// A verifier for `auth`: the JWKS file read now, or the JWKS URL fetched now (refreshed by
+    /// `JWKSRefreshService` after).
+    public static func verifier(for auth: AuthConfiguration) async throws(AccessControlError) -> TokenVerifier {
+        do {
+            switch auth.keys {
+            case .file(let path):
+                return try await TokenVerifier(jwksFile: path, issuer: auth.issuer, audience: auth.audience)
+            case .url(let url, _):
+                let document = try await JWKSRefreshService.fetch(url)
+                return try await TokenVerifier(jwks: document, issuer: auth.issuer, audience: auth.audience)
+            }
+        } catch let error as KeySetError {
+            throw AccessControlError("auth: \(error)")
+        } catch {
+            throw AccessControlError("auth: \(error)")
+        }
+    }
+
+    /// Closes both stores; the application does this itself when it stops.
+    public func shutdown() async {
+        await optOuts.shutdown()
+        await audit.shutdown()
+    }
+}
+
+public struct AccessControlError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

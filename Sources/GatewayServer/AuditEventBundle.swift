@@ -1,0 +1,166 @@
+import Foundation
+import Policy
+
+/// Audit records as a FHIR R4 `searchset` Bundle of `AuditEvent` resources, for `GET /admin/audit?patient=`:
+/// so a person can be told who looked at their record, when, for what purpose, and what was decided.
+///
+/// Each AuditEvent carries: `recorded`; `outcome` (`0` allowed, `4` refused) with the reason in `outcomeDesc`;
+/// `purposeOfEvent` (`TREAT`, or `ETREAT` for emergency/break-glass); the user as the requesting agent (SDS user
+/// id, name, job role) and their organisation (ODS code) as a second agent; the patient (NHS number) and the
+/// query as entities, the query's details holding the request id, any break-glass reason, each provider asked
+/// with its outcome and the entries returned per category (counts only).
+struct AuditEventBundle: Encodable {
+    let resourceType = "Bundle"
+    let type = "searchset"
+    let total: Int
+    let entry: [Entry]
+
+    struct Entry: Encodable {
+        let fullUrl: String
+        let resource: AuditEvent
+        let search = Search()
+
+        struct Search: Encodable {
+            let mode = "match"
+        }
+    }
+
+    init(records: [StoredAuditRecord]) {
+        total = records.count
+        entry = records.map { stored in
+            Entry(fullUrl: "urn:uuid:\(stored.record.requestID)", resource: AuditEvent(stored))
+        }
+    }
+}
+
+struct AuditEvent: Encodable {
+    struct Coding: Encodable {
+        var system: String
+        var code: String
+        var display: String?
+    }
+
+    struct CodeableConcept: Encodable {
+        var coding: [Coding]
+        var text: String?
+    }
+
+    struct Identifier: Encodable {
+        var system: String
+        var value: String
+    }
+
+    struct Reference: Encodable {
+        var identifier: Identifier?
+        var display: String?
+    }
+
+    struct Agent: Encodable {
+        var type: CodeableConcept
+        var role: [CodeableConcept]?
+        var who: Reference
+        var requestor: Bool
+    }
+
+    struct Source: Encodable {
+        var site: String
+        var observer: Reference
+        var type: [Coding]
+    }
+
+    struct Detail: Encodable {
+        var type: String
+        var valueString: String
+    }
+
+    struct Entity: Encodable {
+        var what: Reference?
+        var type: Coding
+        var role: Coding
+        var description: String?
+        var detail: [Detail]?
+    }
+
+    let resourceType = "AuditEvent"
+    var id: String
+    var type: Coding
+    var subtype: [Coding]
+    var action: String
+    var recorded: String
+    var outcome: String
+    var outcomeDesc: String
+    var purposeOfEvent: [CodeableConcept]
+    var agent: [Agent]
+    var source: Source
+    var entity: [Entity]
+
+    init(_ stored: StoredAuditRecord) {
+        let record = stored.record
+        id = String(stored.sequence)
+        type = Coding(
+            system: "http://terminology.hl7.org/CodeSystem/audit-event-type", code: "rest", display: "RESTful Operation")
+        subtype = [Coding(system: "http://hl7.org/fhir/restful-interaction", code: "search-type", display: "search type")]
+        action = "R"
+        recorded = record.time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        outcome = record.decision == .allowed ? "0" : "4"
+        outcomeDesc = record.reason
+        let emergency = record.purpose == "emergency"
+        purposeOfEvent = [
+            CodeableConcept(
+                coding: [
+                    Coding(
+                        system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: emergency ? "ETREAT" : "TREAT",
+                        display: emergency ? "Emergency Treatment" : "treatment")
+                ], text: record.purpose)
+        ]
+        agent = [
+            Agent(
+                type: CodeableConcept(coding: [
+                    Coding(
+                        system: "http://terminology.hl7.org/CodeSystem/extra-security-role-type", code: "humanuser",
+                        display: "human user")
+                ]),
+                role: [CodeableConcept(coding: [Coding(system: "https://fhir.nhs.uk/CodeSystem/NHSJobRoleCode", code: record.role)])],
+                who: Reference(
+                    identifier: Identifier(system: "https://fhir.nhs.uk/Id/sds-user-id", value: record.userID),
+                    display: record.userName),
+                requestor: true),
+            Agent(
+                type: CodeableConcept(coding: [
+                    Coding(
+                        system: "http://terminology.hl7.org/CodeSystem/v3-RoleClass", code: "PROV",
+                        display: "healthcare provider")
+                ]),
+                role: nil,
+                who: Reference(
+                    identifier: Identifier(system: "https://fhir.nhs.uk/Id/ods-organization-code", value: record.organisation),
+                    display: nil),
+                requestor: false),
+        ]
+        source = Source(
+            site: "CareGate", observer: Reference(identifier: nil, display: "CareGate gateway"),
+            type: [Coding(system: "http://terminology.hl7.org/CodeSystem/security-source-type", code: "3", display: "Web Server")])
+
+        var details = [Detail(type: "request-id", valueString: record.requestID)]
+        if let reason = record.breakGlassReason { details.append(Detail(type: "break-glass-reason", valueString: reason)) }
+        details += record.providers.map { Detail(type: "provider:\($0.provider)", valueString: $0.status) }
+        details += record.entriesPerCategory.sorted { $0.key < $1.key }.map {
+            Detail(type: "entries:\($0.key)", valueString: String($0.value))
+        }
+        entity = [
+            Entity(
+                what: Reference(
+                    identifier: Identifier(system: "https://fhir.nhs.uk/Id/nhs-number", value: record.patient.digits),
+                    display: nil),
+                type: Coding(system: "http://terminology.hl7.org/CodeSystem/audit-entity-type", code: "1", display: "Person"),
+                role: Coding(system: "http://terminology.hl7.org/CodeSystem/object-role", code: "1", display: "Patient"),
+                description: nil, detail: nil),
+            Entity(
+                what: nil,
+                type: Coding(
+                    system: "http://terminology.hl7.org/CodeSystem/audit-entity-type", code: "2", display: "System Object"),
+                role: Coding(system: "http://terminology.hl7.org/CodeSystem/object-role", code: "24", display: "Query"),
+                description: record.route, detail: details),
+        ]
+    }
+}

@@ -1,0 +1,47 @@
+import HTTPTypes
+import Hummingbird
+import Policy
+
+/// Turns a request's `Authorization: Bearer <JWT>` into a verified caller, or a 401 OperationOutcome that says
+/// what was wrong with the token (never any part of it) and a `WWW-Authenticate` challenge (RFC 6750).
+struct Authenticator: Sendable {
+    let verifier: TokenVerifier
+
+    func caller(_ request: Request) async throws(GatewayError) -> VerifiedCaller {
+        do {
+            return try await verifier.verify(request.headers[.authorization] ?? "")
+        } catch {
+            var challenge = #"Bearer realm="caregate""#
+            if error.reason != .missingToken {
+                challenge += #", error="invalid_token", error_description="\#(error.description.replacingOccurrences(of: "\"", with: "'"))""#
+            }
+            throw GatewayError(
+                .unauthorized, code: error.reason.rawValue, message: error.description,
+                issueType: error.reason == .expired ? "expired" : "login",
+                headers: [.wwwAuthenticate: challenge])
+        }
+    }
+}
+
+/// Admits only operators: a valid token carrying the `caregate.admin` scope (401 without a valid token,
+/// 403 without the scope).
+struct OperatorOnlyMiddleware: RouterMiddleware {
+    let authenticator: Authenticator
+
+    func handle(
+        _ request: Request, context: GatewayRequestContext,
+        next: (Request, GatewayRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let caller = try await authenticator.caller(request)
+        guard caller.isOperator else {
+            throw GatewayError(
+                .forbidden, code: "operator-scope-required",
+                message: "the admin API needs a token with the scope \(VerifiedCaller.operatorScope)")
+        }
+        context.logger.notice(
+            "admin request",
+            metadata: ["user": "\(caller.userID)", "org": "\(caller.organisation)", "method": "\(request.method)",
+                       "route": "\(context.endpointPath ?? "?")"])
+        return try await next(request, context)
+    }
+}
