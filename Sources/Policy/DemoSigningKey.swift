@@ -58,7 +58,7 @@ public struct DemoSigningKey: Sendable {
     }
 
     /// Signs claims as a compact JWS (`ES256`, this key's `kid`).
-    public func sign(_ claims: AccessClaims) async throws -> String {
+    public func sign(_ claims: some JWTPayload) async throws -> String {
         let keys = JWTKeyCollection()
         let kid = JWKIdentifier(string: keyID)
         await keys.add(ecdsa: privateKey, kid: kid)

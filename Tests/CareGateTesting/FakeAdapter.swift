@@ -8,6 +8,8 @@ import Synchronization
 public final class FakeAdapter: ProviderAdapter {
     public enum Behaviour: Sendable {
         case answer(after: Duration, entries: Int)
+        /// Answers at once with exactly these entries (their `source` is rewritten to this provider).
+        case record([CareEntry])
         case fail(after: Duration, ProviderFailure)
         case hangIgnoringCancellation
     }
@@ -44,6 +46,12 @@ public final class FakeAdapter: ProviderAdapter {
                     source: SourceReference(provider: definition.id, id: "\(index)"))
             }
             return DecodedRecord(entries: entries)
+        case .record(let entries):
+            return DecodedRecord(entries: entries.enumerated().map { index, entry in
+                var entry = entry
+                entry.source = SourceReference(provider: definition.id, id: "\(index)")
+                return entry
+            })
         case .fail(let delay, let failure):
             try? await Task.sleep(for: delay)
             throw failure
