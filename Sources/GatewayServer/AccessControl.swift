@@ -67,14 +67,16 @@ public struct AccessControl: Sendable {
     }
 
     /// A verifier for `auth`: the JWKS file read now, or the JWKS URL fetched now (refreshed by
-    /// `JWKSRefreshService` after).
-    public static func verifier(for auth: AuthConfiguration) async throws(AccessControlError) -> TokenVerifier {
+    /// `JWKSRefreshService` after), waiting at most `timeout` for it.
+    public static func verifier(
+        for auth: AuthConfiguration, timeout: Duration = .seconds(10)
+    ) async throws(AccessControlError) -> TokenVerifier {
         do {
             switch auth.keys {
             case .file(let path):
                 return try await TokenVerifier(jwksFile: path, issuer: auth.issuer, audience: auth.audience)
             case .url(let url, _):
-                let document = try await JWKSRefreshService.fetch(url)
+                let document = try await JWKSRefreshService.fetch(url, timeout: timeout)
                 return try await TokenVerifier(jwks: document, issuer: auth.issuer, audience: auth.audience)
             }
         } catch let error as KeySetError {

@@ -33,10 +33,10 @@ struct JWKSRefreshService: Service {
     static let maximumBytes = 256 * 1024
 
     /// GETs the JWKS document, bounded in time and size.
-    static func fetch(_ url: String) async throws -> String {
+    static func fetch(_ url: String, timeout: Duration = .seconds(10)) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json, application/jwk-set+json")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: TimeAmount(timeout))
         guard response.status == .ok else {
             throw KeySetError("the JWKS URL answered HTTP \(response.status.code)")
         }

@@ -1,0 +1,90 @@
+import CareGateTesting
+import CareRecords
+import Foundation
+import GatewayServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Policy
+import Providers
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// `auth.jwks_url`: the identity provider's keys are fetched at start and re-fetched, so a rotated key is
+/// trusted without a restart — over real HTTP, from a small JWKS server on loopback.
+@Suite struct JWKSRefreshTests {
+    /// Serves whatever JWKS document it holds now at `/jwks`.
+    final class JWKSServer: Sendable {
+        let document: Mutex<String>
+        init(_ document: String) { self.document = Mutex(document) }
+
+        func run(_ body: @Sendable (String) async throws -> Void) async throws {
+            let router = Router()
+            router.get("/jwks") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: self.document.withLock { $0 })))
+            }
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await app.test(.live) { client in
+                try await body("http://127.0.0.1:\(client.port!)/jwks")
+            }
+        }
+    }
+
+    static func temporaryFolder() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("caregate-jwks-\(UUID().uuidString)").path
+    }
+
+    @Test func aKeyRotatedInAtTheIdentityProviderIsTrustedAfterTheNextRefresh() async throws {
+        let (folderA, folderB) = (Self.temporaryFolder(), Self.temporaryFolder())
+        defer { for folder in [folderA, folderB] { try? FileManager.default.removeItem(atPath: folder) } }
+        let (old, new) = (try DemoSigningKey(dataDirectory: folderA), try DemoSigningKey(dataDirectory: folderB))
+        let server = JWKSServer(old.jwksJSON)
+        let patient = try NHSNumber("9990000018")
+
+        try await server.run { url in
+            let auth = AuthConfiguration(
+                keys: .url(url, refresh: .milliseconds(100)), issuer: DemoSigningKey.issuer, audience: DemoSigningKey.audience)
+            let verifier = try await AccessControl.verifier(for: auth)
+            let access = try await TestAccess.make(verifier: verifier)
+            defer { access.remove() }
+            var configuration = access.configuration
+            configuration.auth = auth
+            let app = buildApplication(
+                configuration: configuration,
+                providers: try ProviderDirectory(adapters: [FakeAdapter("gp", .answer(after: .zero, entries: 1))]),
+                access: access.control, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                func status(_ key: DemoSigningKey) async throws -> HTTPResponse.Status {
+                    let token = try await key.sign(AccessClaims.demo(role: "R8000", patient: patient))
+                    return try await client.execute(
+                        uri: "/v1/patients/\(patient.digits)/record", method: .get,
+                        headers: [.authorization: "Bearer \(token)"]) { $0.status }
+                }
+                #expect(try await status(old) == .ok)
+                #expect(try await status(new) == .unauthorized)
+
+                server.document.withLock { $0 = new.jwksJSON }
+                let deadline = ContinuousClock.now + .seconds(5)
+                while try await status(new) != .ok, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(try await status(new) == .ok)
+                #expect(try await status(old) == .unauthorized)
+
+                // A broken document at the identity provider keeps the keys in force.
+                server.document.withLock { $0 = "<html>maintenance</html>" }
+                try await Task.sleep(for: .milliseconds(400))
+                #expect(try await status(new) == .ok)
+            }
+        }
+    }
+
+    @Test func aGatewayWhoseJWKSURLCannotBeFetchedDoesNotStart() async throws {
+        let auth = AuthConfiguration(keys: .url("http://127.0.0.1:1/jwks", refresh: .seconds(300)), issuer: "idp")
+        await #expect(throws: AccessControlError.self) { try await AccessControl.verifier(for: auth, timeout: .milliseconds(500)) }
+    }
+}
