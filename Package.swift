@@ -96,6 +96,7 @@ let package = Package(
         .target(name: "CareGateTesting", dependencies: [
             "CareRecords", "Providers",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/CareGateTesting"),
 
         // Seeded random mutation for the decoders' fuzz tests (no dependencies).

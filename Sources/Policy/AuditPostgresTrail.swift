@@ -24,7 +24,12 @@ public final class PostgresAuditTrail: AuditTrail {
     public init(url: String, timeout: Duration = .seconds(5), logger: Logger = Logger(label: "caregate.audit"))
         async throws(AuditStoreError)
     {
-        var configuration = try AuditPostgresURL.configuration(url)
+        var configuration: PostgresClient.Configuration
+        do {
+            configuration = try PostgresStoreURL.configuration(url)
+        } catch {
+            throw .invalidLocation(error.reason)
+        }
         configuration.options.connectTimeout = min(timeout, .seconds(10))
         configuration.options.maximumConnections = 8
         let logger = AuditDriverLogHandler.logger(wrapping: logger)
@@ -250,27 +255,5 @@ public final class PostgresAuditTrail: AuditTrail {
         }
         if error is CancellationError { return .deadlineExceeded("\(what): cancelled") }
         return .unavailable("\(what): \(type(of: error))")
-    }
-}
-
-/// `postgres://` URLs to PostgresNIO configuration.
-enum AuditPostgresURL {
-    static func configuration(_ url: String) throws(AuditStoreError) -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url),
-            components.scheme == "postgres" || components.scheme == "postgresql",
-            let host = components.host, !host.isEmpty
-        else { throw .invalidLocation("not a postgres://user@host:port/database URL") }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw .invalidLocation("unknown sslmode")
-        }
-        return PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: database.isEmpty ? nil : database, tls: tls)
     }
 }

@@ -13,7 +13,7 @@ public final class PostgresOptOutRegistry: OptOutRegistry {
     private let timeout: Duration
     private let logger: Logger
 
-    /// Connects to `url` (see ``OptOutPostgresURL``) and creates the `opt_outs` table if missing.
+    /// Connects to `url` (see ``PostgresStoreURL``) and creates the `opt_outs` table if missing.
     ///
     /// - Throws: ``OptOutStoreError/invalidLocation`` for an unusable URL; `unavailable` or `timedOut` when the
     ///   server cannot be reached within `timeout`.
@@ -22,7 +22,12 @@ public final class PostgresOptOutRegistry: OptOutRegistry {
         timeout: Duration = OptOutStoreDeadline.default,
         logger: Logger = Logger(label: "caregate.opt-out")
     ) async throws(OptOutStoreError) {
-        var configuration = try OptOutPostgresURL.configuration(url)
+        var configuration: PostgresClient.Configuration
+        do {
+            configuration = try PostgresStoreURL.configuration(url)
+        } catch {
+            throw .invalidLocation
+        }
         configuration.options.connectTimeout = timeout
         // The pool logs connection trouble above debug; the registry reports it as OptOutStoreError instead.
         let client = PostgresClient(configuration: configuration)

@@ -1,6 +1,7 @@
 import CareRecords
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The PostgreSQL server the tests may use: `CAREGATE_TEST_POSTGRES_URL` (`.ci/postgres.sh` starts one and sets it).
@@ -28,6 +29,29 @@ public enum TestPostgres {
             try? await admin(url) { client in _ = try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE")) }
             throw error
         }
+    }
+
+    /// Every row of every table in the scratch schema of `scopedURL` (from `withScratchSchema`), as text.
+    public static func dumpSchema(_ scopedURL: String) async throws -> String {
+        let components = try #require(URLComponents(string: scopedURL))
+        let schema = try #require(components.queryItems?.first { $0.name == "search_path" }?.value)
+        let text = Mutex("")
+        try await admin(try #require(url)) { client in
+            var tables: [String] = []
+            for try await (name) in try await client.query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = \(schema)"
+            ).decode(String.self) {
+                tables.append(name)
+            }
+            for table in tables {
+                for try await (row) in try await client.query(
+                    PostgresQuery(unsafeSQL: "SELECT t::text FROM \(schema).\"\(table)\" t")
+                ).decode(String.self) {
+                    text.withLock { $0 += row + "\n" }
+                }
+            }
+        }
+        return text.withLock { $0 }
     }
 
     private static func admin(_ url: String, _ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {

@@ -30,30 +30,3 @@ struct OptOutLoggingTests {
         }
     }
 }
-
-/// Collects log entries; a LogHandler is a value, so every copy shares this box.
-final class CapturedLog: LogHandler, Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-    }
-    private let storage = Mutex<[Entry]>([])
-    var entries: [Entry] { storage.withLock { $0 } }
-
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func log(event: LogEvent) {
-        storage.withLock { $0.append(Entry(level: event.level, message: "\(event.message) \(event.metadata ?? [:])")) }
-    }
-}

@@ -9,12 +9,21 @@ import PostgresNIO
 /// - `search_path`: sent at connection start, so the tables live in that schema (used by tests to isolate runs).
 /// - `host=/path/to/dir` as a query item connects through that Unix socket directory instead of TCP.
 /// User and password may be percent-encoded.
-enum OptOutPostgresURL {
-    static func configuration(_ text: String) throws(OptOutStoreError) -> PostgresClient.Configuration {
+///
+/// One parser for both stores (opt-outs and audit), so that a URL means the same database and schema to each.
+enum PostgresStoreURL {
+    /// Why a URL was refused; never repeats the URL (it may hold a password).
+    struct Invalid: Error {
+        let reason: String
+    }
+
+    static func configuration(_ text: String) throws(Invalid) -> PostgresClient.Configuration {
         guard let components = URLComponents(string: text),
-            components.scheme == "postgres" || components.scheme == "postgresql",
-            let username = components.user, !username.isEmpty
-        else { throw .invalidLocation }
+            components.scheme == "postgres" || components.scheme == "postgresql"
+        else { throw Invalid(reason: "not a postgres://user@host:port/database URL") }
+        guard let username = components.user, !username.isEmpty else {
+            throw Invalid(reason: "the URL names no user")
+        }
 
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] {
@@ -29,13 +38,13 @@ enum OptOutPostgresURL {
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: username,
                 password: components.password, database: database)
         } else {
-            guard let host = components.host, !host.isEmpty else { throw .invalidLocation }
+            guard let host = components.host, !host.isEmpty else { throw Invalid(reason: "the URL names no host") }
             let tls: PostgresClient.Configuration.TLS
             switch query["sslmode"] ?? "prefer" {
             case "disable": tls = .disable
             case "allow", "prefer": tls = .prefer(.makeClientConfiguration())
             case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-            default: throw .invalidLocation
+            default: throw Invalid(reason: "unknown sslmode")
             }
             configuration = .init(
                 host: host, port: components.port ?? 5432, username: username,
