@@ -88,6 +88,8 @@ let package = Package(
         .executableTarget(name: "caregate", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "XMLSupport", "Policy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -86,6 +86,9 @@ struct AccessStores: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        await access.shutdown()
+        // Even when the group is cancelled rather than shut down gracefully: a store closed from a cancelled task
+        // could be left half-closed, with its last audit batch uncommitted.
+        let access = access
+        await Task { await access.shutdown() }.value
     }
 }

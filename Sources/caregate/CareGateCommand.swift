@@ -8,7 +8,7 @@ struct CareGateCommand: AsyncParsableCommand {
         abstract: "A federated care-record gateway: one merged view of a patient's record from many providers.",
         subcommands: [
             DemoCommand.self, ServeCommand.self, SimulateCommand.self, ProvidersCommand.self, TokenCommand.self,
-            OptOutCommand.self, AuditCommand.self,
+            OptOutCommand.self, AuditCommand.self, BenchCommand.self,
         ])
 }
 
