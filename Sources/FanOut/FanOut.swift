@@ -11,15 +11,19 @@ import Providers
 public struct FanOut: Sendable {
     public let adapters: [any ProviderAdapter]
     private let breakers: CircuitBreakers?
+    private let metrics: FanOutMetrics?
     private let logger: Logger
 
-    /// - Parameter breakers: the providers' circuit breakers, kept across queries; nil calls every provider.
+    /// - Parameters:
+    ///   - breakers: the providers' circuit breakers, kept across queries; nil calls every provider.
+    ///   - metrics: where per-provider latency, outcomes and in-flight counts go; nil records none.
     public init(
-        adapters: [any ProviderAdapter], breakers: CircuitBreakers? = nil,
+        adapters: [any ProviderAdapter], breakers: CircuitBreakers? = nil, metrics: FanOutMetrics? = nil,
         logger: Logger = Logger(label: "caregate.fanout")
     ) {
         self.adapters = adapters
         self.breakers = breakers
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -54,7 +58,10 @@ public struct FanOut: Sendable {
                 continue
             }
             let providerDeadline = min(deadline, start + .milliseconds(definition.timeoutMilliseconds))
+            let inFlight = metrics?.inFlight(definition.id)
             calls[index] = Task {
+                inFlight?.increment()
+                defer { inFlight?.decrement() }
                 let outcome = await Self.ask(adapter, patient, deadline: providerDeadline, start: start)
                 continuation.yield((index, outcome))
             }
@@ -73,10 +80,12 @@ public struct FanOut: Sendable {
         }
 
         var pending = calls.count
+        var slowest: Duration?
         if pending > 0 {
             await withTaskCancellationHandler {
                 for await (index, outcome) in stream where outcomes[index] == nil {
                     outcomes[index] = outcome
+                    slowest = start.duration(to: .now)
                     calls[index]?.cancel()
                     watchdogs[index]?.cancel()
                     pending -= 1
@@ -104,7 +113,16 @@ public struct FanOut: Sendable {
                         status: .timeout, latencyMilliseconds: elapsed, error: "query cancelled")
                 if let categories { outcome.entries.removeAll { !categories.contains($0.category) } }
                 return outcome
-            })
+            },
+            slowestProvider: slowest)
+        if let metrics {
+            for outcome in result.outcomes { metrics.record(outcome) }
+            if let states = breakers?.states {
+                for adapter in adapters {
+                    if let state = states[adapter.definition.id] { metrics.record(adapter.definition.id, state: state) }
+                }
+            }
+        }
         for outcome in result.outcomes where outcome.status != .ok && outcome.status != .skipped {
             logger.info(
                 "provider did not answer",

@@ -39,8 +39,14 @@ public struct ProviderOutcome: Sendable, Equatable {
 /// Everything a fan-out produced: one outcome per provider, in the registry's order.
 public struct FanOutResult: Sendable {
     public var outcomes: [ProviderOutcome]
+    /// How long the slowest provider that was called took to reach its outcome (answer, failure or deadline),
+    /// measured precisely; nil when none was called. Query time minus this is what the gateway itself added.
+    public var slowestProvider: Duration?
 
-    public init(outcomes: [ProviderOutcome]) { self.outcomes = outcomes }
+    public init(outcomes: [ProviderOutcome], slowestProvider: Duration? = nil) {
+        self.outcomes = outcomes
+        self.slowestProvider = slowestProvider
+    }
 
     /// True when every provider that was asked answered; skipped providers were not asked and do not count.
     public var isComplete: Bool { outcomes.allSatisfy { $0.status == .ok || $0.status == .skipped } }

@@ -6,11 +6,13 @@ import Policy
 /// what was wrong with the token (never any part of it) and a `WWW-Authenticate` challenge (RFC 6750).
 struct Authenticator: Sendable {
     let verifier: TokenVerifier
+    let metrics: GatewayMetrics
 
     func caller(_ request: Request) async throws(GatewayError) -> VerifiedCaller {
         do {
             return try await verifier.verify(request.headers[.authorization] ?? "")
         } catch {
+            metrics.recordAuthenticationFailure(reason: error.reason.rawValue)
             var challenge = #"Bearer realm="caregate""#
             if error.reason != .missingToken {
                 challenge += #", error="invalid_token", error_description="\#(error.description.replacingOccurrences(of: "\"", with: "'"))""#

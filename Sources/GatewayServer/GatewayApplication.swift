@@ -12,6 +12,7 @@ import ServiceLifecycle
 ///   - providersFolder: where the providers came from, if a folder: the admin API writes changes there and
 ///     SIGHUP re-reads it.
 ///   - services: more services to run alongside (the demo's simulated providers); they stop after the server.
+///   - metrics: where the gateway's metrics go (`GET /metrics`); one registry per application.
 ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
 public func buildApplication(
     configuration: GatewayConfiguration,
@@ -20,19 +21,25 @@ public func buildApplication(
     providersFolder: String? = nil,
     logger: Logger,
     services: [any Service] = [],
+    metrics: GatewayMetrics = GatewayMetrics(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let readiness = Readiness()
     let pipeline = RecordPipeline(
         providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), access: access,
-        logger: logger)
-    let authenticator = Authenticator(verifier: access.verifier)
+        metrics: metrics, logger: logger)
+    let authenticator = Authenticator(verifier: access.verifier, metrics: metrics)
 
     let router = Router(context: GatewayRequestContext.self)
     RecordRoutes(pipeline: pipeline, authenticator: authenticator).register(on: router)
     AdminProviderRoutes(providers: providers, providersFolder: providersFolder, authenticator: authenticator)
         .register(on: router)
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
+    }
     router.get("/healthz") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/json"],

@@ -42,21 +42,32 @@ public struct RecordPipeline: Sendable {
     public let providers: ProviderDirectory
     public let deadline: Duration
     public let access: AccessControl
+    public let metrics: GatewayMetrics
     /// Kept across queries: a provider that keeps failing is reported `circuit-open` without being called.
     public let breakers = CircuitBreakers()
     private let logger: Logger
 
-    public init(providers: ProviderDirectory, deadline: Duration, access: AccessControl, logger: Logger) {
+    public init(
+        providers: ProviderDirectory, deadline: Duration, access: AccessControl, metrics: GatewayMetrics = GatewayMetrics(),
+        logger: Logger
+    ) {
         self.providers = providers
         self.deadline = deadline
         self.access = access
+        self.metrics = metrics
         self.logger = logger
+    }
+
+    /// The view, and how long the slowest provider took (for the gateway-overhead metric).
+    public struct Answer: Sendable {
+        public var view: RecordView
+        public var slowestProvider: Duration?
     }
 
     /// The merged view the caller may see, audited before it is returned.
     ///
     /// - Throws: `GatewayError` 403 for a refusal (`suppressed` for an opt-out), 503 when a store is unavailable.
-    public func record(_ request: RecordRequest) async throws(GatewayError) -> RecordView {
+    public func record(_ request: RecordRequest) async throws(GatewayError) -> Answer {
         let optedOut: Bool
         do {
             optedOut = try await access.optOuts.isOptedOut(request.patient)
@@ -71,6 +82,7 @@ public struct RecordPipeline: Sendable {
         let decision = AccessPolicy.decide(
             caller: request.caller, patient: request.patient, breakGlassReason: request.breakGlassReason,
             optedOut: optedOut, rolePolicy: access.rolePolicy)
+        metrics.recordDecision(allowed: decision.isAllowed, reason: decision.reason.rawValue, breakGlass: decision.breakGlass)
         guard decision.isAllowed else {
             try await audit(request, decision: .refused, reason: decision.reason.rawValue)
             logger.notice(
@@ -96,7 +108,7 @@ public struct RecordPipeline: Sendable {
         if !asking.isEmpty {
             let budget = request.deadline.map { min($0, deadline) } ?? deadline
             // The providers registered now; a change made while this query runs applies to the next one.
-            let fanOut = FanOut(adapters: providers.current, breakers: breakers, logger: logger)
+            let fanOut = FanOut(adapters: providers.current, breakers: breakers, metrics: metrics.fanOut, logger: logger)
             result = await fanOut.query(
                 request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
         } else {
@@ -115,7 +127,9 @@ public struct RecordPipeline: Sendable {
                 return true
             }
         }
-        let merged = RecordMerger.merge(result.entries)
+        let received = result.entries
+        let merged = RecordMerger.merge(received)
+        metrics.recordDuplicatesCollapsed(received.count - merged.entries.count)
         // Counted as distinct facts, as the view would have shown them: never which, only how many.
         let withheldCount = withheld.isEmpty ? 0 : RecordMerger.merge(withheld).entries.count
         let view = RecordView(
@@ -128,7 +142,7 @@ public struct RecordPipeline: Sendable {
                 ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
             },
             entriesPerCategory: Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count))
-        return view
+        return Answer(view: view, slowestProvider: result.slowestProvider)
     }
 
     /// Writes the audit record, durably, or refuses the request with 503.
@@ -146,9 +160,12 @@ public struct RecordPipeline: Sendable {
             },
             patient: request.patient, route: request.route, decision: decision, reason: reason,
             providers: providers, entriesPerCategory: entriesPerCategory)
+        let started = ContinuousClock.now
         do {
             _ = try await access.audit.append(record)
+            metrics.recordAuditWrite(started.duration(to: .now), failed: false)
         } catch {
+            metrics.recordAuditWrite(started.duration(to: .now), failed: true)
             logger.error(
                 "audit trail unavailable; refusing",
                 metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])

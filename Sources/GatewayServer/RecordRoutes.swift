@@ -18,20 +18,24 @@ struct RecordRoutes: Sendable {
     }
 
     func record(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
         let caller = try await authenticator.caller(request)
         let patient = try Self.patient(from: context)
         let requestID = UUID().uuidString.lowercased()
-        let view = try await pipeline.record(
+        let answer = try await pipeline.record(
             RecordRequest(
                 caller: caller, patient: patient, categories: try Self.categories(from: request),
                 breakGlassReason: request.headers[.careGateBreakGlassReason],
                 deadline: try Self.requestedDeadline(from: request), requestID: requestID, route: Self.route))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let view = answer.view
         let body = try encoder.encode(view)
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         headers[.careGateComplete] = view.complete ? "true" : "false"
         headers[.careGateRequestID] = requestID
+        pipeline.metrics.recordQuery(
+            route: Self.route, duration: started.duration(to: .now), slowestProvider: answer.slowestProvider)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -11,6 +11,9 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @OptionGroup var faults: FaultOptions
 
+    @Option(help: "Address to listen on (0.0.0.0 in a container).")
+    var host = "127.0.0.1"
+
     @Option(
         name: .customLong("write-providers"),
         help: "Write the provider files for the simulated providers into this folder and exit.")
@@ -25,7 +28,7 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let logger = logging.makeLogger(label: "caregate.simulate")
         let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
-            ephemeralPorts: false, faults: faults, logger: logger)
+            ephemeralPorts: false, host: host, faults: faults, logger: logger)
         for endpoint in endpoints { print(endpoint.announcement) }
         let demo = simulator.population.demoPatient.nhsNumber
         say("simulated providers ready — e.g. curl http://127.0.0.1:9102/fhir/Patient/\(demo)/\\$everything")

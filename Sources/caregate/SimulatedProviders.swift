@@ -40,10 +40,11 @@ struct FaultOptions: ParsableArguments {
 
 extension ProviderSimulator {
     /// Starts the six simulated providers on their standard ports (9101–9106), or ephemeral ones.
+    ///   - host: the address to listen on (`0.0.0.0` in a container, so the gateway's container can reach them).
     static func startStandardSix(
-        ephemeralPorts: Bool, faults: FaultOptions, logger: Logger
+        ephemeralPorts: Bool, host: String = "127.0.0.1", faults: FaultOptions, logger: Logger
     ) async throws -> (ProviderSimulator, [SimulatedEndpoint]) {
-        let simulator = ProviderSimulator(population: .generate(), logger: logger)
+        let simulator = ProviderSimulator(population: .generate(), host: host, logger: logger)
         try faults.apply(to: simulator)
         let ports = ephemeralPorts ? [:] : Array<SimulatedProviderDefinition>.standardSix.defaultPorts
         do {

@@ -1,0 +1,142 @@
+import CoreMetrics
+import FanOut
+import Foundation
+import Prometheus
+
+/// The gateway's metrics: one Prometheus registry per application, filled through swift-metrics, exposed at
+/// `GET /metrics`. Every label is from a closed set (provider ids, route templates, outcomes, reason codes) —
+/// never an NHS number, a name or a clinical value.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    public let factory: any MetricsFactory
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        factory = DocumentedPrometheusFactory(registry: registry)
+    }
+
+    public var fanOut: FanOutMetrics { FanOutMetrics(factory: factory) }
+
+    static let queryDuration = "caregate_query_duration_seconds"
+    static let overhead = "caregate_gateway_overhead_seconds"
+    static let duplicatesCollapsed = "caregate_merge_duplicates_collapsed_total"
+    static let decisions = "caregate_policy_decisions_total"
+    static let breakGlass = "caregate_break_glass_total"
+    static let auditWrite = "caregate_audit_write_duration_seconds"
+    static let auditFailures = "caregate_audit_failures_total"
+    static let authenticationFailures = "caregate_authentication_failures_total"
+
+    /// Help text for every metric; a metric without one here is a programming error caught by the tests.
+    static let help: [String: String] = [
+        FanOutMetrics.requestDuration: "Time from the start of a fan-out to a provider's outcome, for providers called.",
+        FanOutMetrics.outcomes: "Provider outcomes per query: ok, timeout, error, circuit-open, skipped.",
+        FanOutMetrics.inFlight: "Requests to the provider in flight now.",
+        FanOutMetrics.entries: "Entries received from the provider.",
+        FanOutMetrics.circuitState: "The provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
+        queryDuration: "Records queries answered, by route template: time from request to response.",
+        overhead: "Query time minus the slowest called provider's time: what the gateway itself adds.",
+        duplicatesCollapsed: "Entries merged away because another provider reported the same fact.",
+        decisions: "Access decisions by decision (allowed, refused) and reason.",
+        breakGlass: "Records reached by break-glass (emergency purpose with a stated reason).",
+        auditWrite: "Time to commit an audit record (group commit).",
+        auditFailures: "Audit records that could not be written (the request was refused with 503).",
+        authenticationFailures: "Bearer tokens refused, by reason.",
+    ]
+
+    /// Buckets resolving 1 ms to 10 s.
+    static let durationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
+        .milliseconds(100), .milliseconds(200), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+    ]
+
+    /// Finer buckets for what the gateway itself adds (50 µs to 1 s).
+    static let overheadBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(1000),
+    ]
+
+    func recordQuery(route: String, duration: Duration, slowestProvider: Duration?) {
+        CoreMetrics.Timer(label: Self.queryDuration, dimensions: [("route", route)], factory: factory).record(elapsed: duration)
+        if let slowestProvider {
+            let overhead = max(.zero, duration - slowestProvider)
+            CoreMetrics.Timer(label: Self.overhead, dimensions: [("route", route)], factory: factory).record(elapsed: overhead)
+        }
+    }
+
+    func recordDuplicatesCollapsed(_ count: Int) {
+        Counter(label: Self.duplicatesCollapsed, factory: factory).increment(by: count)
+    }
+
+    func recordDecision(allowed: Bool, reason: String, breakGlass: Bool) {
+        Counter(
+            label: Self.decisions, dimensions: [("decision", allowed ? "allowed" : "refused"), ("reason", reason)],
+            factory: factory
+        ).increment()
+        if breakGlass { Counter(label: Self.breakGlass, factory: factory).increment() }
+    }
+
+    func recordAuditWrite(_ duration: Duration, failed: Bool) {
+        CoreMetrics.Timer(label: Self.auditWrite, factory: factory).record(elapsed: duration)
+        if failed { Counter(label: Self.auditFailures, factory: factory).increment() }
+    }
+
+    func recordAuthenticationFailure(reason: String) {
+        Counter(label: Self.authenticationFailures, dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// The Prometheus text exposition of everything recorded.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}
+
+extension CoreMetrics.Timer {
+    func record(elapsed duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// swift-prometheus's registry behind swift-metrics, with a `# HELP` line for every metric and CareGate's
+/// histogram buckets (swift-prometheus's own factory leaves help empty, which `promtool check metrics` refuses).
+struct DocumentedPrometheusFactory: MetricsFactory {
+    let registry: PrometheusCollectorRegistry
+
+    /// The whole label is the metric name (no unit suffix is added to it).
+    private func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: label, unitName: "",
+            helpText: GatewayMetrics.help[label] ?? label.replacingOccurrences(of: "_", with: " "))
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
+        return registry.makeValueHistogram(
+            descriptor: descriptor(label), labels: dimensions, buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000])
+    }
+
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        let buckets = label == GatewayMetrics.overhead ? GatewayMetrics.overheadBuckets : GatewayMetrics.durationBuckets
+        return registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
+    }
+
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyMeter(_ handler: any MeterHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+}

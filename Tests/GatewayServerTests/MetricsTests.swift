@@ -1,0 +1,83 @@
+import CareRecords
+import Foundation
+import GatewayServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import ProviderSimulator
+import Providers
+import Testing
+
+/// `GET /metrics`: per-provider and gateway-wide series after real queries, valid Prometheus text, no patient data.
+@Suite struct MetricsTests {
+    static func scrape(_ gateway: LiveGateway) async throws -> String {
+        try await gateway.client.execute(uri: "/metrics", method: .get) { response in
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            return String(buffer: response.body)
+        }
+    }
+
+    @Test func afterAQueryEveryProviderHasItsSeriesAndNoLabelHoldsPatientData() async throws {
+        try await LiveGateway.run(faults: [SimulatedProviderID.cardiac: .httpError(status: 500)]) { gateway in
+            let patients = LiveGateway.population.patients.prefix(3).map(\.nhsNumber)
+            for patient in patients { _ = try await gateway.record(patient) }
+            // A refused request and a bad token are counted too.
+            _ = try await gateway.client.execute(
+                uri: "/v1/patients/\(patients[1].digits)/record", method: .get,
+                headers: try await gateway.access.headers(patient: patients[0])) { $0.status }
+            _ = try await gateway.client.execute(uri: "/v1/patients/\(patients[0].digits)/record", method: .get) { $0.status }
+
+            let text = try await Self.scrape(gateway)
+            for endpoint in gateway.endpoints where endpoint.id != SimulatedProviderID.cardiac {
+                let id = endpoint.id.rawValue
+                #expect(text.contains(#"caregate_provider_outcomes_total{provider="\#(id)",outcome="ok"} 3"#), "\(id)")
+                #expect(text.contains(#"caregate_provider_request_duration_seconds_count{provider="\#(id)"} 3"#), "\(id)")
+                #expect(text.contains(#"caregate_provider_request_duration_seconds_bucket{provider="\#(id)",le="0.001"}"#))
+                #expect(text.contains(#"caregate_provider_request_duration_seconds_bucket{provider="\#(id)",le="10.0"}"#))
+                #expect(text.contains(#"caregate_provider_in_flight{provider="\#(id)"} 0"#), "\(id)")
+                #expect(text.contains(#"caregate_provider_entries_total{provider="\#(id)"}"#), "\(id)")
+                #expect(text.contains(#"caregate_provider_circuit_state{provider="\#(id)"} 0"#), "\(id)")
+            }
+            #expect(text.contains(#"caregate_provider_outcomes_total{provider="cardiac",outcome="error"} 3"#))
+            #expect(text.contains(#"caregate_query_duration_seconds_count{route="/v1/patients/{nhs}/record"} 3"#))
+            #expect(text.contains(#"caregate_gateway_overhead_seconds_count{route="/v1/patients/{nhs}/record"} 3"#))
+            #expect(text.contains(#"caregate_policy_decisions_total{decision="allowed",reason="legitimate-relationship"} 3"#))
+            #expect(text.contains(#"caregate_policy_decisions_total{decision="refused",reason="no-legitimate-relationship"} 1"#))
+            #expect(text.contains(#"caregate_authentication_failures_total{reason="missing-token"} 1"#))
+            #expect(text.contains("caregate_audit_write_duration_seconds_count 4"))
+            #expect(text.contains("caregate_merge_duplicates_collapsed_total"))
+            #expect(text.contains("# HELP caregate_gateway_overhead_seconds "))
+            for patient in LiveGateway.population.patients.prefix(3) {
+                #expect(!text.contains(patient.nhsNumber.digits))
+                #expect(!text.contains(patient.familyName))
+            }
+        }
+    }
+
+    static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(
+        "the exposition passes promtool check metrics",
+        .enabled(if: promtool != nil, "promtool is not installed (Debian package prometheus; .ci/run installs it): check skipped"))
+    func promtoolAcceptsTheExposition() async throws {
+        try await LiveGateway.run { gateway in
+            _ = try await gateway.record(LiveGateway.population.demoPatient.nhsNumber)
+            let text = try await Self.scrape(gateway)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(Self.promtool))
+            process.arguments = ["check", "metrics"]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(text.utf8))
+            try input.fileHandleForWriting.close()
+            let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "promtool: \(report)")
+        }
+    }
+}
