@@ -53,6 +53,9 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
 
+        // The merged record as FHIR R4 resources and Bundles, JSON and XML. Pure transformation.
+        .target(name: "FHIRExport", dependencies: ["CareRecords"]),
+
         // De-duplication and merge across providers. No networking.
         .target(name: "RecordMerge", dependencies: ["CareRecords"]),
 
@@ -79,7 +82,7 @@ let package = Package(
 
         // The Hummingbird edge: routes, error mapping; buildApplication is the composition root.
         .target(name: "GatewayServer", dependencies: [
-            "CareRecords", "Providers", "FanOut", "RecordMerge", "Policy",
+            "CareRecords", "Providers", "FanOut", "RecordMerge", "Policy", "FHIRExport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -113,6 +116,7 @@ let package = Package(
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(name: "ProviderFormatsTests", dependencies: ["ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "FHIRExportTests", dependencies: ["FHIRExport", "CareRecords", "XMLSupport"]),
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords", "CareGateTesting"]),
@@ -128,6 +132,8 @@ let package = Package(
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -13,6 +13,7 @@ import ServiceLifecycle
 ///     SIGHUP re-reads it.
 ///   - services: more services to run alongside (the demo's simulated providers); they stop after the server.
 ///   - metrics: where the gateway's metrics go (`GET /metrics`); one registry per application.
+///   - readiness: `/readyz`; set when the server listens, cleared by a `ReadinessGate` first on shutdown.
 ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
 public func buildApplication(
     configuration: GatewayConfiguration,
@@ -22,16 +23,19 @@ public func buildApplication(
     logger: Logger,
     services: [any Service] = [],
     metrics: GatewayMetrics = GatewayMetrics(),
+    readiness: Readiness = Readiness(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let readiness = Readiness()
+    let statistics = OperationalStatistics()
     let pipeline = RecordPipeline(
         providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), access: access,
         metrics: metrics, logger: logger)
     let authenticator = Authenticator(verifier: access.verifier, metrics: metrics)
 
     let router = Router(context: GatewayRequestContext.self)
-    RecordRoutes(pipeline: pipeline, authenticator: authenticator).register(on: router)
+    router.add(middleware: RequestLogMiddleware())
+    RecordRoutes(pipeline: pipeline, authenticator: authenticator, statistics: statistics).register(on: router)
+    StatusRoutes(statistics: statistics, providers: providers, breakers: pipeline.breakers).register(on: router)
     AdminProviderRoutes(providers: providers, providersFolder: providersFolder, authenticator: authenticator)
         .register(on: router)
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)

@@ -8,6 +8,7 @@ import Hummingbird
 struct RecordRoutes: Sendable {
     let pipeline: RecordPipeline
     let authenticator: Authenticator
+    let statistics: OperationalStatistics
 
     static let route = "/v1/patients/{nhs}/record"
 
@@ -34,8 +35,18 @@ struct RecordRoutes: Sendable {
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         headers[.careGateComplete] = view.complete ? "true" : "false"
         headers[.careGateRequestID] = requestID
-        pipeline.metrics.recordQuery(
-            route: Self.route, duration: started.duration(to: .now), slowestProvider: answer.slowestProvider)
+        let duration = started.duration(to: .now)
+        context.logger.info(
+            "record query",
+            metadata: [
+                "request_id": "\(requestID)", "complete": "\(view.complete)", "entries": "\(view.entries.count)",
+                "withheld": "\(view.withheld)",
+                "providers": "\(view.providers.map { "\($0.id)=\($0.status):\($0.latencyMs)ms" }.joined(separator: " "))",
+            ])
+        pipeline.metrics.recordQuery(route: Self.route, duration: duration, slowestProvider: answer.slowestProvider)
+        statistics.record(
+            providers: view.providers.map { ($0.id, $0.status, $0.latencyMs) }, queryDuration: duration,
+            slowestProvider: answer.slowestProvider)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -5,6 +5,7 @@ import Logging
 import Policy
 import ProviderSimulator
 import Providers
+import ServiceLifecycle
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,9 +71,10 @@ struct DemoCommand: AsyncParsableCommand {
 
         let demoPatient = simulator.population.demoPatient.nhsNumber
         let token = try await signingKey.sign(AccessClaims.demo(role: "R8000", patient: demoPatient, ttl: .seconds(8 * 3600)))
+        let readiness = Readiness()
         let app = buildApplication(
             configuration: configuration, providers: directory, access: access, logger: logger,
-            services: [SimulatorService(simulator: simulator)]
+            services: [SimulatorService(simulator: simulator)], readiness: readiness
         ) { boundPort in
             say(
                 """
@@ -84,6 +86,9 @@ struct DemoCommand: AsyncParsableCommand {
                 Ctrl-C stops.
                 """)
         }
-        try await app.runService()
+        try await ServiceGroup(
+            services: [app, ReadinessGate(readiness: readiness, drainDelay: .zero, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ).run()
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import GatewayServer
 import Logging
 import Providers
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "Folder for the gateway's own state (never clinical data).")
     var dataDirectory: String?
+
+    @Option(
+        name: .customLong("drain-delay-ms"),
+        help: "On SIGTERM, how long /readyz reports unready before the server stops accepting and drains.")
+    var drainDelay = 1000
 
     @OptionGroup var logging: LoggingOptions
 
@@ -117,13 +123,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let host = configuration.host
         let count = registry.definitions.count
+        let readiness = Readiness()
         let app = buildApplication(
-            configuration: configuration, providers: providers, access: access, providersFolder: configuration.providersDirectory,
-            logger: logger
+            configuration: configuration, providers: providers, access: access,
+            providersFolder: configuration.providersDirectory, logger: logger, readiness: readiness
         ) { port in
             logger.notice("CareGate ready", metadata: ["url": "http://\(host):\(port)", "providers": "\(count)"])
         }
-        try await app.runService()
+        try await ServiceGroup(
+            services: [app, ReadinessGate(readiness: readiness, drainDelay: .milliseconds(drainDelay), logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ).run()
     }
 }
 
@@ -131,7 +141,17 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var level: Logger.Level = .info
 
+    @Option(name: .customLong("log-format"), help: "json (one object per line), logfmt or plain.")
+    var format: StructuredLogHandler.Format = .json
+
+    /// Sets up logging for the process (once) and returns the command's logger.
     func makeLogger(label: String) -> Logger {
+        let (format, level) = (format, level)
+        LoggingSystem.bootstrap { label in
+            var handler = StructuredLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
+        }
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
@@ -139,3 +159,4 @@ struct LoggingOptions: ParsableArguments {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension StructuredLogHandler.Format: ExpressibleByArgument {}
