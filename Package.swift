@@ -104,7 +104,7 @@ let package = Package(
 
         // Test helpers shared by the test targets: fake providers.
         .target(name: "CareGateTesting", dependencies: [
-            "CareRecords", "Providers",
+            "CareRecords", "Providers", "XMLSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/CareGateTesting"),
@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(name: "ProviderFormatsTests", dependencies: ["ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FHIRExportTests", dependencies: ["FHIRExport", "CareRecords", "XMLSupport"]),
+        .testTarget(name: "FHIRExportTests", dependencies: ["FHIRExport", "CareRecords", "XMLSupport", "CareGateTesting"]),
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords", "CareGateTesting"]),
@@ -131,7 +131,8 @@ let package = Package(
         ]),
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
-            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy",
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy", "XMLSupport",
+            "FHIRExport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -3,9 +3,15 @@ import CareRecords
 extension FHIRExporter {
     /// The patient, id the NHS number, identified by it, with whatever demographics a provider supplied.
     /// A birth date with a time keeps its day (`birthDate` is a date); a gender outside FHIR's value set is left
-    /// out rather than guessed.
-    public func patient(_ nhsNumber: NHSNumber, demographics: PatientDemographics?) -> FHIRResource {
+    /// out rather than guessed. `reportedBy` names the providers whose demographics were used (provenance as for
+    /// every other resource, each provider's id for the patient being the NHS number).
+    public func patient(
+        _ nhsNumber: NHSNumber, demographics: PatientDemographics?, reportedBy providers: [ProviderID] = []
+    ) -> FHIRResource {
         FHIRResource(.patient, id: nhsNumber.digits) { patient in
+            provenance(
+                sources: providers.map { SourceReference(provider: $0, id: nhsNumber.digits) }, conflict: nil,
+                into: &patient)
             patient.repeating("identifier", nhsNumberIdentifier(nhsNumber))
             if let demographics {
                 patient.repeating("name") { name in

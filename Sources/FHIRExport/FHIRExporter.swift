@@ -47,16 +47,20 @@ public struct FHIRExporter: Sendable {
     /// `meta.source` and the provenance extensions, which come first in every clinical resource (DomainResource
     /// puts `meta` right after `id` and `extension` before any of the resource's own elements).
     func provenance(_ entry: MergedEntry, into resource: inout FHIRElementBuilder) {
-        if let first = entry.sources.first {
+        provenance(sources: entry.sources, conflict: entry.conflict, into: &resource)
+    }
+
+    func provenance(sources: [SourceReference], conflict: Conflict?, into resource: inout FHIRElementBuilder) {
+        if let first = sources.first {
             resource.element("meta") { meta in meta.uri("source", Provenance.sourcePrefix + first.provider.rawValue) }
         }
-        for source in entry.sources {
+        for source in sources {
             resource.repeating("extension", url: Provenance.sourceExtension) { extensionElement in
                 extensionElement.repeating("extension", url: "provider") { $0.string("valueString", source.provider.rawValue) }
                 extensionElement.repeating("extension", url: "id") { $0.string("valueString", source.id) }
             }
         }
-        if let conflict = entry.conflict {
+        if let conflict {
             resource.repeating("extension", url: Provenance.conflictExtension) { extensionElement in
                 extensionElement.repeating("extension", url: "field") { $0.string("valueString", conflict.field) }
                 for other in conflict.with {

@@ -3,6 +3,9 @@ import Logging
 import Providers
 import ServiceLifecycle
 
+/// The gateway's version, as the FHIR CapabilityStatement reports it.
+public let careGateVersion = "0.5.0"
+
 /// The composition root: routes over one pipeline, plus the services that live as long as the server.
 ///
 /// - Parameters:
@@ -34,7 +37,10 @@ public func buildApplication(
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: FHIRNotFoundMiddleware())
     RecordRoutes(pipeline: pipeline, authenticator: authenticator, statistics: statistics).register(on: router)
+    FHIRRoutes(pipeline: pipeline, authenticator: authenticator, statistics: statistics, softwareVersion: careGateVersion)
+        .register(on: router)
     StatusRoutes(statistics: statistics, providers: providers, breakers: pipeline.breakers).register(on: router)
     AdminProviderRoutes(providers: providers, providersFolder: providersFolder, authenticator: authenticator)
         .register(on: router)

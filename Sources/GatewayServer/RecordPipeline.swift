@@ -62,6 +62,11 @@ public struct RecordPipeline: Sendable {
     public struct Answer: Sendable {
         public var view: RecordView
         public var slowestProvider: Duration?
+        /// Who the providers that answered say the patient is, for FHIR's Patient: each field from the first
+        /// provider (in registry order) that gave it.
+        public var demographics: PatientDemographics?
+        /// The providers that said who the patient is, in registry order.
+        public var demographicsReportedBy: [ProviderID]
     }
 
     /// The merged view the caller may see, audited before it is returned.
@@ -142,7 +147,20 @@ public struct RecordPipeline: Sendable {
                 ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
             },
             entriesPerCategory: Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count))
-        return Answer(view: view, slowestProvider: result.slowestProvider)
+        return Answer(
+            view: view, slowestProvider: result.slowestProvider,
+            demographics: Self.demographics(result.outcomes.compactMap(\.patient)),
+            demographicsReportedBy: result.outcomes.filter { $0.patient != nil }.map(\.provider))
+    }
+
+    static func demographics(_ reported: [PatientDemographics]) -> PatientDemographics? {
+        guard !reported.isEmpty else { return nil }
+        return PatientDemographics(
+            nhsNumber: reported.lazy.compactMap(\.nhsNumber).first,
+            givenName: reported.lazy.compactMap(\.givenName).first,
+            familyName: reported.lazy.compactMap(\.familyName).first,
+            birthDate: reported.lazy.compactMap(\.birthDate).first,
+            gender: reported.lazy.compactMap(\.gender).first)
     }
 
     /// Writes the audit record, durably, or refuses the request with 503.

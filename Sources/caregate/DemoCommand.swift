@@ -44,19 +44,20 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = logging.makeLogger(label: "caregate.demo")
         let configuration = GatewayConfiguration(
             port: port, deadlineMilliseconds: deadlineMilliseconds, dataDirectory: dataDirectory, policyFile: policy)
+        let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
+            ephemeralPorts: false, faults: faults, logger: logger)
         // The demo is its own identity provider: it trusts the key in its data directory, which `caregate token`
         // signs with. `serve` never does unless that key's JWKS is configured.
         let signingKey: DemoSigningKey
-        do { signingKey = try DemoSigningKey(dataDirectory: dataDirectory) } catch { throw ValidationError("\(error)") }
         let access: AccessControl
         do {
+            signingKey = try DemoSigningKey(dataDirectory: dataDirectory)
             access = try await AccessControl.open(
                 configuration: configuration, verifier: try await signingKey.verifier(), logger: logger)
         } catch {
+            try await simulator.shutdown()
             throw ValidationError("\(error)")
         }
-        let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
-            ephemeralPorts: false, faults: faults, logger: logger)
         let directory: ProviderDirectory
         do {
             directory = try ProviderDirectory(definitions: try endpoints.map { try $0.gatewayDefinition(providersFolder: providers) }, logger: logger) {

@@ -1,3 +1,4 @@
+import CareGateTesting
 import CareRecords
 import FHIRExport
 import Testing
@@ -12,7 +13,7 @@ import Testing
     func json(_ id: String, status: String? = "__keep", date: String? = "__keep") throws -> JSONValue {
         var entry = try entry(id)
         if status != "__keep" { entry.status = status }
-        if date != "__keep" { entry.date = date.flatMap(ClinicalDate.init) }
+        if date != "__keep" { entry.date = date.flatMap { ClinicalDate($0) } }
         return try Shared.json(exporter.resource(for: entry, patient: Shared.nhs))
     }
 

@@ -1,3 +1,4 @@
+import CareGateTesting
 import CareRecords
 import FHIRExport
 import Foundation

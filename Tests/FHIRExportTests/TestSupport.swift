@@ -1,3 +1,4 @@
+import CareGateTesting
 import CareRecords
 import FHIRExport
 import Foundation
@@ -177,42 +178,6 @@ enum Fixtures {
 /// resource type down (a nested resource adds its type), a value is a primitive's text. In XML, `value`
 /// attributes are the leaf's value and other attributes (`url`) leaves of their own; in JSON, every string,
 /// number and boolean is a leaf.
-enum Leaves {
-    static func of(json: JSONValue) -> [String] {
-        var leaves: [String] = []
-        walk(json, path: "", into: &leaves)
-        return leaves.sorted()
-    }
-
-    private static func walk(_ value: JSONValue, path: String, into leaves: inout [String]) {
-        switch value {
-        case .object(let members):
-            let here = value["resourceType"]?.string.map { path.isEmpty ? $0 : "\(path)/\($0)" } ?? path
-            for member in members where member.key != "resourceType" {
-                walk(member.value, path: "\(here)/\(member.key)", into: &leaves)
-            }
-        case .array(let items): for item in items { walk(item, path: path, into: &leaves) }
-        case .string(let text): leaves.append("\(path) = \(text)")
-        case .number(let text): leaves.append("\(path) = \(text)")
-        case .bool(let flag): leaves.append("\(path) = \(flag)")
-        case .null: leaves.append("\(path) = null")
-        }
-    }
-
-    static func of(xml: XMLElement) -> [String] {
-        var leaves: [String] = []
-        walk(xml, path: xml.name, into: &leaves)
-        return leaves.sorted()
-    }
-
-    private static func walk(_ element: XMLElement, path: String, into leaves: inout [String]) {
-        for attribute in element.attributes {
-            leaves.append(attribute.name == "value" ? "\(path) = \(attribute.value)" : "\(path)/\(attribute.name) = \(attribute.value)")
-        }
-        for child in element.children { walk(child, path: "\(path)/\(child.name)", into: &leaves) }
-    }
-}
-
 /// What the R4 XSD says about each complex type's elements: their type and whether they repeat; which types are
 /// primitives (a `value` attribute) and of which JSON kind. Used to check FHIR JSON's shape, which no schema
 /// covers: arrays exactly where an element repeats, numbers and booleans where the type is one.

@@ -1,6 +1,6 @@
 /// A strict JSON parser for the tests: keeps object key order, refuses duplicate keys, and keeps each number's
 /// text, so `5.00` can be compared with the XML's `value="5.00"`.
-indirect enum JSONValue: Equatable, CustomStringConvertible {
+public indirect enum JSONValue: Equatable, CustomStringConvertible, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -8,9 +8,9 @@ indirect enum JSONValue: Equatable, CustomStringConvertible {
     case bool(Bool)
     case null
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.description == rhs.description }
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.description == rhs.description }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .object(let members): "{" + members.map { "\($0.key):\($0.value)" }.joined(separator: ",") + "}"
         case .array(let items): "[" + items.map(\.description).joined(separator: ",") + "]"
@@ -21,27 +21,27 @@ indirect enum JSONValue: Equatable, CustomStringConvertible {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
-    subscript(index: Int) -> JSONValue? {
+    public subscript(index: Int) -> JSONValue? {
         guard case .array(let items) = self, items.indices.contains(index) else { return nil }
         return items[index]
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    var array: [JSONValue]? {
+    public var array: [JSONValue]? {
         if case .array(let items) = self { return items }
         return nil
     }
 
-    var keys: [String] {
+    public var keys: [String] {
         if case .object(let members) = self { return members.map(\.key) }
         return []
     }
@@ -52,7 +52,7 @@ indirect enum JSONValue: Equatable, CustomStringConvertible {
         var description: String { "JSON error at byte \(offset): \(reason)" }
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         var parser = Parser(bytes: bytes)
         let value = try parser.value()
         parser.skipWhitespace()
