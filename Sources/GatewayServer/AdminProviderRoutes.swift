@@ -108,6 +108,7 @@ struct ProviderSummary: Codable, Sendable {
     var categories: [String]
     var max_connections: Int
     var max_response_bytes: Int
+    var retry_budget: Double
     var mapping: String?
 
     init(_ definition: ProviderDefinition) {
@@ -121,6 +122,7 @@ struct ProviderSummary: Codable, Sendable {
         categories = definition.categories.map(\.rawValue).sorted()
         max_connections = definition.maxConnections
         max_response_bytes = definition.maxResponseBytes
+        retry_budget = definition.retryBudget
         mapping = definition.mappingFile
     }
 }

@@ -44,6 +44,7 @@ final class ProviderFaultState: Sendable {
             case .httpError(let status): .httpError(status: status)
             case .malformedXML: .rewriteBody(.malformed)
             case .connectionReset: .reset
+            case .flaky(let percent): state.delays.int(in: 0...99) < percent ? .reset : .answer
             case .doctype: .rewriteBody(.doctype)
             case .externalEntity: .rewriteBody(.externalEntity)
             case .entityBomb: .rewriteBody(.entityBomb)

@@ -22,6 +22,8 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
     case malformedXML
     /// Close the connection abruptly (SO_LINGER 0, so the client sees a TCP reset) without answering.
     case connectionReset
+    /// Resets the connection on this percentage of requests (drawn from the seeded sequence), answers the rest.
+    case flaky(percent: Int)
     /// The normal body with a harmless internal DOCTYPE (`<!DOCTYPE Root [<!ELEMENT Root ANY>]>`) after the XML
     /// declaration: a reader that refuses DTDs must refuse it.
     case doctype
@@ -61,6 +63,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case .httpError(let status): "http-\(status)"
         case .malformedXML: "malformed"
         case .connectionReset: "reset"
+        case .flaky(let percent): "flaky:\(percent)"
         case .doctype: "doctype"
         case .externalEntity: "xxe"
         case .entityBomb: "entity-bomb"
@@ -118,6 +121,11 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
                     }
                     self = .randomDelay(minMilliseconds: values[0], maxMilliseconds: values[1])
                 }
+            } else if trimmed.hasPrefix("flaky:") {
+                guard let percent = Int(trimmed.dropFirst("flaky:".count)), (0...100).contains(percent) else {
+                    throw SimulatedFaultParseError(text: text, reason: "`flaky:PERCENT` needs a percentage of 0–100")
+                }
+                self = .flaky(percent: percent)
             } else if trimmed.hasPrefix("oversize:") {
                 guard let bytes = Int(trimmed.dropFirst("oversize:".count)),
                     (1...Self.maximumOversizeBytes).contains(bytes)
@@ -154,7 +162,7 @@ public struct SimulatedFaultParseError: Error, Sendable, Equatable, CustomString
     public var reason: String?
 
     public static let acceptedForms =
-        "none, delay:MS, delay:MIN-MAX, hang, http-STATUS (400–599), malformed, reset, doctype, xxe, entity-bomb, deep, "
+        "none, delay:MS, delay:MIN-MAX, hang, http-STATUS (400–599), malformed, reset, flaky:PERCENT, doctype, xxe, entity-bomb, deep, "
         + "oversize:BYTES, drip:MS, bad-utf8, wrong-type, truncated"
 
     public var description: String {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ProviderFormats
+import Synchronization
 import XMLSupport
 
 /// A provider reached over HTTP(S): GET the patient's URL, check the answer, decode it with the provider's format.
@@ -13,6 +14,8 @@ import XMLSupport
 public final class HTTPProviderAdapter: ProviderAdapter {
     public let definition: ProviderDefinition
     private let client: HTTPClient
+    private let retryBudget: RetryBudget
+    private let retryCount = Atomic<Int>(0)
     /// The decoder for the provider's format.
     public let decoder: any RecordDecoder
     private let logger: Logger
@@ -24,6 +27,7 @@ public final class HTTPProviderAdapter: ProviderAdapter {
     ) {
         self.definition = definition
         self.decoder = Self.decoder(for: definition)
+        self.retryBudget = RetryBudget(ratio: definition.retryBudget)
         var logger = logger
         logger[metadataKey: "provider"] = .string(definition.id.rawValue)
         self.logger = logger
@@ -76,21 +80,64 @@ public final class HTTPProviderAdapter: ProviderAdapter {
     public func exchange(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure)
         -> ProviderResponse
     {
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        guard remaining > .zero else { throw .timeout() }
-        var request = HTTPClientRequest(url: definition.url(for: patient))
-        request.headers.add(name: "Accept", value: "application/fhir+xml, application/xml;q=0.9")
-        request.headers.add(name: "User-Agent", value: "CareGate")
-        request.headers.add(name: "CareGate-Deadline-Ms", value: String(remaining.wholeMilliseconds))
+        retryBudget.recordRequest()
+        var retried = false
+        while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { throw .timeout() }
+            var request = HTTPClientRequest(url: definition.url(for: patient))
+            request.headers.add(name: "Accept", value: "application/fhir+xml, application/xml;q=0.9")
+            request.headers.add(name: "User-Agent", value: "CareGate")
+            request.headers.add(name: "CareGate-Deadline-Ms", value: String(remaining.wholeMilliseconds))
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(
+                    request, deadline: .now() + .nanoseconds(remaining.wholeNanoseconds), logger: logger)
+            } catch {
+                // No byte of an answer arrived: a GET is safe to send again, once, if time and budget allow.
+                if !retried, Self.isRetryable(error), ContinuousClock.now.duration(to: deadline) > Self.minimumRetryTime,
+                    retryBudget.withdraw()
+                {
+                    retried = true
+                    retryCount.add(1, ordering: .relaxed)
+                    logger.debug("retrying after a connection failure", metadata: ["reason": "\(type(of: error))"])
+                    continue
+                }
+                throw Self.failure(for: error, deadline: deadline, maxBytes: definition.maxResponseBytes)
+            }
+            return try await Self.read(response, deadline: deadline, maxBytes: definition.maxResponseBytes)
+        }
+    }
+
+    /// Retries sent so far (for tests and the benchmark).
+    public var retries: Int { retryCount.load(ordering: .relaxed) }
+
+    /// Less than this left before the deadline, a retry could not finish: fail at once instead.
+    static let minimumRetryTime: Duration = .milliseconds(20)
+
+    /// Failures that happen before any byte of an answer: connecting refused or failed, or the connection reset
+    /// or closed while the request was going out. Timeouts are not retried (the time is gone).
+    static func isRetryable(_ error: any Error) -> Bool {
+        if error is CancellationError { return false }
+        if let error = error as? HTTPClientError {
+            return error == .remoteConnectionClosed
+        }
+        if let error = error as? IOError { return error.errnoCode == ECONNRESET || error.errnoCode == ECONNREFUSED }
+        if error is NIOConnectionError { return true }
+        if let error = error as? ChannelError { return error == .ioOnClosedChannel || error == .eof }
+        return false
+    }
+
+    private static func read(
+        _ response: HTTPClientResponse, deadline: ContinuousClock.Instant, maxBytes: Int
+    ) async throws(ProviderFailure) -> ProviderResponse {
         do {
-            let response = try await client.execute(
-                request, deadline: .now() + .nanoseconds(remaining.wholeNanoseconds), logger: logger)
             let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-            let body = try await response.body.collect(upTo: definition.maxResponseBytes)
+            let body = try await response.body.collect(upTo: maxBytes)
             return ProviderResponse(
                 status: Int(response.status.code), contentType: contentType, body: Array(body.readableBytesView))
         } catch {
-            throw Self.failure(for: error, deadline: deadline, maxBytes: definition.maxResponseBytes)
+            throw Self.failure(for: error, deadline: deadline, maxBytes: maxBytes)
         }
     }
 

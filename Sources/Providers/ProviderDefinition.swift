@@ -31,6 +31,9 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 ///   see `CircuitBreakerSettings`)
 /// - `max_connections` (optional, 1–1024, default 64): connection pool size for this provider
 /// - `max_response_bytes` (optional, 1 KiB–256 MiB, default 16 MiB): larger responses are refused
+/// - `retry_budget` (optional, 0–1, default 0.1): retries allowed per request. Only a GET that failed to connect,
+///   or whose connection was reset or closed before any byte of an answer, is retried — once, and only while
+///   the deadline leaves time for it. 0 turns retries off.
 public struct ProviderDefinition: Sendable, Hashable {
     public var id: ProviderID
     public var name: String
@@ -50,6 +53,8 @@ public struct ProviderDefinition: Sendable, Hashable {
     public var schemaFile: String?
     /// When the provider's circuit breaker opens (`circuit_breaker:`).
     public var circuitBreaker = CircuitBreakerSettings()
+    /// Retries allowed per request (`retry_budget:`).
+    public var retryBudget = 0.1
 
     public static let placeholder = "{nhs}"
 
@@ -81,7 +86,7 @@ public struct ProviderDefinition: Sendable, Hashable {
 
     static let keys: Set<String> = [
         "id", "name", "kind", "ods", "format", "url", "timeout_ms", "categories", "max_connections",
-        "max_response_bytes", "mapping", "schema", "circuit_breaker",
+        "max_response_bytes", "mapping", "schema", "circuit_breaker", "retry_budget",
     ]
 
     /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
@@ -153,6 +158,12 @@ public struct ProviderDefinition: Sendable, Hashable {
         if let node = fields.value("circuit_breaker") {
             circuitBreaker = try CircuitBreakerSettings(
                 YAMLFields(node, file: file, path: "circuit_breaker", allowedKeys: CircuitBreakerSettings.keys))
+        }
+        if let text = try fields.string("retry_budget", required: false) {
+            guard let ratio = Double(text), (0...1).contains(ratio) else {
+                throw fields.error("retry_budget", "expected a fraction between 0 and 1, got '\(text)'")
+            }
+            retryBudget = ratio
         }
     }
 

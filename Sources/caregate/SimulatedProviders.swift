@@ -12,7 +12,7 @@ struct FaultOptions: ParsableArguments {
         help: ArgumentHelp(
             "Inject a fault into a simulated provider, as ID=FAULT (repeatable).",
             discussion: """
-                FAULT is one of: none, delay:MS, delay:MIN-MAX, hang, http-500 (any status), malformed, reset; \
+                FAULT is one of: none, delay:MS, delay:MIN-MAX, hang, http-500 (any status), malformed, reset, flaky:PERCENT (reset that share of requests); \
                 or a hostile body: doctype, xxe, entity-bomb, deep, oversize:BYTES, drip:MS, bad-utf8, wrong-type, \
                 truncated.
                 """

@@ -1,0 +1,65 @@
+import CareRecords
+import Foundation
+import GatewayServer
+import ProviderSimulator
+import Providers
+import Testing
+
+@Suite struct RetryBudgetTests {
+    @Test func retriesAreAtMostTheConfiguredShareOfRequests() {
+        let budget = RetryBudget(ratio: 0.25)
+        var retries = 0
+        for _ in 0..<100 {
+            budget.recordRequest()
+            if budget.withdraw() { retries += 1 }
+        }
+        #expect(retries == 25)
+        #expect(!RetryBudget(ratio: 0).withdraw())
+
+        // Saved-up tokens are capped, so a quiet spell does not buy a burst of retries later.
+        let capped = RetryBudget(ratio: 1, cap: 3)
+        for _ in 0..<100 { capped.recordRequest() }
+        #expect((0..<10).filter { _ in capped.withdraw() }.count == 3)
+    }
+
+    /// The simulated GP resets a seeded share of connections before answering; the gateway's adapter for it is
+    /// re-registered with the settings under test (and a breaker that never opens, so every query calls it).
+    func run(
+        _ gateway: LiveGateway, budget: Double, queries: Int
+    ) async throws -> (errors: Int, retries: Int) {
+        var definition = try #require(gateway.providers.definitions.first { $0.id == SimulatedProviderID.gp })
+        definition.retryBudget = budget
+        definition.circuitBreaker = CircuitBreakerSettings(failureThreshold: 1000, errorRate: 1, window: 1000, minimumCalls: 1000)
+        _ = try gateway.providers.register(definition)
+        let adapter = try #require(gateway.providers.current.first { $0.definition.id == SimulatedProviderID.gp } as? HTTPProviderAdapter)
+        var errors = 0
+        for patient in LiveGateway.population.patients.prefix(queries) {
+            let (view, _, _) = try await gateway.record(patient.nhsNumber)
+            if view.provider(SimulatedProviderID.gp)?.status == "error" { errors += 1 }
+        }
+        return (errors, adapter.retries)
+    }
+
+    @Test func aConnectionResetBeforeAnyAnswerIsRetriedWithinTheBudget() async throws {
+        try await LiveGateway.run(faults: [SimulatedProviderID.gp: .flaky(percent: 40)]) { gateway in
+            let without = try await run(gateway, budget: 0, queries: 40)
+            #expect(without.retries == 0)
+            #expect(without.errors >= 5, "the fault must bite for the comparison to mean anything")
+
+            let with = try await run(gateway, budget: 1, queries: 40)
+            #expect(with.retries > 0)
+            #expect(with.retries <= 40)
+            #expect(with.errors < without.errors)
+        }
+    }
+
+    @Test func aProviderThatIsDownIsNotHammered() async throws {
+        try await LiveGateway.run(faults: [SimulatedProviderID.gp: .connectionReset]) { gateway in
+            let result = try await run(gateway, budget: 0.2, queries: 40)
+            #expect(result.errors == 40)
+            // One retry per five requests at most: the budget, not the failures, sets the pace.
+            #expect(result.retries <= 8)
+            #expect(result.retries >= 7)
+        }
+    }
+}
