@@ -33,9 +33,11 @@ public struct FanOut: Sendable {
     ///     `categories`. The policy narrows it to what the caller may see, while still receiving what an asked
     ///     provider sends beyond that, so it can count what it withholds.
     ///   - deadline: when the whole query must be answered.
+    ///   - onOutcome: called with each called provider's outcome as soon as it is known (entries already narrowed
+    ///     to `categories`), in the order they arrive — for progressive results.
     public func query(
         _ patient: NHSNumber, categories: Set<EntryCategory>? = nil, asking: Set<EntryCategory>? = nil,
-        deadline: ContinuousClock.Instant
+        deadline: ContinuousClock.Instant, onOutcome: (@Sendable (ProviderOutcome) async -> Void)? = nil
     ) async -> FanOutResult {
         let asking = asking ?? categories
         let start = ContinuousClock.now
@@ -88,6 +90,11 @@ public struct FanOut: Sendable {
                     slowest = start.duration(to: .now)
                     calls[index]?.cancel()
                     watchdogs[index]?.cancel()
+                    if let onOutcome {
+                        var narrowed = outcome
+                        if let categories { narrowed.entries.removeAll { !categories.contains($0.category) } }
+                        await onOutcome(narrowed)
+                    }
                     pending -= 1
                     if pending == 0 { break }
                 }

@@ -41,6 +41,7 @@ public func buildApplication(
     RecordRoutes(pipeline: pipeline, authenticator: authenticator, statistics: statistics).register(on: router)
     FHIRRoutes(pipeline: pipeline, authenticator: authenticator, statistics: statistics, softwareVersion: careGateVersion)
         .register(on: router)
+    RecordStreamRoutes(pipeline: pipeline, authenticator: authenticator).register(on: router)
     StatusRoutes(statistics: statistics, providers: providers, breakers: pipeline.breakers).register(on: router)
     AdminProviderRoutes(providers: providers, providersFolder: providersFolder, authenticator: authenticator)
         .register(on: router)

@@ -45,7 +45,7 @@ public struct RecordPipeline: Sendable {
     public let metrics: GatewayMetrics
     /// Kept across queries: a provider that keeps failing is reported `circuit-open` without being called.
     public let breakers = CircuitBreakers()
-    private let logger: Logger
+    let logger: Logger
 
     public init(
         providers: ProviderDirectory, deadline: Duration, access: AccessControl, metrics: GatewayMetrics = GatewayMetrics(),
@@ -73,6 +73,12 @@ public struct RecordPipeline: Sendable {
     ///
     /// - Throws: `GatewayError` 403 for a refusal (`suppressed` for an opt-out), 503 when a store is unavailable.
     public func record(_ request: RecordRequest) async throws(GatewayError) -> Answer {
+        let decision = try await decide(request)
+        return try await answer(request, decision: decision)
+    }
+
+    /// Opt-out, then the access decision; a refusal is audited and thrown.
+    func decide(_ request: RecordRequest) async throws(GatewayError) -> AccessDecision {
         let optedOut: Bool
         do {
             optedOut = try await access.optOuts.isOptedOut(request.patient)
@@ -105,10 +111,19 @@ public struct RecordPipeline: Sendable {
                     "org": "\(request.caller.organisation)",
                 ])
         }
+        return decision
+    }
+
+    /// The categories to ask providers for: what the client asked, narrowed to what the caller may see.
+    func asking(_ request: RecordRequest, _ decision: AccessDecision) -> Set<EntryCategory> {
+        request.categories.map { $0.intersection(decision.visibleCategories) } ?? decision.visibleCategories
+    }
+
+    private func answer(_ request: RecordRequest, decision: AccessDecision) async throws(GatewayError) -> Answer {
 
         // Providers are asked only for categories the caller may see; what an asked provider sends beyond them
         // arrives, is counted as withheld and goes no further.
-        let asking = request.categories.map { $0.intersection(decision.visibleCategories) } ?? decision.visibleCategories
+        let asking = asking(request, decision)
         var result = FanOutResult(outcomes: [])
         if !asking.isEmpty {
             let budget = request.deadline.map { min($0, deadline) } ?? deadline
@@ -164,7 +179,7 @@ public struct RecordPipeline: Sendable {
     }
 
     /// Writes the audit record, durably, or refuses the request with 503.
-    private func audit(
+    func audit(
         _ request: RecordRequest, decision: AuditRecord.Decision, reason: String,
         providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:]
     ) async throws(GatewayError) {
