@@ -20,6 +20,7 @@ final class ProviderFaultState: Sendable {
     private struct State {
         var fault: SimulatedFault = .none
         var delays: SplitMix64
+        var lastDeadlineMilliseconds: Int?
     }
 
     private let state: Mutex<State>
@@ -32,6 +33,12 @@ final class ProviderFaultState: Sendable {
     var fault: SimulatedFault {
         get { state.withLock { $0.fault } }
         set { state.withLock { $0.fault = newValue } }
+    }
+
+    /// The `CareGate-Deadline-Ms` the last request carried, if any: what the gateway told the provider.
+    var lastDeadlineMilliseconds: Int? {
+        get { state.withLock { $0.lastDeadlineMilliseconds } }
+        set { state.withLock { $0.lastDeadlineMilliseconds = newValue } }
     }
 
     func nextAction() -> Action {

@@ -56,6 +56,7 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let route = routes.first { $0.responder.matches(uri: head.uri) } ?? routes[0]
         let responder = route.responder
+        route.faults.lastDeadlineMilliseconds = head.headers.first(name: "CareGate-Deadline-Ms").flatMap { Int($0) }
         let action = route.faults.nextAction()
         // The request target holds the NHS number: only at trace level.
         logger.trace("simulated request", metadata: ["provider": "\(responder.definition.id)", "uri": "\(head.uri)"])

@@ -181,6 +181,11 @@ public final class ProviderSimulator: Sendable {
         faults[provider]?.fault
     }
 
+    /// The deadline (`CareGate-Deadline-Ms`) the provider's last request carried, if any.
+    public func lastDeadlineMilliseconds(for provider: ProviderID) -> Int? {
+        faults[provider]?.lastDeadlineMilliseconds
+    }
+
     /// Stops listening, closes every open connection (including ones held open by `hang`) and, if the simulator
     /// owns its event loop group, shuts that down. Safe to call when not running; the simulator can be started again.
     public func shutdown() async throws {

@@ -88,7 +88,8 @@ public final class HTTPProviderAdapter: ProviderAdapter {
             var request = HTTPClientRequest(url: definition.url(for: patient))
             request.headers.add(name: "Accept", value: "application/fhir+xml, application/xml;q=0.9")
             request.headers.add(name: "User-Agent", value: "CareGate")
-            request.headers.add(name: "CareGate-Deadline-Ms", value: String(remaining.wholeMilliseconds))
+            request.headers.add(
+                name: "CareGate-Deadline-Ms", value: String(Self.advertisedBudget(remaining).wholeMilliseconds))
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(
@@ -107,6 +108,13 @@ public final class HTTPProviderAdapter: ProviderAdapter {
             }
             return try await Self.read(response, deadline: deadline, maxBytes: definition.maxResponseBytes)
         }
+    }
+
+    /// The budget told to the provider: what remains minus a safety margin for the answer's way back and its
+    /// decoding (a tenth, between 5 and 50 ms), so a provider that honours it answers in time.
+    static func advertisedBudget(_ remaining: Duration) -> Duration {
+        let margin = min(max(remaining / 10, .milliseconds(5)), .milliseconds(50))
+        return max(remaining - margin, .milliseconds(1))
     }
 
     /// Retries sent so far (for tests and the benchmark).

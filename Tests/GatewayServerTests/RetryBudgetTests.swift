@@ -63,3 +63,23 @@ import Testing
         }
     }
 }
+
+@Suite struct ProviderDeadlineTests {
+    @Test func eachProviderIsToldTheRemainingBudgetLessASafetyMargin() async throws {
+        try await LiveGateway.run(deadlineMilliseconds: 2_000) { gateway in
+            let patient = LiveGateway.population.demoPatient.nhsNumber
+            _ = try await gateway.record(patient)
+            // The GP's own timeout (800 ms) is shorter than the query's deadline, so it rules; the margin is a
+            // tenth, at most 50 ms.
+            let told = try #require(gateway.simulator.lastDeadlineMilliseconds(for: SimulatedProviderID.gp))
+            #expect((730...750).contains(told), "told \(told) ms")
+
+            // A client's shorter deadline reaches the providers too.
+            _ = try await gateway.client.execute(
+                uri: "/v1/patients/\(patient.digits)/record", method: .get,
+                headers: try await gateway.access.headers(patient: patient) + [.careGateDeadline: "200"]) { $0.status }
+            let shortened = try #require(gateway.simulator.lastDeadlineMilliseconds(for: SimulatedProviderID.gp))
+            #expect((165...180).contains(shortened), "told \(shortened) ms")
+        }
+    }
+}
