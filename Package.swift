@@ -94,7 +94,8 @@ let package = Package(
         ]),
 
         .executableTarget(name: "caregate", dependencies: [
-            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "XMLSupport", "Policy",
+            "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "XMLSupport", "Policy", "CLibXML2",
+            "ProviderFormats", "RecordMerge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,147 @@
+import ArgumentParser
+import CLibXML2
+import CareRecords
+import Foundation
+import Logging
+import ProviderFormats
+import ProviderSimulator
+import Providers
+import RecordMerge
+
+/// Decoder throughput on the simulated providers' real responses, side by side with raw libxml2 SAX2 (counting
+/// elements only, no Swift strings: the practical limit) on the same bytes.
+struct DecodeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode", abstract: "MB/s of each decoder (FHIR, CDA, mapped XML) against raw libxml2 SAX2.")
+
+    @Option(help: "Seconds measured per row.") var seconds = 3.0
+    @Option(name: .long, help: "The folder holding the simulated providers' mapping files.") var providers = "providers"
+
+    func run() async throws {
+        let logger = Logger(label: "caregate.bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
+            ephemeralPorts: true, faults: try FaultOptions.parse([]), logger: logger)
+        var bodies: [ProviderFormat: [(ProviderID, [UInt8])]] = [:]
+        var decoders: [ProviderID: any RecordDecoder] = [:]
+        for endpoint in endpoints {
+            let adapter = HTTPProviderAdapter(definition: try endpoint.gatewayDefinition(providersFolder: providers), logger: logger)
+            decoders[endpoint.id] = adapter.decoder
+            for patient in simulator.population.patients {
+                let response = try await adapter.exchange(patient.nhsNumber, deadline: .now + .seconds(5))
+                if response.status == 200 { bodies[adapter.definition.format, default: []].append((endpoint.id, response.body)) }
+            }
+            try await adapter.shutdown()
+        }
+        try await simulator.shutdown()
+
+        say("CareGate decode benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + "\(simulator.population.patients.count) patients' responses per feed, \(seconds) s per row")
+        say("| format | documents | mean size | decoder MB/s | raw SAX2 MB/s | decoder / raw |")
+        say("|---|---:|---:|---:|---:|---:|")
+        for format in [ProviderFormat.fhirR4XML, .cda, .mappedXML] {
+            guard let documents = bodies[format], !documents.isEmpty else { continue }
+            let bytes = documents.reduce(0) { $0 + $1.1.count }
+            let decoded = Self.rate(bytes: bytes, seconds: seconds) {
+                for (provider, body) in documents { _ = try? decoders[provider]!.decode(body, from: provider) }
+            }
+            let raw = Self.rate(bytes: bytes, seconds: seconds) {
+                for (_, body) in documents { _ = RawSAX2.countElements(body) }
+            }
+            say("| \(format.rawValue) | \(documents.count) | \(bytes / documents.count / 1024) KB | "
+                + "\(String(format: "%.0f", decoded)) | \(String(format: "%.0f", raw)) | \(String(format: "%.0f %%", decoded / raw * 100)) |")
+        }
+    }
+
+    /// MB/s of `body` over `bytes`, repeated until `seconds` have passed (after one warm-up pass).
+    static func rate(bytes: Int, seconds: Double, _ body: () -> Void) -> Double {
+        body()
+        let start = ContinuousClock.now
+        var passes = 0
+        repeat {
+            body()
+            passes += 1
+        } while start.duration(to: .now).seconds < seconds
+        return Double(bytes * passes) / 1_048_576 / start.duration(to: .now).seconds
+    }
+}
+
+/// Merge throughput at growing sizes, 30 % of entries duplicated across providers: the cost per entry must stay
+/// flat as the record grows.
+struct MergeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge", abstract: "Entries/s of the merge at 1k, 10k and 100k entries (30 % duplicates).")
+
+    func run() async throws {
+        say("CareGate merge benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        say("| entries | merged | ms | entries/s | ns per entry |")
+        say("|---:|---:|---:|---:|---:|")
+        for size in [1_000, 10_000, 100_000] {
+            let entries = Self.entries(size)
+            _ = RecordMerger.merge(entries)
+            var best = Duration.seconds(3600)
+            var merged = 0
+            for _ in 0..<5 {
+                let start = ContinuousClock.now
+                merged = RecordMerger.merge(entries).entries.count
+                best = min(best, start.duration(to: .now))
+            }
+            let seconds = best.seconds
+            say("| \(size) | \(merged) | \(String(format: "%.1f", seconds * 1000)) | "
+                + "\(String(format: "%.0f", Double(size) / seconds)) | \(String(format: "%.0f", seconds * 1e9 / Double(size))) |")
+        }
+    }
+
+    /// `count` entries from six providers; 30 % repeat an earlier fact from another provider (same identifier).
+    static func entries(_ count: Int) -> [CareEntry] {
+        let categories = EntryCategory.allCases
+        var generator = SystemRandomNumberGenerator()
+        var entries: [CareEntry] = []
+        entries.reserveCapacity(count)
+        for index in 0..<count {
+            let provider = ProviderID("provider-\(index % 6)")
+            if index >= 10, Double.random(in: 0..<1, using: &generator) < 0.3 {
+                var copy = entries[Int.random(in: 0..<(index - 1), using: &generator)]
+                copy.source = SourceReference(provider: provider, id: "\(index)")
+                entries.append(copy)
+                continue
+            }
+            entries.append(CareEntry(
+                category: categories[index % categories.count],
+                code: Coding(system: Coding.System.snomedCT, code: String(100_000 + index), display: "Concept \(index)"),
+                date: ClinicalDate("2024-\(String(format: "%02d", index % 12 + 1))-\(String(format: "%02d", index % 28 + 1))"),
+                summary: "Fact \(index)", status: "active",
+                identifiers: [EntryIdentifier(system: "https://example.org/fact", value: "F\(index)")],
+                source: SourceReference(provider: provider, id: "\(index)")))
+        }
+        return entries
+    }
+}
+
+/// libxml2 SAX2 from memory, counting start tags only: the fastest any decoder could read the same bytes.
+enum RawSAX2 {
+    final class Counter {
+        var elements = 0
+    }
+
+    static func countElements(_ bytes: [UInt8]) -> Int {
+        let counter = Counter()
+        var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        // With user data given to the parser, SAX callbacks receive it as their first argument.
+        handler.startElementNs = { user, _, _, _, _, _, _, _, _ in
+            guard let user else { return }
+            Unmanaged<Counter>.fromOpaque(user).takeUnretainedValue().elements += 1
+        }
+        let unmanaged = Unmanaged.passRetained(counter)
+        defer { unmanaged.release() }
+        guard let context = xmlCreatePushParserCtxt(&handler, unmanaged.toOpaque(), nil, 0, nil) else { return 0 }
+        defer { xmlFreeParserCtxt(context) }
+        xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue))
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
+                xmlParseChunk(context, pointer, Int32(buffer.count), 1)
+            }
+        }
+        return counter.elements
+    }
+}
