@@ -54,7 +54,7 @@ let package = Package(
         ]),
 
         // The merged record as FHIR R4 resources and Bundles, JSON and XML. Pure transformation.
-        .target(name: "FHIRExport", dependencies: ["CareRecords"]),
+        .target(name: "FHIRExport", dependencies: ["CareRecords", "XMLSupport"]),
 
         // De-duplication and merge across providers. No networking.
         .target(name: "RecordMerge", dependencies: ["CareRecords"]),
@@ -73,7 +73,7 @@ let package = Package(
 
         // Six simulated providers over a deterministic synthetic population, with injectable faults.
         .target(name: "ProviderSimulator", dependencies: [
-            "CareRecords",
+            "CareRecords", "XMLSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import XMLSupport
 /// FHIR XML: the resource element in the FHIR namespace (and each resource nested in another, e.g. in
 /// `Bundle.entry.resource`, declares it again, as FHIR XML requires); primitives as `<name value="…"/>`;
 /// an extension's `url` as an attribute. No XML declaration (UTF-8 is XML's default) and no whitespace.
@@ -54,18 +55,7 @@ enum FHIRXMLWriter {
         output.append(UInt8(ascii: " "))
         output.append(contentsOf: name.utf8)
         output.append(contentsOf: "=\"".utf8)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "\""): output.append(contentsOf: "&quot;".utf8)
-            case 0x09: output.append(contentsOf: "&#x9;".utf8)
-            case 0x0A: output.append(contentsOf: "&#xA;".utf8)
-            case 0x0D: output.append(contentsOf: "&#xD;".utf8)
-            default: output.append(byte)
-            }
-        }
+        XMLEscaping.appendAttributeValue(value, to: &output)
         output.append(UInt8(ascii: "\""))
     }
 }

@@ -1,4 +1,5 @@
 import CareRecords
+import XMLSupport
 
 /// Writes FHIR R4 XML straight into a byte buffer. FHIR puts every primitive in a `value` attribute, so the writer
 /// needs only elements and escaped attribute values; building bytes directly keeps a 20 KB bundle well under a

@@ -1,3 +1,5 @@
+import XMLSupport
+
 /// Writes XML with text content and attributes straight into a byte buffer: the CDA documents and the bespoke
 /// provider formats, whose values live in elements' text rather than FHIR's `value` attributes.
 ///

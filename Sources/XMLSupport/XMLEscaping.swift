@@ -1,8 +1,8 @@
-/// The escaping both simulator writers (`FHIRXMLBuffer`, `XMLWriter`) share.
-enum XMLEscaping {
+/// Attribute-value escaping shared by every XML writer in the project (the simulator's, FHIR export's).
+public enum XMLEscaping {
     /// Appends `text` escaped for a double-quoted attribute value. Characters XML 1.0 cannot carry at all are
     /// dropped; tab, line feed and carriage return become references so attribute normalisation keeps them.
-    static func appendAttributeValue(_ text: String, to bytes: inout [UInt8]) {
+    public static func appendAttributeValue(_ text: String, to bytes: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "&"): bytes.append(contentsOf: "&amp;".utf8)
