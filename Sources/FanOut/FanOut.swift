@@ -12,18 +12,22 @@ public struct FanOut: Sendable {
     public let adapters: [any ProviderAdapter]
     private let breakers: CircuitBreakers?
     private let metrics: FanOutMetrics?
+    private let latencies: ProviderLatencies?
     private let logger: Logger
 
     /// - Parameters:
     ///   - breakers: the providers' circuit breakers, kept across queries; nil calls every provider.
     ///   - metrics: where per-provider latency, outcomes and in-flight counts go; nil records none.
+    ///   - latencies: providers' recent answer times, kept across queries, for hedging (providers with
+    ///     `hedge: true`); nil hedges nothing.
     public init(
         adapters: [any ProviderAdapter], breakers: CircuitBreakers? = nil, metrics: FanOutMetrics? = nil,
-        logger: Logger = Logger(label: "caregate.fanout")
+        latencies: ProviderLatencies? = nil, logger: Logger = Logger(label: "caregate.fanout")
     ) {
         self.adapters = adapters
         self.breakers = breakers
         self.metrics = metrics
+        self.latencies = latencies
         self.logger = logger
     }
 
@@ -64,7 +68,16 @@ public struct FanOut: Sendable {
             calls[index] = Task {
                 inFlight?.increment()
                 defer { inFlight?.decrement() }
-                let outcome = await Self.ask(adapter, patient, deadline: providerDeadline, start: start)
+                let outcome: ProviderOutcome
+                if definition.hedge, let latencies, let p95 = latencies.p95(definition.id) {
+                    let (answer, hedged) = await Self.askHedged(
+                        adapter, patient, deadline: providerDeadline, start: start, after: p95)
+                    outcome = answer
+                    if hedged { metrics?.recordHedge(definition.id) }
+                } else {
+                    outcome = await Self.ask(adapter, patient, deadline: providerDeadline, start: start)
+                }
+                if outcome.status == .ok { latencies?.record(definition.id, start.duration(to: .now)) }
                 continuation.yield((index, outcome))
             }
             watchdogs[index] = Task {
@@ -141,7 +154,7 @@ public struct FanOut: Sendable {
         return result
     }
 
-    private static func ask(
+    static func ask(
         _ adapter: any ProviderAdapter, _ patient: NHSNumber, deadline: ContinuousClock.Instant,
         start: ContinuousClock.Instant
     ) async -> ProviderOutcome {

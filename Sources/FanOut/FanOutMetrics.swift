@@ -11,6 +11,7 @@ import CoreMetrics
 ///   counted until its call really ends)
 /// - `caregate_provider_entries_total{provider}`: entries received
 /// - `caregate_provider_circuit_state{provider}`: 0 closed, 1 half-open, 2 open
+/// - `caregate_provider_hedges_total{provider}`: second requests sent because the first was slower than p95
 public struct FanOutMetrics: Sendable {
     public let factory: any MetricsFactory
 
@@ -23,6 +24,11 @@ public struct FanOutMetrics: Sendable {
     public static let inFlight = "caregate_provider_in_flight"
     public static let entries = "caregate_provider_entries_total"
     public static let circuitState = "caregate_provider_circuit_state"
+    public static let hedges = "caregate_provider_hedges_total"
+
+    func recordHedge(_ provider: ProviderID) {
+        Counter(label: Self.hedges, dimensions: [("provider", provider.rawValue)], factory: factory).increment()
+    }
 
     func inFlight(_ provider: ProviderID) -> Meter {
         Meter(label: Self.inFlight, dimensions: [("provider", provider.rawValue)], factory: factory)

@@ -34,6 +34,7 @@ public final class GatewayMetrics: Sendable {
         FanOutMetrics.inFlight: "Requests to the provider in flight now.",
         FanOutMetrics.entries: "Entries received from the provider.",
         FanOutMetrics.circuitState: "The provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
+        FanOutMetrics.hedges: "Second requests sent because the first was slower than the provider's recent p95.",
         queryDuration: "Records queries answered, by route template: time from request to response.",
         overhead: "Query time minus the slowest called provider's time: what the gateway itself adds.",
         duplicatesCollapsed: "Entries merged away because another provider reported the same fact.",

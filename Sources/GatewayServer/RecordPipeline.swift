@@ -45,6 +45,8 @@ public struct RecordPipeline: Sendable {
     public let metrics: GatewayMetrics
     /// Kept across queries: a provider that keeps failing is reported `circuit-open` without being called.
     public let breakers = CircuitBreakers()
+    /// Kept across queries: each provider's recent answer times, for hedging.
+    public let latencies = ProviderLatencies()
     let logger: Logger
 
     public init(
@@ -128,7 +130,9 @@ public struct RecordPipeline: Sendable {
         if !asking.isEmpty {
             let budget = request.deadline.map { min($0, deadline) } ?? deadline
             // The providers registered now; a change made while this query runs applies to the next one.
-            let fanOut = FanOut(adapters: providers.current, breakers: breakers, metrics: metrics.fanOut, logger: logger)
+            let fanOut = FanOut(
+                adapters: providers.current, breakers: breakers, metrics: metrics.fanOut, latencies: latencies,
+                logger: logger)
             result = await fanOut.query(
                 request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
         } else {

@@ -168,7 +168,7 @@ struct RecordStreamSession: Sendable {
             let budget = request.deadline.map { min($0, pipeline.deadline) } ?? pipeline.deadline
             let fanOut = FanOut(
                 adapters: pipeline.providers.current, breakers: pipeline.breakers, metrics: pipeline.metrics.fanOut,
-                logger: pipeline.logger)
+                latencies: pipeline.latencies, logger: pipeline.logger)
             result = await fanOut.query(
                 request.patient, categories: request.categories, asking: asking, deadline: .now + budget
             ) { outcome in

@@ -34,6 +34,8 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 /// - `retry_budget` (optional, 0–1, default 0.1): retries allowed per request. Only a GET that failed to connect,
 ///   or whose connection was reset or closed before any byte of an answer, is retried — once, and only while
 ///   the deadline leaves time for it. 0 turns retries off.
+/// - `hedge` (optional, default false): when a request has not been answered within the provider's recent p95
+///   (once 20 answers are known), send a second and take the first good answer, cancelling the other
 public struct ProviderDefinition: Sendable, Hashable {
     public var id: ProviderID
     public var name: String
@@ -55,6 +57,8 @@ public struct ProviderDefinition: Sendable, Hashable {
     public var circuitBreaker = CircuitBreakerSettings()
     /// Retries allowed per request (`retry_budget:`).
     public var retryBudget = 0.1
+    /// Whether a request slower than the provider's recent p95 gets a second one (`hedge:`).
+    public var hedge = false
 
     public static let placeholder = "{nhs}"
 
@@ -86,7 +90,7 @@ public struct ProviderDefinition: Sendable, Hashable {
 
     static let keys: Set<String> = [
         "id", "name", "kind", "ods", "format", "url", "timeout_ms", "categories", "max_connections",
-        "max_response_bytes", "mapping", "schema", "circuit_breaker", "retry_budget",
+        "max_response_bytes", "mapping", "schema", "circuit_breaker", "retry_budget", "hedge",
     ]
 
     /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
@@ -164,6 +168,10 @@ public struct ProviderDefinition: Sendable, Hashable {
                 throw fields.error("retry_budget", "expected a fraction between 0 and 1, got '\(text)'")
             }
             retryBudget = ratio
+        }
+        if let text = try fields.string("hedge", required: false) {
+            guard let value = Bool(text) else { throw fields.error("hedge", "expected true or false, got '\(text)'") }
+            hedge = value
         }
     }
 
