@@ -140,10 +140,7 @@ struct FHIRRoutes: Sendable {
                 deadline: try RecordRoutes.requestedDeadline(from: request), requestID: UUID().uuidString.lowercased(),
                 route: route))
         let duration = started.duration(to: .now)
-        pipeline.metrics.recordQuery(route: route, duration: duration, slowestProvider: answer.slowestProvider)
-        statistics.record(
-            providers: answer.view.providers.map { ($0.id, $0.status, $0.latencyMs) }, queryDuration: duration,
-            slowestProvider: answer.slowestProvider)
+        statistics.observe(answer, route: route, duration: duration, metrics: pipeline.metrics)
         return (answer, FHIRExporter(baseURL: FHIRResponder.baseURL(request)))
     }
 

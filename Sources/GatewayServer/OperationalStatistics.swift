@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Synchronization
 
@@ -23,14 +24,23 @@ public final class OperationalStatistics: Sendable {
         var overheadMilliseconds: Double?
     }
 
+    /// Oldest first; a deque, so pruning the front on every query costs only what it drops.
     private struct State {
-        var providers: [String: [Sample]] = [:]
-        var queries: [Query] = []
+        var providers: [String: Deque<Sample>] = [:]
+        var queries: Deque<Query> = []
     }
 
     private let state = Mutex(State())
 
     public init() {}
+
+    /// One answered query, whatever its face (JSON view or FHIR): into the status page's window and the metrics.
+    func observe(_ answer: RecordPipeline.Answer, route: String, duration: Duration, metrics: GatewayMetrics) {
+        metrics.recordQuery(route: route, duration: duration, slowestProvider: answer.slowestProvider)
+        record(
+            providers: answer.view.providers.map { ($0.id, $0.status, $0.latencyMs) }, queryDuration: duration,
+            slowestProvider: answer.slowestProvider)
+    }
 
     /// One answered records query: each provider's line in the manifest, the query's time and the slowest provider's.
     func record(
@@ -42,22 +52,20 @@ public final class OperationalStatistics: Sendable {
         state.withLock { state in
             // Only providers actually called: skipped and circuit-open ones took no time and tell nothing of latency.
             for line in providers where line.status != "skipped" && line.status != "circuit-open" {
-                var samples = state.providers[line.id, default: []]
-                samples.append(Sample(time: now, milliseconds: Double(line.latencyMilliseconds), status: line.status))
-                Self.prune(&samples, now: now)
-                state.providers[line.id] = samples
+                state.providers[line.id, default: []].append(
+                    Sample(time: now, milliseconds: Double(line.latencyMilliseconds), status: line.status))
+                Self.prune(&state.providers[line.id, default: []], now: now)
             }
             state.queries.append(Query(time: now, milliseconds: total, overheadMilliseconds: overhead))
             Self.prune(&state.queries, now: now)
         }
     }
 
-    private static func prune<T>(_ samples: inout [T], now: ContinuousClock.Instant) where T: Timed {
+    private static func prune<T>(_ samples: inout Deque<T>, now: ContinuousClock.Instant) where T: Timed {
         let cutoff = now - window
-        var drop = 0
-        while drop < samples.count, samples[drop].time < cutoff { drop += 1 }
-        drop = max(drop, samples.count - maximumSamples)
-        if drop > 0 { samples.removeFirst(drop) }
+        while let first = samples.first, first.time < cutoff || samples.count > maximumSamples {
+            samples.removeFirst()
+        }
     }
 
     /// What the status page shows, computed now.

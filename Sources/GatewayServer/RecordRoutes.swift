@@ -43,10 +43,7 @@ struct RecordRoutes: Sendable {
                 "withheld": "\(view.withheld)",
                 "providers": "\(view.providers.map { "\($0.id)=\($0.status):\($0.latencyMs)ms" }.joined(separator: " "))",
             ])
-        pipeline.metrics.recordQuery(route: Self.route, duration: duration, slowestProvider: answer.slowestProvider)
-        statistics.record(
-            providers: view.providers.map { ($0.id, $0.status, $0.latencyMs) }, queryDuration: duration,
-            slowestProvider: answer.slowestProvider)
+        statistics.observe(answer, route: Self.route, duration: duration, metrics: pipeline.metrics)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -51,6 +51,18 @@ import Testing
     }
 }
 
+extension OperationalStatisticsTests {
+    @Test func memoryIsBoundedWhateverTheLoad() {
+        let statistics = OperationalStatistics()
+        let now = ContinuousClock.now
+        for _ in 0..<(OperationalStatistics.maximumSamples + 10) {
+            statistics.record(providers: [("gp", "ok", 5)], queryDuration: .milliseconds(6), slowestProvider: nil, at: now)
+        }
+        let snapshot = statistics.snapshot(providers: [("gp", "gp", "closed")], at: now)
+        #expect(snapshot.providers[0].calls == OperationalStatistics.maximumSamples)
+    }
+}
+
 @Suite struct StatusPageTests {
     @Test func theStatusPageShowsEveryProviderWithItsFiguresAndIsSelfContained() async throws {
         try await withRouteGateway([
