@@ -47,6 +47,9 @@ final class ProviderFaultState: Sendable {
             case .none: .answer
             case .fixedDelay(let milliseconds): .delay(milliseconds: milliseconds)
             case .randomDelay(let low, let high): .delay(milliseconds: state.delays.int(in: low...max(low, high)))
+            case .logNormalDelay(let median, let p99):
+                .delay(milliseconds: state.delays.logNormal(median: Double(median), p99: Double(p99),
+                                                           cap: SimulatedFault.maximumDelayMilliseconds))
             case .hang: .hang
             case .httpError(let status): .httpError(status: status)
             case .malformedXML: .rewriteBody(.malformed)

@@ -2,7 +2,7 @@
 /// slow, broken, silent and hostile providers can be shown and tested.
 ///
 /// The text form (`description`, `init(parsing:)`) is what the CLI accepts: `none`, `delay:200`, `delay:50-300`,
-/// `hang`, `http-500` (any status 400–599), `malformed`, `reset`, and the hostile bodies `doctype`, `xxe`,
+/// `lognormal:40-300`, `hang`, `http-500` (any status 400–599), `malformed`, `reset`, and the hostile bodies `doctype`, `xxe`,
 /// `entity-bomb`, `deep`, `oversize:BYTES`, `drip:MS`, `bad-utf8`, `wrong-type`, `truncated`.
 ///
 /// The body faults change only a patient's record (a 200 answer); error answers go out as they are.
@@ -14,6 +14,10 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
     /// Answer after a delay drawn uniformly from the range, from a generator seeded per provider, so a run with the
     /// same seed sees the same sequence of delays.
     case randomDelay(minMilliseconds: Int, maxMilliseconds: Int)
+    /// Answer after a delay drawn from a log-normal distribution with this median and 99th percentile (seeded per
+    /// provider, like `randomDelay`): the long right tail of real systems, where most answers are quick and a few
+    /// are very slow.
+    case logNormalDelay(medianMilliseconds: Int, p99Milliseconds: Int)
     /// Never answer: keep the connection open until the client closes it or the simulator stops.
     case hang
     /// Answer with this HTTP status and a short error body (a FHIR OperationOutcome from a FHIR provider).
@@ -59,6 +63,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case .none: "none"
         case .fixedDelay(let milliseconds): "delay:\(milliseconds)"
         case .randomDelay(let low, let high): "delay:\(low)-\(high)"
+        case .logNormalDelay(let median, let p99): "lognormal:\(median)-\(p99)"
         case .hang: "hang"
         case .httpError(let status): "http-\(status)"
         case .malformedXML: "malformed"
@@ -121,6 +126,17 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
                     }
                     self = .randomDelay(minMilliseconds: values[0], maxMilliseconds: values[1])
                 }
+            } else if trimmed.hasPrefix("lognormal:") {
+                let numbers = trimmed.dropFirst("lognormal:".count).split(separator: "-", omittingEmptySubsequences: false)
+                    .map { Int($0) }
+                guard numbers.count == 2, let median = numbers[0], let p99 = numbers[1],
+                    (1...Self.maximumDelayMilliseconds).contains(median), (median...Self.maximumDelayMilliseconds).contains(p99)
+                else {
+                    throw SimulatedFaultParseError(
+                        text: text,
+                        reason: "`lognormal:MEDIAN-P99` needs whole milliseconds, 1 ≤ median ≤ p99 ≤ \(Self.maximumDelayMilliseconds)")
+                }
+                self = .logNormalDelay(medianMilliseconds: median, p99Milliseconds: p99)
             } else if trimmed.hasPrefix("flaky:") {
                 guard let percent = Int(trimmed.dropFirst("flaky:".count)), (0...100).contains(percent) else {
                     throw SimulatedFaultParseError(text: text, reason: "`flaky:PERCENT` needs a percentage of 0–100")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The population's own pseudo-random generator (SplitMix64, Steele, Lea and Flood 2014).
 ///
 /// The synthetic population must be byte-for-byte the same on every machine and every Swift release, so it never
@@ -58,6 +60,18 @@ struct SplitMix64: Sendable {
     }
 
     /// Derives an independent generator, so that adding draws in one part of the population does not shift another.
+    /// A whole number drawn from the log-normal distribution with this median and 99th percentile, at most `cap`.
+    ///
+    /// ln X is normal with μ = ln(median) and σ = ln(p99 / median) / z₀.₉₉ (z₀.₉₉ = 2.3263); the standard normal
+    /// draw is Box–Muller's.
+    mutating func logNormal(median: Double, p99: Double, cap: Int) -> Int {
+        let sigma = log(p99 / median) / 2.326_347_874
+        let u1 = max(unit(), Double.leastNonzeroMagnitude)
+        let normal = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * unit())
+        let value = exp(log(median) + sigma * normal)
+        return value >= Double(cap) ? cap : Int(value.rounded())
+    }
+
     mutating func fork() -> SplitMix64 {
         SplitMix64(seed: next())
     }
