@@ -76,3 +76,35 @@ public struct SyntheticPopulation: Sendable {
         }
     }
 }
+
+extension SyntheticPopulation {
+    /// This population with one more patient, on home telemonitoring: besides an ordinary history, their GP record
+    /// holds `readings` hourly heart-rate readings sent in by a home monitor. For measuring a very large record
+    /// (thousands of entries, megabytes of FHIR) end to end; the other patients are unchanged.
+    public func addingTelemonitoredPatient(readings: Int) -> (population: SyntheticPopulation, patient: SyntheticPatient) {
+        var rng = SplitMix64(seed: seed ^ 0x7E1E_3017)
+        var identityRNG = rng.fork()
+        var profileRNG = rng.fork()
+        let index = patients.count
+        let nhsNumber = Self.drawNHSNumber(using: &identityRNG, excluding: Set(patients.map(\.nhsNumber)))
+        let profile = PatientProfile.draw(index: index, nhsNumber: nhsNumber, using: &profileRNG)
+        var writer = PatientHistoryWriter(profile: profile, rng: rng.fork())
+        var records = writer.write()
+        let gp = SimulatedProviderID.gp
+        for reading in 0..<readings {
+            let day = SimulatedDay.reference.adding(days: -(reading / 24))
+            records[gp, default: []].append(
+                .observation(
+                    SimulatedObservation(
+                        id: "gp-tel-\(SimulatedDay.pad(index, 4))-\(reading + 1)", code: ClinicalCatalogue.heartRate,
+                        category: "vital-signs", value: .quantity(value: String(58 + rng.int(in: 0...40)), unit: "/min"),
+                        effectiveDateTime: day.at(hour: 23 - reading % 24, minute: 0),
+                        performer: "Home telemonitoring hub", device: "Home heart-rate monitor")))
+        }
+        let patient = SyntheticPatient(
+            index: index, nhsNumber: nhsNumber, givenName: profile.givenName, familyName: profile.familyName,
+            birthDate: profile.birthDay.text, gender: profile.gender, records: records,
+            sharedFacts: SharedFactFinder.find(in: records))
+        return (SyntheticPopulation(seed: seed, patients: patients + [patient]), patient)
+    }
+}
