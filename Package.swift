@@ -122,7 +122,9 @@ let package = Package(
         .testTarget(name: "FHIRExportTests", dependencies: ["FHIRExport", "CareRecords", "XMLSupport", "CareGateTesting"]),
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "CareRecords", "CareGateTesting"]),
+        .testTarget(name: "ProvidersTests", dependencies: [
+            "Providers", "CareRecords", "CareGateTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .testTarget(name: "PolicyTests", dependencies: [
             "Policy", "CareRecords", "CareGateTesting",
             .product(name: "JWTKit", package: "jwt-kit"),

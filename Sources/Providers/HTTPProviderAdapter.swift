@@ -32,13 +32,21 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         logger[metadataKey: "provider"] = .string(definition.id.rawValue)
         self.logger = logger
 
+        self.client = HTTPClient(
+            eventLoopGroupProvider: .shared(eventLoopGroup), configuration: Self.clientConfiguration(for: definition))
+    }
+
+    /// The provider's own client: no redirects, a pool of `max_connections`, HTTP/2 offered or not (`http2`), and a
+    /// connect timeout of the provider's timeout.
+    static func clientConfiguration(for definition: ProviderDefinition) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: definition.maxConnections)
+        configuration.httpVersion = definition.http2 ? .automatic : .http1Only
         configuration.timeout = HTTPClient.Configuration.Timeout(
             connect: .milliseconds(Int64(definition.timeoutMilliseconds)))
-        self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+        return configuration
     }
 
     static func decoder(for definition: ProviderDefinition) -> any RecordDecoder {

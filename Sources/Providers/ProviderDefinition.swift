@@ -29,7 +29,10 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 ///   `caregate providers check` (FHIR and CDA providers default to the official schemas in `schemas/`)
 /// - `circuit_breaker` (optional mapping: `failures`, `error_rate`, `window`, `minimum_calls`, `cool_down_ms`;
 ///   see `CircuitBreakerSettings`)
-/// - `max_connections` (optional, 1–1024, default 64): connection pool size for this provider
+/// - `max_connections` (optional, 1–1024, default 64): connection pool size for this provider (HTTP/1.1: at most
+///   this many requests in flight to it at once; a pool smaller than the traffic makes the fan-out pool-bound)
+/// - `http2` (optional, default true): offer HTTP/2 to an `https` provider (ALPN); it multiplexes every request
+///   on one connection. `false` keeps HTTP/1.1. Plain `http` URLs always use HTTP/1.1 (no cleartext HTTP/2).
 /// - `max_response_bytes` (optional, 1 KiB–256 MiB, default 16 MiB): larger responses are refused
 /// - `retry_budget` (optional, 0–1, default 0.1): retries allowed per request. Only a GET that failed to connect,
 ///   or whose connection was reset or closed before any byte of an answer, is retried — once, and only while
@@ -59,6 +62,8 @@ public struct ProviderDefinition: Sendable, Hashable {
     public var retryBudget = 0.1
     /// Whether a request slower than the provider's recent p95 gets a second one (`hedge:`).
     public var hedge = false
+    /// Whether HTTP/2 is offered to an https provider (`http2:`).
+    public var http2 = true
 
     public static let placeholder = "{nhs}"
 
@@ -91,6 +96,7 @@ public struct ProviderDefinition: Sendable, Hashable {
     static let keys: Set<String> = [
         "id", "name", "kind", "ods", "format", "url", "timeout_ms", "categories", "max_connections",
         "max_response_bytes", "mapping", "schema", "circuit_breaker", "retry_budget", "hedge",
+        "http2",
     ]
 
     /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
@@ -172,6 +178,10 @@ public struct ProviderDefinition: Sendable, Hashable {
         if let text = try fields.string("hedge", required: false) {
             guard let value = Bool(text) else { throw fields.error("hedge", "expected true or false, got '\(text)'") }
             hedge = value
+        }
+        if let text = try fields.string("http2", required: false) {
+            guard let value = Bool(text) else { throw fields.error("http2", "expected true or false, got '\(text)'") }
+            http2 = value
         }
     }
 

@@ -1,6 +1,7 @@
 import CareRecords
 import Foundation
-import Providers
+import AsyncHTTPClient
+@testable import Providers
 import Testing
 
 @Suite struct ProviderDefinitionTests {
@@ -50,6 +51,25 @@ import Testing
             Issue.record("expected the file to be refused")
         } catch {
             #expect(error.description.hasPrefix(expected), "got: \(error.description)")
+        }
+    }
+
+    @Test func poolSizeAndHTTPVersionAreSettingsOfTheProvidersClient() throws {
+        let defaults = try ProviderDefinition(yaml: Self.valid, file: "gp.yaml")
+        #expect(defaults.http2)
+        let standard = HTTPProviderAdapter.clientConfiguration(for: defaults)
+        #expect(standard.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit == 64)
+        #expect(standard.httpVersion == .automatic)
+
+        let tuned = try ProviderDefinition(yaml: Self.valid + "\nmax_connections: 200\nhttp2: false", file: "gp.yaml")
+        #expect(tuned.maxConnections == 200)
+        #expect(!tuned.http2)
+        let configuration = HTTPProviderAdapter.clientConfiguration(for: tuned)
+        #expect(configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit == 200)
+        #expect(configuration.httpVersion == .http1Only)
+
+        #expect(throws: ConfigurationError.self) {
+            try ProviderDefinition(yaml: Self.valid + "\nhttp2: sometimes", file: "gp.yaml")
         }
     }
 
