@@ -36,6 +36,7 @@ struct RecordRoutes: Sendable {
         headers[.careGateComplete] = view.complete ? "true" : "false"
         headers[.careGateRequestID] = requestID
         let duration = started.duration(to: .now)
+        headers[.serverTiming] = ServerTiming.value(total: duration, slowestProvider: answer.slowestProvider)
         context.logger.info(
             "record query",
             metadata: [
@@ -95,10 +96,30 @@ extension HTTPField.Name {
 
     /// `false` when a provider that was asked did not answer, so a client can tell without parsing the body.
     public static let careGateComplete = HTTPField.Name("CareGate-Complete")!
+    public static let serverTiming = HTTPField.Name("Server-Timing")!
 
     /// Why a clinician reached a record other than the one the session was launched for (emergency purpose).
     public static let careGateBreakGlassReason = HTTPField.Name("CareGate-Break-Glass-Reason")!
 
     /// The request's id, as recorded in the audit trail.
     public static let careGateRequestID = HTTPField.Name("CareGate-Request-Id")!
+}
+
+/// `Server-Timing` (W3C) on a records answer: how long the slowest provider took, the gateway's own time on top of
+/// it, and the total, in milliseconds. Browser developer tools show it; the end-to-end benchmark reads it to
+/// separate the gateway's overhead from provider latency. Timings only, never patient data.
+enum ServerTiming {
+    static func value(total: Duration, slowestProvider: Duration?) -> String {
+        let totalMilliseconds = total.fractionalMilliseconds
+        guard let slowestProvider else {
+            return "gateway;dur=\(format(totalMilliseconds)), total;dur=\(format(totalMilliseconds))"
+        }
+        let providers = min(slowestProvider.fractionalMilliseconds, totalMilliseconds)
+        return "providers;dur=\(format(providers));desc=\"slowest provider\", "
+            + "gateway;dur=\(format(totalMilliseconds - providers)), total;dur=\(format(totalMilliseconds))"
+    }
+
+    private static func format(_ milliseconds: Double) -> String {
+        String(format: "%.3f", milliseconds)
+    }
 }

@@ -59,6 +59,31 @@ import Testing
         }
     }
 
+    @Test func serverTimingSeparatesTheSlowestProviderFromTheGatewaysOwnTime() async throws {
+        try await withGateway([
+            FakeAdapter("gp", .answer(after: .milliseconds(80), entries: 2)),
+            FakeAdapter("mh-trust", kind: .trust, .answer(after: .zero, entries: 3)),
+        ]) { client, auth in
+            try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in
+                let header = try #require(response.headers[.serverTiming])
+                // providers;dur=80.412;desc="slowest provider", gateway;dur=0.731, total;dur=81.143
+                var durations: [String: Double] = [:]
+                for metric in header.split(separator: ",") {
+                    let parts = metric.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                    let duration = parts.first { $0.hasPrefix("dur=") }.flatMap { Double($0.dropFirst(4)) }
+                    durations[parts[0]] = duration
+                }
+                let providers = try #require(durations["providers"], "\(header)")
+                let gateway = try #require(durations["gateway"], "\(header)")
+                let total = try #require(durations["total"], "\(header)")
+                #expect(providers >= 80, "the slow provider took at least 80 ms: \(header)")
+                #expect(gateway >= 0)
+                #expect(abs(providers + gateway - total) < 0.002, "\(header)")
+                #expect(!header.contains(Self.patient))
+            }
+        }
+    }
+
     @Test func aProviderThatDidNotAnswerMakesTheViewIncomplete() async throws {
         try await withGateway(
             [
