@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy", "XMLSupport",
-            "FHIRExport",
+            "FHIRExport", "RecordMerge",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),

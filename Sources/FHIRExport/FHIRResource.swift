@@ -30,13 +30,17 @@ public struct FHIRResource: Sendable, Hashable {
 
     /// The resource as a FHIR JSON (compact) or FHIR XML document, UTF-8.
     public func encoded(_ format: FHIRFormat) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(1024)
         switch format {
-        case .json: FHIRJSONWriter.write(self, to: &output)
-        case .xml: FHIRXMLWriter.write(self, to: &output)
+        case .json:
+            var output = JSONOutput(reservingCapacity: 1024)
+            FHIRJSONWriter.write(self, to: &output)
+            return output.bytes
+        case .xml:
+            var output: [UInt8] = []
+            output.reserveCapacity(1024)
+            FHIRXMLWriter.write(self, to: &output)
+            return output
         }
-        return output
     }
 }
 

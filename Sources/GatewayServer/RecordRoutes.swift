@@ -28,10 +28,8 @@ struct RecordRoutes: Sendable {
                 caller: caller, patient: patient, categories: try Self.categories(from: request),
                 breakGlassReason: request.headers[.careGateBreakGlassReason],
                 deadline: try Self.requestedDeadline(from: request), requestID: requestID, route: Self.route))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let view = answer.view
-        let body = try encoder.encode(view)
+        let body = view.jsonBytes()
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         headers[.careGateComplete] = view.complete ? "true" : "false"
         headers[.careGateRequestID] = requestID
