@@ -105,7 +105,7 @@ extension XMLElement {
     }
 
     private func appendPlainText(to words: inout [Substring]) -> Bool {
-        let own = text.split(whereSeparator: \.isWhitespace)
+        let own = text.whitespaceSeparatedWords
         var childWords: [Substring] = []
         for child in children {
             guard child.appendPlainText(to: &childWords) else { return false }

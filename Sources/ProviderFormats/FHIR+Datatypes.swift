@@ -94,8 +94,32 @@ func firstDate(_ candidates: String?...) -> ClinicalDate? {
 extension String {
     /// The text without surrounding whitespace, or nil when nothing is left.
     var trimmedNonEmpty: String? {
+        // Fast path for the usual value with nothing to trim: a first and last byte that are ASCII and not white
+        // space begin and end characters that are not white space (`Character.isWhitespace` looks at a
+        // character's first scalar, and no scalar that can join an ASCII one into a character is white space).
+        if let first = utf8.first, let last = utf8.last, first.isASCIINonSpace, last.isASCIINonSpace { return self }
         guard let first = firstIndex(where: { !$0.isWhitespace }) else { return nil }
         let last = lastIndex(where: { !$0.isWhitespace })!
         return String(self[first...last])
+    }
+
+    /// The words of the text: `split(whereSeparator: \.isWhitespace)`, without breaking ASCII text into
+    /// characters. In ASCII every character is one byte (CR LF aside, which is white space either way), so
+    /// splitting the bytes finds the same words.
+    var whitespaceSeparatedWords: [Substring] {
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return split(whereSeparator: \.isWhitespace) }
+        return utf8.split(whereSeparator: \.isASCIIWhitespace).map { self[$0.startIndex..<$0.endIndex] }
+    }
+}
+
+extension UInt8 {
+    /// The ASCII bytes `Character.isWhitespace` counts as white space: tab to carriage return, and space.
+    fileprivate var isASCIIWhitespace: Bool {
+        self == 0x20 || (0x09...0x0D).contains(self)
+    }
+
+    /// An ASCII byte that is not white space.
+    fileprivate var isASCIINonSpace: Bool {
+        self < 0x80 && !isASCIIWhitespace
     }
 }

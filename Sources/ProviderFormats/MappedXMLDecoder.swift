@@ -54,8 +54,8 @@ public struct MappedXMLDecoder: RecordDecoder {
                 continue
             }
             for (recordIndex, node) in nodes.enumerated() {
-                let reader = MappedRecordReader(document: document, node: node, rule: rule)
-                if let entry = reader.entry(provider: provider, position: "\(ruleIndex + 1)#\(recordIndex + 1)") {
+                let reader = MappedRecordReader(document: document, node: node)
+                if let entry = reader.entry(rule, provider: provider, position: "\(ruleIndex + 1)#\(recordIndex + 1)") {
                     record.entries.append(entry)
                 } else {
                     record.unreadable += 1
@@ -66,14 +66,16 @@ public struct MappedXMLDecoder: RecordDecoder {
     }
 }
 
-/// Reads one record node with one rule.
+/// Reads one record node.
 struct MappedRecordReader {
     let document: XMLDocument
     let node: XMLNode
-    let rule: XMLMapping.Rule
 
-    /// The entry, or nil when the record offers nothing to show or cannot be read.
-    func entry(provider: ProviderID, position: String) -> CareEntry? {
+    /// The entry `rule` reads from the record, or nil when it offers nothing to show or cannot be read.
+    ///
+    /// The rule is a parameter rather than a stored property: storing it would copy (retain) every one of its
+    /// expressions for each record.
+    func entry(_ rule: XMLMapping.Rule, provider: ProviderID, position: String) -> CareEntry? {
         do {
             let code = try field(rule.code)
             let display = try field(rule.display)

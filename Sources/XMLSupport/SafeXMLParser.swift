@@ -23,10 +23,21 @@ public enum SafeXMLParser {
         _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), skippingNamespaces: Set<String> = []
     ) throws(XMLParseError) -> XMLElement {
         guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
+        // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
+        guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
         guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
         ensureInitialised()
 
-        let builder = TreeBuilder(limits: limits, skippingNamespaces: skippingNamespaces)
+        // The callbacks reach the parse's state through this pointer rather than a class reference: they run
+        // for every element and run of text, and a class's stored properties would cost a retain and release
+        // and a dynamic exclusivity check on each access. Freed after the parser context (defers run in reverse).
+        let state = UnsafeMutablePointer<ParseState>.allocate(capacity: 1)
+        state.initialize(
+            to: ParseState(limits: limits, skippingNamespaces: skippingNamespaces, expectedBytes: bytes.count))
+        defer {
+            state.deinitialize(count: 1)
+            state.deallocate()
+        }
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = onStartElement
@@ -38,13 +49,11 @@ public enum SafeXMLParser {
         handler.entityDecl = onEntityDeclaration
         handler.serror = onError
 
-        let unmanaged = Unmanaged.passRetained(builder)
-        defer { unmanaged.release() }
-        guard let context = xmlCreatePushParserCtxt(&handler, unmanaged.toOpaque(), nil, 0, nil) else {
+        guard let context = xmlCreatePushParserCtxt(&handler, state, nil, 0, nil) else {
             throw XMLParseError(.malformed, detail: "parser could not be created")
         }
         defer { xmlFreeParserCtxt(context) }
-        builder.context = context
+        state.pointee.context = context
         let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
             | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
         xmlCtxtUseOptions(context, options)
@@ -54,11 +63,13 @@ public enum SafeXMLParser {
                 xmlParseChunk(context, pointer, Int32(buffer.count), 1)
             }
         }
-        if let failure = builder.failure { throw failure }
+        if let failure = state.pointee.failure { throw failure }
         guard status == 0, context.pointee.wellFormed != 0 else {
             throw XMLParseError(.malformed, line: Int(xmlSAX2GetLineNumber(context)))
         }
-        guard let root = builder.root else { throw XMLParseError(.empty) }
+        guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
+            throw XMLParseError(.empty)
+        }
         return root
     }
 
@@ -75,143 +86,202 @@ public enum SafeXMLParser {
     }
 }
 
-/// Collects SAX events into a tree. Lives only for one parse, on one thread.
-private final class TreeBuilder {
+/// What the callbacks of one parse share: the tree so far, the limits, the first failure. Lives only for one
+/// parse, on one thread.
+private struct ParseState {
     let limits: XMLParseLimits
     let skippingNamespaces: Set<String>
     var context: xmlParserCtxtPtr?
-    var stack: [XMLElement] = []
-    var root: XMLElement?
+    var tree: XMLTree.Builder
     var failure: XMLParseError?
     /// Depth inside a skipped subtree (0 when not skipping).
     var skipDepth = 0
+    /// Element and attribute names, as their positions in the tree's strings.
+    var names = InternedStrings<Int32>(slots: 256)
+    /// Namespace URIs, as their positions in the tree's strings, with whether their subtrees are skipped.
+    var namespaces = InternedStrings<(position: Int32, skipped: Bool)>(slots: 16)
 
-    init(limits: XMLParseLimits, skippingNamespaces: Set<String>) {
+    init(limits: XMLParseLimits, skippingNamespaces: Set<String>, expectedBytes: Int) {
         self.limits = limits
         self.skippingNamespaces = skippingNamespaces
-        stack.reserveCapacity(32)
+        tree = XMLTree.Builder(expectedBytes: expectedBytes)
     }
 
     var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
 
-    func fail(_ error: XMLParseError) {
+    mutating func fail(_ error: XMLParseError) {
         if failure == nil { failure = error }
         if let context { xmlStopParser(context) }
     }
+
+    mutating func name(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
+        names.value(for: pointer, dictionary: context?.pointee.dict) { tree.add(String(cString: $0)) }
+    }
+
+    mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
+        namespaces.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
+            let uri = String(cString: pointer)
+            return (tree.add(uri), skippingNamespaces.contains(uri))
+        }
+    }
+
+    mutating func startElement(
+        localName: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?, attributeCount: Int,
+        attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
+        if failure != nil { return }
+        if skipDepth > 0 {
+            skipDepth += 1
+            return
+        }
+        let namespace = uri.map { self.namespace($0) }
+        if let namespace, namespace.skipped {
+            skipDepth = 1
+            return
+        }
+        guard tree.depth < limits.maxDepth else {
+            fail(XMLParseError(.tooDeep(limit: limits.maxDepth), line: line))
+            return
+        }
+        let name = localName.map { self.name($0) } ?? tree.add("")
+        tree.startElement(name: name, namespace: namespace?.position ?? XMLTree.noNamespace, line: line)
+        guard attributeCount > 0, let attributes else { return }
+        // Five pointers per attribute: local name, prefix, namespace URI, value start, value end.
+        for index in 0..<attributeCount {
+            let base = index * 5
+            guard let localName = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
+            else { continue }
+            let value = UnsafeBufferPointer(start: start, count: max(0, end - start))
+            let name = self.name(localName)
+            let namespace = attributes[base + 2].map { self.namespace($0).position } ?? XMLTree.noNamespace
+            tree.addAttribute(name: name, namespace: namespace) {
+                appendDecodingCharacterReferences(value, to: &$0)
+            }
+        }
+    }
+
+    mutating func endElement() {
+        if failure != nil { return }
+        if skipDepth > 0 {
+            skipDepth -= 1
+            return
+        }
+        tree.endElement()
+    }
+
+    mutating func characters(_ text: UnsafeBufferPointer<UInt8>) {
+        guard failure == nil, skipDepth == 0 else { return }
+        tree.appendText(text)
+    }
 }
 
-@inline(__always)
-private func builder(_ pointer: UnsafeMutableRawPointer?) -> TreeBuilder {
-    Unmanaged<TreeBuilder>.fromOpaque(pointer!).takeUnretainedValue()
+/// Swift strings for the names libxml2 hands over, made once per distinct name rather than once per element.
+///
+/// libxml2 interns element and attribute names and namespace URIs in the parser's dictionary, so within one
+/// parse a name arrives as the same pointer every time. This is a small direct-mapped cache from pointer to
+/// value. Only pointers the dictionary owns are cached: a dictionary string stays valid and unchanged until the
+/// parser is freed, after this cache, so a hit can never answer for a different string. Anything else (and a
+/// slot lost to a collision) is simply made again.
+struct InternedStrings<Value> {
+    private var pointers: [UnsafePointer<xmlChar>?]
+    private var values: [Value?]
+    private let shift: UInt
+
+    /// `slots` must be a power of two.
+    init(slots: Int) {
+        precondition(slots > 1 && slots & (slots - 1) == 0)
+        pointers = Array(repeating: nil, count: slots)
+        values = Array(repeating: nil, count: slots)
+        shift = UInt(UInt.bitWidth - slots.trailingZeroBitCount)
+    }
+
+    mutating func value(
+        for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?,
+        make: (UnsafePointer<xmlChar>) -> Value
+    ) -> Value {
+        // Fibonacci hashing: the top bits of the product spread nearby addresses over the slots.
+        let slot = Int((UInt(bitPattern: pointer) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        if pointers[slot] == pointer, let value = values[slot] { return value }
+        let value = make(pointer)
+        if let dictionary, xmlDictOwns(dictionary, pointer) == 1 {
+            pointers[slot] = pointer
+            values[slot] = value
+        }
+        return value
+    }
 }
 
+/// The parse's state, from a callback's user data.
 @inline(__always)
-private func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
-    pointer.map { String(cString: $0) }
+private func state(_ userData: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<ParseState> {
+    userData!.assumingMemoryBound(to: ParseState.self)
 }
 
 private let onStartElement: startElementNsSAX2Func = {
     userData, localName, _, uri, _, _, attributeCount, _, attributes in
-    let builder = builder(userData)
-    if builder.failure != nil { return }
-    if builder.skipDepth > 0 {
-        builder.skipDepth += 1
-        return
-    }
-    let namespace = string(uri)
-    if let namespace, builder.skippingNamespaces.contains(namespace) {
-        builder.skipDepth = 1
-        return
-    }
-    guard builder.stack.count < builder.limits.maxDepth else {
-        builder.fail(XMLParseError(.tooDeep(limit: builder.limits.maxDepth), line: builder.line))
-        return
-    }
-    var element = XMLElement(name: string(localName) ?? "", namespace: namespace, line: builder.line)
-    if attributeCount > 0, let attributes {
-        element.attributes.reserveCapacity(Int(attributeCount))
-        for index in 0..<Int(attributeCount) {
-            let base = index * 5
-            guard let name = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4] else {
-                continue
-            }
-            let length = end - start
-            let raw = String(decoding: UnsafeBufferPointer(start: start, count: max(0, length)), as: UTF8.self)
-            element.attributes.append(
-                XMLAttribute(
-                    name: String(cString: name), namespace: string(attributes[base + 2]),
-                    value: decodeCharacterReferences(raw)))
-        }
-    }
-    builder.stack.append(element)
+    state(userData).pointee.startElement(
+        localName: localName, uri: uri, attributeCount: Int(attributeCount), attributes: attributes)
 }
 
 private let onEndElement: endElementNsSAX2Func = { userData, _, _, _ in
-    let builder = builder(userData)
-    if builder.failure != nil { return }
-    if builder.skipDepth > 0 {
-        builder.skipDepth -= 1
-        return
-    }
-    guard let element = builder.stack.popLast() else { return }
-    if builder.stack.isEmpty {
-        builder.root = element
-    } else {
-        builder.stack[builder.stack.count - 1].children.append(element)
-    }
+    state(userData).pointee.endElement()
 }
 
 private let onCharacters: charactersSAXFunc = { userData, characters, length in
-    let builder = builder(userData)
-    guard builder.failure == nil, builder.skipDepth == 0, !builder.stack.isEmpty, let characters, length > 0
-    else { return }
-    let text = String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self)
-    builder.stack[builder.stack.count - 1].text += text
+    guard let characters, length > 0 else { return }
+    state(userData).pointee.characters(UnsafeBufferPointer(start: characters, count: Int(length)))
 }
 
 private let onDoctype: internalSubsetSAXFunc = { userData, _, _, _ in
-    let builder = builder(userData)
-    builder.fail(XMLParseError(.doctypeForbidden, line: builder.line))
+    let state = state(userData)
+    state.pointee.fail(XMLParseError(.doctypeForbidden, line: state.pointee.line))
 }
 
 private let onEntityDeclaration: entityDeclSAXFunc = { userData, _, _, _, _, _ in
-    let builder = builder(userData)
-    builder.fail(XMLParseError(.doctypeForbidden, line: builder.line))
+    let state = state(userData)
+    state.pointee.fail(XMLParseError(.doctypeForbidden, line: state.pointee.line))
 }
 
 private let onError: xmlStructuredErrorFunc = { userData, error in
-    guard let userData, let error else { return }
-    let builder = builder(userData)
-    guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, builder.failure == nil else { return }
-    builder.failure = XMLParseError(libxml2: error)
-    if let context = builder.context { xmlStopParser(context) }
+    guard userData != nil, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+    state(userData).pointee.fail(XMLParseError(libxml2: error))
 }
 
+/// Appends an attribute value to `output`, decoding numeric character references.
+///
 /// SAX2 without entity substitution hands `&amp;` inside attribute values over as the text `&#38;`
 /// (and likewise `&lt;`, `&gt;`, `&quot;`, `&apos;`). Decode numeric character references here instead of
-/// turning on entity substitution, which would open the door to XXE and expansion bombs.
-func decodeCharacterReferences(_ value: String) -> String {
-    guard value.utf8.contains(UInt8(ascii: "&")) else { return value }
-    var output = String.UnicodeScalarView()
-    let scalars = Array(value.unicodeScalars)
+/// turning on entity substitution, which would open the door to XXE and expansion bombs. A reference is `&#`,
+/// decimal digits or `x` and hex digits, and `;` within ten characters; anything else is copied as it is.
+func appendDecodingCharacterReferences(_ value: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+    var copied = 0
     var index = 0
-    while index < scalars.count {
-        let scalar = scalars[index]
-        if scalar == "&", index + 2 < scalars.count, scalars[index + 1] == "#",
-            let semicolon = scalars[(index + 2)...].prefix(10).firstIndex(of: ";")
-        {
-            let digits = String(String.UnicodeScalarView(scalars[(index + 2)..<semicolon]))
-            let number: UInt32? =
-                digits.hasPrefix("x") || digits.hasPrefix("X")
-                ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
-            if let number, let decoded = Unicode.Scalar(number) {
-                output.append(decoded)
-                index = semicolon + 1
-                continue
-            }
+    while index < value.count {
+        guard value[index] == UInt8(ascii: "&"), let (scalar, end) = characterReference(in: value, at: index) else {
+            index += 1
+            continue
         }
-        output.append(scalar)
-        index += 1
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: value[copied..<index]))
+        UTF8.encode(scalar) { output.append($0) }
+        index = end
+        copied = end
     }
-    return String(output)
+    output.append(contentsOf: UnsafeBufferPointer(rebasing: value[copied...]))
+}
+
+/// The scalar a `&#…;` reference starting at `ampersand` stands for, and the index after its `;`.
+private func characterReference(in value: UnsafeBufferPointer<UInt8>, at ampersand: Int)
+    -> (Unicode.Scalar, Int)?
+{
+    let digitsStart = ampersand + 2
+    guard digitsStart < value.count, value[ampersand + 1] == UInt8(ascii: "#") else { return nil }
+    // Digits are ASCII, so the ten-character window is ten bytes; any other byte in it fails to parse below.
+    let window = value[digitsStart..<min(digitsStart + 10, value.count)]
+    guard let semicolon = window.firstIndex(of: UInt8(ascii: ";")) else { return nil }
+    let digits = String(decoding: UnsafeBufferPointer(rebasing: value[digitsStart..<semicolon]), as: UTF8.self)
+    let number: UInt32? =
+        digits.hasPrefix("x") || digits.hasPrefix("X")
+        ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
+    guard let number, let scalar = Unicode.Scalar(number) else { return nil }
+    return (scalar, semicolon + 1)
 }

@@ -14,9 +14,10 @@ import Synchronization
 /// taken from it) goes away.
 public final class XMLDocument: @unchecked Sendable {
     let pointer: xmlDocPtr
-    /// XPath contexts for this document, each used by one evaluation at a time (creating one registers every
-    /// core function in a new hash table, so they are kept).
-    private let contexts = Mutex<[XPathContextHandle]>([])
+    /// XPath contexts, each used by one evaluation at a time. Creating one registers every core function in a
+    /// new hash table, which costs more than evaluating a field on a small document, so they are kept, and
+    /// shared by all documents: an evaluation points the context it checks out at its own document and node.
+    private static let contexts = Mutex<[XPathContextHandle]>([])
     private static let maxIdleContexts = 16
 
     /// Parses `bytes`, refusing what `XMLParseLimits` and the rules above refuse.
@@ -37,10 +38,6 @@ public final class XMLDocument: @unchecked Sendable {
     }
 
     deinit {
-        contexts.withLock { contexts in
-            for context in contexts { xmlXPathFreeContext(context.pointer) }
-            contexts.removeAll()
-        }
         xmlFreeDoc(pointer)
     }
 
@@ -67,8 +64,12 @@ public final class XMLDocument: @unchecked Sendable {
 
     // MARK: - XPath contexts
 
+    /// A context pointed at this document (the caller sets the context node).
     func checkOutContext() throws(XPathError) -> XPathContextHandle {
-        if let context = contexts.withLock({ $0.popLast() }) { return context }
+        if let context = Self.contexts.withLock({ $0.popLast() }) {
+            context.pointer.pointee.doc = pointer
+            return context
+        }
         guard let context = xmlXPathNewContext(pointer) else {
             throw XPathError(expression: "", reason: .evaluation("out of memory"))
         }
@@ -77,7 +78,10 @@ public final class XMLDocument: @unchecked Sendable {
     }
 
     func checkIn(_ context: XPathContextHandle) {
-        let kept = contexts.withLock { contexts in
+        // An idle context must not point into a document that may be freed before its next use.
+        context.pointer.pointee.doc = nil
+        context.pointer.pointee.node = nil
+        let kept = Self.contexts.withLock { contexts in
             guard contexts.count < Self.maxIdleContexts else { return false }
             contexts.append(context)
             return true
@@ -86,7 +90,7 @@ public final class XMLDocument: @unchecked Sendable {
     }
 }
 
-/// A libxml2 XPath context for one document, handed between threads only through the document's pool.
+/// A libxml2 XPath context, handed between threads only through `XMLDocument`'s pool.
 struct XPathContextHandle: @unchecked Sendable {
     let pointer: xmlXPathContextPtr
     /// The namespaces registered on it now, so that consecutive evaluations with the same map skip registering.

@@ -2,39 +2,76 @@
 ///
 /// Names are local names; `namespace` is the namespace URI (prefixes are a writer's choice and carry no meaning).
 /// `text` is the element's own character data, concatenated (CDATA included), not its descendants'.
-public struct XMLElement: Sendable, Hashable {
-    public var name: String
-    public var namespace: String?
-    public var attributes: [XMLAttribute]
-    public var children: [XMLElement]
-    public var text: String
-    /// The line it starts on in the source document, for error messages.
-    public var line: Int
+///
+/// A view into an immutable `XMLTree` shared by the whole document: copying an element, or walking its
+/// `children`, copies nothing. Two elements are equal when their subtrees are (names, namespaces, attributes
+/// in order, text, lines and children), wherever they are stored.
+public struct XMLElement: Sendable {
+    let tree: XMLTree
+    /// This element's position in `tree.nodes`.
+    let position: Int32
 
+    init(tree: XMLTree, position: Int32) {
+        self.tree = tree
+        self.position = position
+    }
+
+    /// Builds an element in code (tests, documents made by hand); `children` are copied into the new tree.
     public init(
         name: String, namespace: String? = nil, attributes: [XMLAttribute] = [], children: [XMLElement] = [],
         text: String = "", line: Int = 0
     ) {
-        self.name = name
-        self.namespace = namespace
-        self.attributes = attributes
-        self.children = children
-        self.text = text
-        self.line = line
+        var builder = XMLTree.Builder()
+        builder.startElement(name: builder.add(name), namespace: builder.add(namespace: namespace), line: line)
+        for attribute in attributes {
+            let name = builder.add(attribute.name)
+            builder.addAttribute(name: name, namespace: builder.add(namespace: attribute.namespace)) {
+                $0.append(contentsOf: attribute.value.utf8)
+            }
+        }
+        var text = text
+        text.withUTF8 { builder.appendText($0) }
+        for child in children { builder.append(child) }
+        self = builder.finish()!
     }
+
+    private var node: XMLTree.Node {
+        _read { yield tree.nodes[Int(position)] }
+    }
+
+    public var name: String { tree.string(at: node.name) }
+    public var namespace: String? { tree.namespace(at: node.namespace) }
+    /// The line it starts on in the source document, for error messages.
+    public var line: Int { node.line }
+    public var text: String { tree.string(node.text) }
+
+    /// The attributes in document order (made on each call: prefer `attribute(_:namespace:)` to look one up).
+    public var attributes: [XMLAttribute] {
+        let range = node.attributes
+        return tree.attributes[Int(range.lowerBound)..<Int(range.upperBound)].map {
+            XMLAttribute(
+                name: tree.string(at: $0.name), namespace: tree.namespace(at: $0.namespace), value: tree.string($0.value))
+        }
+    }
+
+    /// The child elements, in document order.
+    public var children: Children { Children(tree: tree, positions: node.children) }
 
     /// The value of the first attribute with this local name (and no namespace, unless one is given).
     public func attribute(_ name: String, namespace: String? = nil) -> String? {
-        for attribute in attributes where attribute.name == name && attribute.namespace == namespace {
-            return attribute.value
+        let range = node.attributes
+        for index in Int(range.lowerBound)..<Int(range.upperBound) {
+            let attribute = tree.attributes[index]
+            if tree.string(at: attribute.name) == name && tree.namespace(at: attribute.namespace) == namespace {
+                return tree.string(attribute.value)
+            }
         }
         return nil
     }
 
     /// The first child element with this local name.
     public func child(_ name: String) -> XMLElement? {
-        for child in children where child.name == name { return child }
-        return nil
+        children.first { $0.name == name }
     }
 
     /// Every child element with this local name, in document order.
@@ -50,6 +87,39 @@ public struct XMLElement: Sendable, Hashable {
             current = next
         }
         return current
+    }
+
+    /// An element's child elements: a collection of views, made without copying or allocating.
+    public struct Children: RandomAccessCollection, Sendable {
+        let tree: XMLTree
+        /// The children's positions, in `tree.childPositions`.
+        let positions: Range<Int32>
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { positions.count }
+
+        public subscript(index: Int) -> XMLElement {
+            precondition(indices.contains(index), "child index out of range")
+            return XMLElement(tree: tree, position: tree.childPositions[Int(positions.lowerBound) + index])
+        }
+    }
+}
+
+extension XMLElement: Hashable {
+    public static func == (lhs: XMLElement, rhs: XMLElement) -> Bool {
+        if lhs.tree === rhs.tree && lhs.position == rhs.position { return true }
+        return lhs.name == rhs.name && lhs.namespace == rhs.namespace && lhs.line == rhs.line
+            && lhs.text == rhs.text && lhs.attributes == rhs.attributes && lhs.children.elementsEqual(rhs.children)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(namespace)
+        hasher.combine(line)
+        hasher.combine(text)
+        hasher.combine(attributes)
+        hasher.combine(children.count)
+        for child in children { hasher.combine(child) }
     }
 }
 

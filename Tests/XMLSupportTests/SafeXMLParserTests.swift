@@ -27,6 +27,24 @@ import XMLSupport
         #expect(root.line == 2)
     }
 
+    @Test func anElementBuiltInCodeEqualsTheSameElementParsed() throws {
+        let parsed = try parse(#"<r xmlns="urn:a" k="v"><c x="1">t</c>  <c/></r>"#)
+        let built = XMLElement(
+            name: "r", namespace: "urn:a", attributes: [XMLAttribute(name: "k", value: "v")],
+            children: [
+                XMLElement(
+                    name: "c", namespace: "urn:a", attributes: [XMLAttribute(name: "x", value: "1")], text: "t",
+                    line: 1),
+                XMLElement(name: "c", namespace: "urn:a", line: 1),
+            ],
+            text: "  ", line: 1)
+        #expect(parsed == built)
+        #expect(parsed.hashValue == built.hashValue)
+        #expect(parsed.children.map(\.attributes) == [[XMLAttribute(name: "x", value: "1")], []])
+        #expect(parsed != XMLElement(name: "r", namespace: "urn:a", line: 1))
+        #expect(Set([parsed, built]).count == 1)
+    }
+
     @Test func decodesPredefinedEntitiesInAttributesAndText() throws {
         let root = try parse(#"<a v="fish &amp; chips &lt;3 &#233;&#x41;">x &gt; y &amp; z</a>"#)
         #expect(root.attribute("v") == "fish & chips <3 éA")

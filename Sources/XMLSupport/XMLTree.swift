@@ -1,0 +1,176 @@
+/// The storage behind `XMLElement`: every element of one tree in flat arrays, in document order (the root first).
+///
+/// A parse makes one `XMLTree` and a handful of allocations in all, instead of several per element; an
+/// `XMLElement` is then a reference to the tree and a position in it, so copying one, or walking children,
+/// copies nothing. Immutable once built, hence `Sendable`.
+///
+/// Positions are `Int32`: a tree holds fewer than 2³¹ of anything, as the parser refuses input over 2 GiB (every
+/// element takes at least three bytes of it, and text and attribute values are never longer than their source).
+final class XMLTree: Sendable {
+    /// Plain values only (names are positions in `strings`), so building, copying and freeing nodes never
+    /// touches a reference count.
+    struct Node: Sendable {
+        /// The local name, in `strings`.
+        var name: Int32
+        /// The namespace URI, in `strings`; `noNamespace` when it has none.
+        var namespace: Int32
+        var line: Int
+        /// This element's attributes, in `attributes`.
+        var attributes: Range<Int32>
+        /// This element's children's positions, in `childPositions`.
+        var children: Range<Int32>
+        /// This element's own character data, in `bytes`.
+        var text: Range<Int32>
+    }
+
+    struct Attribute: Sendable {
+        var name: Int32
+        var namespace: Int32
+        /// The value with character references decoded, in `bytes`.
+        var value: Range<Int32>
+    }
+
+    /// The `namespace` of a node or attribute in no namespace.
+    static let noNamespace: Int32 = -1
+
+    let nodes: [Node]
+    /// Names and namespace URIs, each once per parse (or repeated, when built in code).
+    let strings: [String]
+    let attributes: [Attribute]
+    /// Each element's children's positions in `nodes`, one run per element.
+    let childPositions: [Int32]
+    /// UTF-8 of every element's text and every attribute value. Converted to `String` only when read.
+    let bytes: [UInt8]
+
+    fileprivate init(_ builder: Builder) {
+        nodes = builder.nodes
+        strings = builder.strings
+        attributes = builder.attributes
+        childPositions = builder.childPositions
+        bytes = builder.bytes
+    }
+
+    func string(at position: Int32) -> String { strings[Int(position)] }
+
+    func namespace(at position: Int32) -> String? {
+        position == Self.noNamespace ? nil : strings[Int(position)]
+    }
+
+    /// The UTF-8 in `range` of `bytes` as a String (the parser has already refused invalid UTF-8).
+    func string(_ range: Range<Int32>) -> String {
+        String(decoding: bytes[Int(range.lowerBound)..<Int(range.upperBound)], as: UTF8.self)
+    }
+
+    /// Builds a tree from start and end events, as SAX delivers them: `startElement`, then its attributes,
+    /// then any mix of text and child elements, then `endElement`. An element's text runs are concatenated.
+    ///
+    /// While elements are open, their children and text collect on stacks (`pendingChildren`, `pendingText`);
+    /// when one ends, its runs are at the top and move, contiguous, into the tree.
+    struct Builder {
+        private(set) var nodes: [Node] = []
+        private(set) var strings: [String] = []
+        private(set) var attributes: [Attribute] = []
+        private(set) var childPositions: [Int32] = []
+        private(set) var bytes: [UInt8] = []
+
+        private struct OpenElement {
+            var position: Int32
+            var firstPendingChild: Int
+            var firstPendingText: Int
+        }
+
+        private var open: [OpenElement] = []
+        private var pendingChildren: [Int32] = []
+        private var pendingText: [UInt8] = []
+
+        /// How many elements are open.
+        var depth: Int { open.count }
+
+        /// True once the root element has ended; the tree is then complete.
+        var isComplete: Bool { open.isEmpty && !nodes.isEmpty }
+
+        init(expectedBytes: Int = 0) {
+            // Text and attribute values are most of a document; structure is the rest.
+            bytes.reserveCapacity(expectedBytes / 2)
+            nodes.reserveCapacity(expectedBytes / 32)
+            open.reserveCapacity(32)
+            pendingChildren.reserveCapacity(64)
+            pendingText.reserveCapacity(256)
+        }
+
+        /// Adds a name or namespace URI, for `startElement` and `addAttribute`.
+        mutating func add(_ string: String) -> Int32 {
+            strings.append(string)
+            return Int32(strings.count - 1)
+        }
+
+        mutating func add(namespace: String?) -> Int32 {
+            namespace.map { add($0) } ?? XMLTree.noNamespace
+        }
+
+        mutating func startElement(name: Int32, namespace: Int32, line: Int) {
+            let position = Int32(nodes.count)
+            if !open.isEmpty { pendingChildren.append(position) }
+            let attributeStart = Int32(attributes.count)
+            nodes.append(
+                Node(
+                    name: name, namespace: namespace, line: line, attributes: attributeStart..<attributeStart,
+                    children: 0..<0, text: 0..<0))
+            open.append(
+                OpenElement(
+                    position: position, firstPendingChild: pendingChildren.count, firstPendingText: pendingText.count))
+        }
+
+        /// Adds an attribute to the element just started; `appendValue` appends its value's UTF-8 to the buffer.
+        mutating func addAttribute(name: Int32, namespace: Int32, appendValue: (inout [UInt8]) -> Void) {
+            let start = Int32(bytes.count)
+            appendValue(&bytes)
+            attributes.append(Attribute(name: name, namespace: namespace, value: start..<Int32(bytes.count)))
+            nodes[nodes.count - 1].attributes = nodes[nodes.count - 1].attributes.lowerBound..<Int32(attributes.count)
+        }
+
+        /// Adds character data to the innermost open element.
+        mutating func appendText(_ text: UnsafeBufferPointer<UInt8>) {
+            guard !open.isEmpty else { return }
+            pendingText.append(contentsOf: text)
+        }
+
+        mutating func endElement() {
+            guard let element = open.popLast() else { return }
+            let childStart = Int32(childPositions.count)
+            childPositions.append(contentsOf: pendingChildren[element.firstPendingChild...])
+            pendingChildren.removeLast(pendingChildren.count - element.firstPendingChild)
+            let textStart = Int32(bytes.count)
+            bytes.append(contentsOf: pendingText[element.firstPendingText...])
+            pendingText.removeLast(pendingText.count - element.firstPendingText)
+            let index = Int(element.position)
+            nodes[index].children = childStart..<Int32(childPositions.count)
+            nodes[index].text = textStart..<Int32(bytes.count)
+        }
+
+        /// Copies `element` and its subtree (from any tree) in as a child of the open element, or as the root.
+        mutating func append(_ element: XMLElement) {
+            let tree = element.tree
+            let node = tree.nodes[Int(element.position)]
+            startElement(
+                name: add(tree.string(at: node.name)), namespace: add(namespace: tree.namespace(at: node.namespace)),
+                line: node.line)
+            for attribute in tree.attributes[Int(node.attributes.lowerBound)..<Int(node.attributes.upperBound)] {
+                let name = add(tree.string(at: attribute.name))
+                addAttribute(name: name, namespace: add(namespace: tree.namespace(at: attribute.namespace))) {
+                    $0.append(contentsOf: tree.bytes[Int(attribute.value.lowerBound)..<Int(attribute.value.upperBound)])
+                }
+            }
+            tree.bytes[Int(node.text.lowerBound)..<Int(node.text.upperBound)].withUnsafeBufferPointer { appendText($0) }
+            for child in element.children { append(child) }
+            endElement()
+        }
+
+        /// The finished tree's root element; nil when no element was started.
+        mutating func finish() -> XMLElement? {
+            while !open.isEmpty { endElement() }
+            guard !nodes.isEmpty else { return nil }
+            return XMLElement(tree: XMLTree(self), position: 0)
+        }
+    }
+}
