@@ -191,6 +191,41 @@ struct TokenVerifierTests {
         #expect(verifier.keyIDs == ["rs-only"])
     }
 
+    @Test("a token verified once is remembered, but its expiry is still checked on every use")
+    func rememberedTokensStillExpire() async throws {
+        let verifier = try await TokenFixture.verifier()
+        let issued = Date()
+        let token = try await TokenFixture.sign(TokenFixture.claims(now: issued, ttl: .seconds(600)), alg: "ES256", kid: "ec")
+        let first = try await verifier.verify(token, now: issued)
+        #expect(try await verifier.verify("Bearer " + token, now: issued.addingTimeInterval(60)) == first)
+        await #expect(throws: AuthenticationError(.expired)) {
+            try await verifier.verify(token, now: issued.addingTimeInterval(700))
+        }
+        // One byte different is another token: verified from scratch, and refused.
+        var characters = Array(token)
+        characters[characters.count - 10] = characters[characters.count - 10] == "A" ? "B" : "A"
+        let tampered = String(characters)
+        #expect(try await refusal(tampered, verifier: verifier)?.reason == .badSignature)
+    }
+
+    @Test("a verification begun under keys since replaced is not remembered; the memory is bounded")
+    func rememberedTokensFollowTheKeys() throws {
+        let claims = TokenFixture.claims()
+        let caller = try claims.caller()
+        var tokens = VerifiedTokens()
+        guard case .absent(let before) = tokens.lookup("t") else { Issue.record("empty memory found a token"); return }
+        tokens.reset()
+        tokens.insert("t", claims: claims, caller: caller, generation: before, now: Date())
+        guard case .absent(let now) = tokens.lookup("t") else { Issue.record("a stale verification was kept"); return }
+        tokens.insert("t", claims: claims, caller: caller, generation: now, now: Date())
+        guard case .found(_, let found) = tokens.lookup("t") else { Issue.record("a verified token was not kept"); return }
+        #expect(found == caller)
+        for index in 0..<(VerifiedTokens.capacity + 5) {
+            tokens.insert("token-\(index)", claims: claims, caller: caller, generation: now, now: Date())
+        }
+        #expect(tokens.count <= VerifiedTokens.capacity)
+    }
+
     @Test("a JWKS with private key material or no usable key is refused")
     func badKeySets() async throws {
         var leaked = TokenFixture.ecJWK
