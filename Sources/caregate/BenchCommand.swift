@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures (run a release build: swift run -c release caregate bench …).",
-        subcommands: [AuditBench.self, DecodeBench.self, MergeBench.self])
+        subcommands: [AuditBench.self, DecodeBench.self, MergeBench.self, EndToEndBench.self])
 }
 
 /// What the audit trail costs: the records route end to end over loopback (simulated providers with no delay,

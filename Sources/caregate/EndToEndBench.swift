@@ -1,0 +1,621 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CareRecords
+import Foundation
+import GatewayServer
+import Logging
+import NIOCore
+import Policy
+import ProviderSimulator
+import Providers
+import Synchronization
+
+/// The gateway end to end, as a separate process (`caregate serve`), against the six simulated providers and a
+/// load generator in this process, all on loopback. Each scenario starts a fresh gateway, so breakers, hedging
+/// statistics and memory start clean; the gateway's CPU time and resident memory are read from /proc.
+///
+/// Scenarios: `pool` (20 ms providers, 64 clients, pool of 8 against the default 64), `a` (no provider delay,
+/// closed loop), `b` (log-normal provider delays, median 40 ms, p99 300 ms, at a fixed arrival rate), `c` (b with
+/// one provider hanging), `d` (b with one provider failing 20 % of calls), `e` (one patient with 5,000 entries),
+/// and with `--memory-queries N`, resident memory over N queries.
+struct EndToEndBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "The gateway end to end: throughput, latency, overhead, slow, hanging and failing providers, memory.")
+
+    @Option(help: "Scenarios to run, comma-separated: pool, a, b, c, d, e.") var scenarios = "pool,a,b,c,d,e"
+    @Option(help: "Seconds measured per scenario (after a warm-up).") var seconds = 10
+    @Option(help: "Arrival rate for scenarios b–d, queries/s (open loop: a slow answer does not slow the arrivals).")
+    var rate = 200
+    @Option(help: "Closed-loop clients for scenario a.") var concurrency = 32
+    @Option(name: .customLong("memory-queries"), help: "Also run this many closed-loop queries and report memory (0: skip).")
+    var memoryQueries = 0
+    @Option(help: "A Python interpreter with Benchmarks/peer's requirements: run scenario a against the peer gateway too.")
+    var peer: String?
+    @Option(name: .long, help: "The folder holding the simulated providers' mapping files.") var providers = "providers"
+    @Option(name: .long, help: "The role policy.") var policy = "deploy/policy.yaml"
+
+    func run() async throws {
+        let requested = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let unknown = requested.subtracting(["pool", "a", "b", "c", "d", "e"])
+        guard unknown.isEmpty else { throw ValidationError("--scenarios: unknown \(unknown.sorted().joined(separator: ", "))") }
+        guard seconds >= 1, rate >= 1, concurrency >= 1 else { throw ValidationError("--seconds, --rate and --concurrency must be positive") }
+
+        let logger = Logger(label: "caregate.bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let bench = try await BenchEnvironment.start(providersFolder: providers, policy: policy, logger: logger)
+        defer { bench.removeFolder() }
+        let client = HTTPClient(
+            configuration: .init(
+                connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)))
+
+        say("CareGate end-to-end benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, gateway as its own process "
+            + "(`caregate serve`), \(bench.endpoints.count) simulated provider feeds and the load generator in this process, "
+            + "loopback, \(seconds) s per scenario")
+        do {
+            if requested.contains("pool") { try await poolScenario(bench, client) }
+            if requested.contains("a") { try await closedLoopScenario(bench, client) }
+            if !requested.isDisjoint(with: ["b", "c", "d"]) { try await slowProviderScenarios(bench, client, requested) }
+            if requested.contains("e") { try await largeRecordScenario(bench, client) }
+            if memoryQueries > 0 { try await memoryScenario(bench, client) }
+        } catch {
+            try? await client.shutdown()
+            try? await bench.simulator.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        try await bench.simulator.shutdown()
+    }
+
+    // MARK: Scenarios
+
+    private func poolScenario(_ bench: BenchEnvironment, _ client: HTTPClient) async throws {
+        say("")
+        say("### Pool: every provider answers in 20 ms, 64 clients in a closed loop")
+        say("A pool of n connections caps a provider at n / 20 ms queries/s; the default (64) should leave the gateway's CPU, "
+            + "not the pool, as the limit.")
+        say("| provider pool (max_connections) | queries/s | p50 ms | p99 ms | errors |")
+        say("|---:|---:|---:|---:|---:|")
+        try bench.setFaultOnAll(.fixedDelay(milliseconds: 20))
+        for pool in [2, 8, 64] {
+            let gateway = try await bench.startGateway(maxConnections: pool)
+            let run = try await LoadRun.closedLoop(
+                gateway: gateway, client: client, tokens: bench.tokens, clients: 64, seconds: seconds)
+            try await gateway.stop()
+            say("| \(pool) | \(run.rate.rounded0) | \(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.errors) |")
+        }
+        try bench.setFaultOnAll(.none)
+    }
+
+    private func closedLoopScenario(_ bench: BenchEnvironment, _ client: HTTPClient) async throws {
+        say("")
+        say("### a. No provider delay, \(concurrency) clients in a closed loop")
+        say("| gateway | queries/s | p50 ms | p99 ms | gateway CPU per query | gateway memory (RSS) | errors |")
+        say("|---|---:|---:|---:|---:|---:|---:|")
+        let gateway = try await bench.startGateway()
+        let caregate = try await LoadRun.closedLoop(
+            gateway: gateway, client: client, tokens: bench.tokens, clients: concurrency, seconds: seconds)
+        try await gateway.stop()
+        say("| CareGate | \(caregate.rate.rounded0) | \(caregate.latency.p50.ms) | \(caregate.latency.p99.ms) | "
+            + "\(caregate.cpuPerQuery.ms) ms | \(caregate.residentMegabytes) MB | \(caregate.errors) |")
+        guard let peer else { return }
+        let peerGateway = try await bench.startPeer(python: peer)
+        let reference = try await LoadRun.closedLoop(
+            gateway: peerGateway, client: client, tokens: bench.tokens, clients: concurrency, seconds: seconds)
+        try await peerGateway.stop()
+        say("| Python peer (asyncio, aiohttp, lxml) | \(reference.rate.rounded0) | \(reference.latency.p50.ms) | "
+            + "\(reference.latency.p99.ms) | \(reference.cpuPerQuery.ms) ms | \(reference.residentMegabytes) MB | \(reference.errors) |")
+        say("")
+        say("CareGate / peer: \(String(format: "%.1f", caregate.rate / max(reference.rate, 0.001)))× the queries/s, "
+            + "\(String(format: "%.1f", reference.cpuPerQuery.seconds / max(caregate.cpuPerQuery.seconds, 1e-9)))× less CPU per query")
+    }
+
+    private func slowProviderScenarios(_ bench: BenchEnvironment, _ client: HTTPClient, _ requested: Set<String>) async throws {
+        let delay = SimulatedFault.logNormalDelay(medianMilliseconds: 40, p99Milliseconds: 300)
+        let victim = SimulatedProviderID.careHome
+        let victimTimeout = bench.endpoints.first { $0.id == victim }.map { $0.definition.timeoutMilliseconds } ?? 0
+        say("")
+        say("### b–d. Every provider delayed log-normally (median 40 ms, p99 300 ms), \(rate) queries/s arriving")
+        say("Overhead = the client's latency − the slowest provider's for that query (from `Server-Timing`); the gateway's "
+            + "own share is what it measured between receiving the request and sending the answer, less that provider.")
+        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p99 ms | errors |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        var baseline: LoadRun.Result?
+        var failing: LoadRun.Result?
+        for scenario in ["b", "c", "d"] where requested.contains(scenario) || (scenario == "b" && requested.contains("d")) {
+            try bench.setFaultOnAll(delay)
+            switch scenario {
+            case "c": try bench.simulator.setFault(.hang, for: victim)
+            case "d": try bench.simulator.setFault(.flaky(percent: 20), for: victim)
+            default: break
+            }
+            let gateway = try await bench.startGateway()
+            let run = try await LoadRun.openLoop(
+                gateway: gateway, client: client, tokens: bench.tokens, rate: rate, seconds: seconds)
+            try await gateway.stop()
+            let label = switch scenario {
+            case "b": "b. all providers delayed"
+            case "c": "c. \(victim) hanging (its timeout: \(victimTimeout) ms)"
+            default: "d. \(victim) failing 20 % of calls"
+            }
+            say("| \(label) | \(run.latency.count) | \(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.latency.max.ms) | "
+                + "\(run.overhead.p50.ms) | \(run.overhead.p99.ms) | \(run.gatewayOwn.p99.ms) | \(run.errors) |")
+            if scenario == "b" { baseline = run }
+            if scenario == "d" { failing = run }
+        }
+        try bench.setFaultOnAll(.none)
+        if let baseline, let failing {
+            say("")
+            say("d. The other providers' latency with \(victim) failing 20 % of calls, against b (from the manifests, ms):")
+            say("| provider | b p50 | d p50 | b p99 | d p99 |")
+            say("|---|---:|---:|---:|---:|")
+            for provider in baseline.providerLatencies.keys.sorted() where provider != victim.rawValue {
+                let before = LatencySummary(baseline.providerLatencies[provider] ?? [])
+                let after = LatencySummary(failing.providerLatencies[provider] ?? [])
+                say("| \(provider) | \(before.p50.ms) | \(after.p50.ms) | \(before.p99.ms) | \(after.p99.ms) |")
+            }
+        }
+    }
+
+    private func largeRecordScenario(_ bench: BenchEnvironment, _ client: HTTPClient) async throws {
+        say("")
+        say("### e. One patient with \(BenchEnvironment.telemonitoringReadings) readings besides their history, one client")
+        let gateway = try await bench.startGateway()
+        let run = try await LoadRun.closedLoop(
+            gateway: gateway, client: client, tokens: [bench.telemonitoredToken], clients: 1, seconds: seconds,
+            keepLastBody: true)
+        try await gateway.stop()
+        let view = try run.lastBody.map { try JSONDecoder().decode(RecordView.self, from: Data($0)) }
+        let answered = view.map { view in view.providers.map { "\($0.id) \($0.status) \($0.entries)" }.joined(separator: ", ") } ?? "no answer"
+        say("| entries in the view | response | providers (status, entries) | queries | p50 ms | p99 ms | gateway memory (RSS) | errors |")
+        say("|---:|---:|---|---:|---:|---:|---:|---:|")
+        say("| \(view?.entries.count ?? 0) | \((run.lastBody?.count ?? 0) / 1024) KB | \(answered) | \(run.latency.count) | "
+            + "\(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.residentMegabytes) MB | \(run.errors) |")
+    }
+
+    private func memoryScenario(_ bench: BenchEnvironment, _ client: HTTPClient) async throws {
+        say("")
+        say("### Memory: \(memoryQueries) queries, \(concurrency) clients, no provider delay")
+        let gateway = try await bench.startGateway()
+        let samples = try await LoadRun.memory(
+            gateway: gateway, client: client, tokens: bench.tokens, clients: concurrency, queries: memoryQueries)
+        try await gateway.stop()
+        say("| queries served | gateway RSS MB |")
+        say("|---:|---:|")
+        for sample in samples { say("| \(sample.queries) | \(sample.megabytes) |") }
+        // The first sample is taken after a warm-up tenth of the run: caches, pools and the status window filled.
+        if let first = samples.first, let last = samples.last, first.megabytes > 0 {
+            let change = Double(last.megabytes - first.megabytes) / Double(first.megabytes) * 100
+            say("")
+            say("from \(first.queries) to \(last.queries) queries: \(String(format: "%+.1f", change)) % resident memory")
+        }
+    }
+}
+
+// MARK: - The environment: simulator, tokens, provider files, gateways
+
+/// The simulated providers (the standard population plus one telemonitored patient), tokens for them, and a
+/// scratch folder from which gateways are started.
+struct BenchEnvironment {
+    static let telemonitoringReadings = 5_000
+
+    let simulator: ProviderSimulator
+    let endpoints: [SimulatedEndpoint]
+    let tokens: [(NHSNumber, String)]
+    let telemonitoredToken: (NHSNumber, String)
+    let folder: String
+    let jwksFile: String
+    let providersFolder: String
+    let policy: String
+
+    static func start(providersFolder: String, policy: String, logger: Logger) async throws -> BenchEnvironment {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let key = try DemoSigningKey(dataDirectory: folder)
+        let jwksFile = folder + "/jwks.json"
+        try key.jwksJSON.write(toFile: jwksFile, atomically: true, encoding: .utf8)
+
+        let (population, telemonitored) = SyntheticPopulation.generate()
+            .addingTelemonitoredPatient(readings: telemonitoringReadings)
+        let simulator = ProviderSimulator(population: population, logger: logger)
+        let endpoints = try await simulator.start()
+        func token(_ patient: NHSNumber) async throws -> (NHSNumber, String) {
+            (patient, try await key.sign(AccessClaims.demo(role: "R8000", patient: patient, ttl: .seconds(6 * 3600))))
+        }
+        var tokens: [(NHSNumber, String)] = []
+        for patient in population.patients where patient.nhsNumber != telemonitored.nhsNumber {
+            tokens.append(try await token(patient.nhsNumber))
+        }
+        return BenchEnvironment(
+            simulator: simulator, endpoints: endpoints, tokens: tokens,
+            telemonitoredToken: try await token(telemonitored.nhsNumber), folder: folder, jwksFile: jwksFile,
+            providersFolder: URL(fileURLWithPath: providersFolder).standardizedFileURL.path,
+            policy: URL(fileURLWithPath: policy).standardizedFileURL.path)
+    }
+
+    func setFaultOnAll(_ fault: SimulatedFault) throws {
+        for endpoint in endpoints { try simulator.setFault(fault, for: endpoint.id) }
+    }
+
+    /// Writes the provider files (the simulator's definitions, with the mapping files and schemas they name) into a
+    /// fresh folder, and starts `caregate serve` on them.
+    func startGateway(maxConnections: Int? = nil) async throws -> BenchGateway {
+        let run = folder + "/gateway-\(UUID().uuidString.prefix(8))"
+        let providers = try writeProviderFiles(into: run, maxConnections: maxConnections)
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        return try await BenchGateway.launch(
+            executable: executable,
+            arguments: [
+                "serve", "--providers", providers, "--port", "0", "--data-dir", run + "/data", "--policy", policy,
+                "--jwks-file", jwksFile, "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
+                "--log-level", "notice", "--log-format", "json", "--drain-delay-ms", "0",
+            ],
+            readyLine: "CareGate ready", urlKey: "url")
+    }
+
+    /// Starts the Python peer gateway (`Benchmarks/peer`) on the same provider files.
+    func startPeer(python: String) async throws -> BenchGateway {
+        let run = folder + "/peer-\(UUID().uuidString.prefix(8))"
+        let providers = try writeProviderFiles(into: run, maxConnections: nil)
+        return try await BenchGateway.launch(
+            executable: python,
+            arguments: [
+                "Benchmarks/peer/peer_gateway.py", "--providers", providers, "--port", "0", "--jwks", jwksFile,
+                "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
+            ],
+            readyLine: "peer listening on", urlKey: nil)
+    }
+
+    private func writeProviderFiles(into run: String, maxConnections: Int?) throws -> String {
+        let providers = run + "/providers"
+        try FileManager.default.createDirectory(atPath: providers, withIntermediateDirectories: true)
+        // The simulated definitions name their bespoke schemas as ../schemas/…, relative to the providers folder.
+        let schemas = URL(fileURLWithPath: providersFolder).deletingLastPathComponent().appendingPathComponent("schemas").path
+        try FileManager.default.createSymbolicLink(atPath: run + "/schemas", withDestinationPath: schemas)
+        for endpoint in endpoints {
+            var yaml = endpoint.providerDefinitionYAML()
+            if let maxConnections { yaml += "max_connections: \(maxConnections)\n" }
+            try yaml.write(toFile: "\(providers)/\(endpoint.id.rawValue).yaml", atomically: true, encoding: .utf8)
+            if let mapping = endpoint.definition.mappingFile {
+                try FileManager.default.copyItem(atPath: "\(providersFolder)/\(mapping)", toPath: "\(providers)/\(mapping)")
+            }
+        }
+        return providers
+    }
+
+    func removeFolder() {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+/// A gateway process under test: its base URL, and its CPU time and resident memory from /proc.
+/// (`Process` is not marked Sendable; after `run()` only its pid is read and `terminate()` called, which are safe
+/// from any thread.)
+final class BenchGateway: @unchecked Sendable {
+    let process: Process
+    let baseURL: String
+
+    private init(process: Process, baseURL: String) {
+        self.process = process
+        self.baseURL = baseURL
+    }
+
+    /// Starts the process and waits (up to 30 s) for the line announcing it listens, reading the URL from it: the
+    /// JSON log field `urlKey`, or the port at the end of the line.
+    static func launch(executable: String, arguments: [String], readyLine: String, urlKey: String?) async throws -> BenchGateway {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let lines = AsyncStream<String> { continuation in
+            let buffer = Mutex(Data())
+            output.fileHandleForReading.readabilityHandler = { handle in
+                let chunk = handle.availableData
+                if chunk.isEmpty {
+                    handle.readabilityHandler = nil
+                    continuation.finish()
+                    return
+                }
+                // Every line is read, so the pipe never fills; only the first ready line matters.
+                let complete: [String] = buffer.withLock { buffer in
+                    buffer.append(chunk)
+                    var found: [String] = []
+                    while let newline = buffer.firstIndex(of: 0x0A) {
+                        found.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                        buffer.removeSubrange(buffer.startIndex...newline)
+                    }
+                    return found
+                }
+                for line in complete { continuation.yield(line) }
+            }
+        }
+        try process.run()
+        let url = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                var seen: [String] = []
+                for await line in lines {
+                    guard line.contains(readyLine) else {
+                        seen.append(line)
+                        continue
+                    }
+                    if let urlKey {
+                        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                        return object?[urlKey] as? String
+                    }
+                    return line.split(separator: " ").last.map { "http://127.0.0.1:\($0)" }
+                }
+                throw ValidationError("\(executable) exited before it was ready: \(seen.suffix(5).joined(separator: "\n"))")
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let url else {
+            process.terminate()
+            throw ValidationError("\(executable) did not say it was ready within 30 s")
+        }
+        return BenchGateway(process: process, baseURL: url)
+    }
+
+    /// User plus system CPU time so far.
+    var cpuTime: Duration {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return .zero }
+        // Fields after the command name: state is field 3, utime 14, stime 15 (1-based), so 11 and 12 from here.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return .zero }
+        let ticks = sysconf(Int32(_SC_CLK_TCK))
+        return .microseconds((user + system) * 1_000_000 / max(ticks, 1))
+    }
+
+    /// Resident memory now, in MB (VmRSS).
+    var residentMegabytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
+        return kilobytes / 1024
+    }
+
+    func stop() async throws {
+        process.terminate()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+    }
+}
+
+// MARK: - Load
+
+/// One scenario's load and what it measured.
+enum LoadRun {
+    struct Result {
+        var rate: Double
+        var latency: LatencySummary
+        /// Client latency − the slowest provider's (Server-Timing `providers`).
+        var overhead: LatencySummary
+        /// The gateway's own measure of the same (Server-Timing `gateway`).
+        var gatewayOwn: LatencySummary
+        var errors: Int
+        var cpuPerQuery: Duration
+        var residentMegabytes: Int
+        /// Each provider's latencies from the manifests, ms (open-loop runs only).
+        var providerLatencies: [String: [Int]]
+        var lastBody: [UInt8]?
+    }
+
+    /// What one query measured.
+    struct Sample {
+        var latency: Duration
+        var providers: Double?
+        var gateway: Double?
+        var manifest: [(String, Int)]
+    }
+
+    /// `clients` each send the next query as soon as the last is answered, for 2 s of warm-up and `seconds` measured.
+    static func closedLoop(
+        gateway: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)], clients: Int, seconds: Int,
+        keepLastBody: Bool = false
+    ) async throws -> Result {
+        let samples = Locked<[Sample]>([])
+        let errors = BenchCounter()
+        let lastBody = Locked<[UInt8]?>(nil)
+        let warmEnd = ContinuousClock.now + .seconds(2)
+        let end = warmEnd + .seconds(seconds)
+        let cpu = Locked<Duration?>(nil)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                try? await Task.sleep(until: warmEnd)
+                cpu.withLock { $0 = gateway.cpuTime }
+            }
+            for worker in 0..<clients {
+                group.addTask {
+                    var index = worker
+                    while ContinuousClock.now < end {
+                        let (patient, token) = tokens[index % tokens.count]
+                        index += clients
+                        let started = ContinuousClock.now
+                        let sample = await query(gateway, client, patient, token, decodeManifest: false) { body in
+                            if keepLastBody { lastBody.withLock { $0 = body } }
+                        }
+                        guard started >= warmEnd else { continue }
+                        if let sample { samples.withLock { $0.append(sample) } } else { errors.add() }
+                    }
+                }
+            }
+        }
+        let cpuUsed = gateway.cpuTime - (cpu.withLock { $0 } ?? .zero)
+        return summarise(
+            samples.withLock { $0 }, errors: errors.value, seconds: seconds, cpu: cpuUsed, gateway: gateway,
+            lastBody: lastBody.withLock { $0 })
+    }
+
+    /// Queries arrive at `rate` per second whatever the answers do (open loop); each latency counts from when the
+    /// query was due, so a stalled gateway cannot hide its stall by slowing the arrivals (no coordinated omission).
+    static func openLoop(
+        gateway: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)], rate: Int, seconds: Int
+    ) async throws -> Result {
+        let samples = Locked<[Sample]>([])
+        let errors = BenchCounter()
+        let warmUp = 2
+        let total = rate * (seconds + warmUp)
+        let interval = Duration.seconds(1) / rate
+        let start = ContinuousClock.now + .milliseconds(50)
+        let cpu = Locked<Duration?>(nil)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                try? await Task.sleep(until: start + .seconds(warmUp))
+                cpu.withLock { $0 = gateway.cpuTime }
+            }
+            for index in 0..<total {
+                let due = start + interval * index
+                try? await Task.sleep(until: due)
+                let measured = index >= rate * warmUp
+                group.addTask {
+                    let (patient, token) = tokens[index % tokens.count]
+                    let sample = await query(gateway, client, patient, token, decodeManifest: true, from: due) { _ in }
+                    guard measured else { return }
+                    if let sample { samples.withLock { $0.append(sample) } } else { errors.add() }
+                }
+            }
+        }
+        return summarise(
+            samples.withLock { $0 }, errors: errors.value, seconds: seconds,
+            cpu: gateway.cpuTime - (cpu.withLock { $0 } ?? .zero), gateway: gateway, lastBody: nil)
+    }
+
+    /// Runs `queries` closed-loop queries and samples resident memory ten times, from a tenth of the way in.
+    static func memory(
+        gateway: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)], clients: Int, queries: Int
+    ) async throws -> [(queries: Int, megabytes: Int)] {
+        let served = Locked(0)
+        let samples = Locked<[(queries: Int, megabytes: Int)]>([])
+        let step = max(1, queries / 10)
+        await withDiscardingTaskGroup { group in
+            for worker in 0..<clients {
+                group.addTask {
+                    while true {
+                        let number = served.withLock { count in
+                            count += 1
+                            return count
+                        }
+                        guard number <= queries else { return }
+                        let (patient, token) = tokens[(number + worker) % tokens.count]
+                        _ = await query(gateway, client, patient, token, decodeManifest: false) { _ in }
+                        if number % step == 0 {
+                            let megabytes = gateway.residentMegabytes
+                            samples.withLock { $0.append((number, megabytes)) }
+                        }
+                    }
+                }
+            }
+        }
+        return samples.withLock { $0 }.sorted { $0.queries < $1.queries }
+    }
+
+    /// One records query; nil when it failed (not 200, or no answer).
+    private static func query(
+        _ gateway: BenchGateway, _ client: HTTPClient, _ patient: NHSNumber, _ token: String, decodeManifest: Bool,
+        from due: ContinuousClock.Instant = .now, body keep: ([UInt8]) -> Void
+    ) async -> Sample? {
+        var request = HTTPClientRequest(url: "\(gateway.baseURL)/v1/patients/\(patient.digits)/record")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            let latency = due.duration(to: .now)
+            guard response.status == .ok else { return nil }
+            let timing = ServerTimingValues(response.headers.first(name: "Server-Timing") ?? "")
+            var manifest: [(String, Int)] = []
+            if decodeManifest, let view = try? JSONDecoder().decode(RecordView.self, from: Data(buffer: body)) {
+                manifest = view.providers.filter { $0.status == "ok" }.map { ($0.id, $0.latencyMs) }
+            }
+            keep(Array(buffer: body))
+            return Sample(latency: latency, providers: timing.providers, gateway: timing.gateway, manifest: manifest)
+        } catch {
+            return nil
+        }
+    }
+
+    private static func summarise(
+        _ samples: [Sample], errors: Int, seconds: Int, cpu: Duration, gateway: BenchGateway, lastBody: [UInt8]?
+    ) -> Result {
+        var providerLatencies: [String: [Int]] = [:]
+        for sample in samples { for (provider, latency) in sample.manifest { providerLatencies[provider, default: []].append(latency) } }
+        let overhead = samples.compactMap { sample in
+            sample.providers.map { max(.zero, sample.latency - .microseconds(Int64($0 * 1000))) }
+        }
+        let own = samples.compactMap { $0.gateway.map { Duration.microseconds(Int64($0 * 1000)) } }
+        return Result(
+            rate: Double(samples.count) / Double(seconds), latency: LatencySummary(samples.map(\.latency)),
+            overhead: LatencySummary(overhead), gatewayOwn: LatencySummary(own), errors: errors,
+            cpuPerQuery: samples.isEmpty ? .zero : cpu / samples.count, residentMegabytes: gateway.residentMegabytes,
+            providerLatencies: providerLatencies, lastBody: lastBody)
+    }
+}
+
+/// The `providers` and `gateway` durations of a `Server-Timing` header, in ms.
+struct ServerTimingValues {
+    var providers: Double?
+    var gateway: Double?
+
+    init(_ header: String) {
+        for metric in header.split(separator: ",") {
+            let parts = metric.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first, let duration = parts.first(where: { $0.hasPrefix("dur=") }).flatMap({ Double($0.dropFirst(4)) })
+            else { continue }
+            if name == "providers" { providers = duration }
+            if name == "gateway" { gateway = duration }
+        }
+    }
+}
+
+/// Percentiles of a set of latencies.
+struct LatencySummary {
+    var count: Int
+    var p50: Duration
+    var p99: Duration
+    var max: Duration
+
+    init(_ latencies: [Duration]) {
+        let sorted = latencies.sorted()
+        count = sorted.count
+        func at(_ fraction: Double) -> Duration {
+            sorted.isEmpty ? .zero : sorted[Swift.min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+        }
+        p50 = at(0.5)
+        p99 = at(0.99)
+        max = sorted.last ?? .zero
+    }
+
+    /// Whole milliseconds (the manifests' unit).
+    init(_ milliseconds: [Int]) {
+        self.init(milliseconds.map { Duration.milliseconds($0) })
+    }
+}
+
+extension Duration {
+    /// Milliseconds with two decimals, for tables.
+    var ms: String { String(format: "%.2f", seconds * 1000) }
+}
+
+extension Double {
+    var rounded0: String { String(format: "%.0f", self) }
+}
+
+/// A value behind a lock, shareable between the load generator's tasks.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+}
