@@ -60,6 +60,32 @@ struct ConceptKey: Hashable {
 enum Normalise {
     /// Lower case, single spaces, no trailing full stop: "One tablet  daily." ≡ "one tablet daily".
     static func text(_ text: String) -> String {
+        // Most text is ASCII: the same folding on bytes, without Unicode case mapping or grapheme breaking
+        // (for ASCII, Character.isWhitespace is exactly tab, LF, VT, FF, CR and space).
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiText(text) }
+        return unicodeText(text)
+    }
+
+    static func asciiText(_ text: String) -> String {
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                pendingSpace = !result.isEmpty
+                continue
+            }
+            if pendingSpace {
+                result.append(0x20)
+                pendingSpace = false
+            }
+            result.append((0x41...0x5A).contains(byte) ? byte + 0x20 : byte)
+        }
+        while result.last == UInt8(ascii: ".") { result.removeLast() }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    static func unicodeText(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var pendingSpace = false
