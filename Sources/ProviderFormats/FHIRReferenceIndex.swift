@@ -4,20 +4,30 @@ import XMLSupport
 /// (`#id`), and the other resources of the same Bundle (by `fullUrl`, or by `Type/id`).
 ///
 /// Only the document itself is searched: a decoder is pure and never fetches a reference.
-struct FHIRReferenceIndex {
-    private var bundleResources: [String: XMLElement] = [:]
-
-    init(_ resources: [FHIRDocumentResource]) {
+///
+/// Built on the first Bundle lookup, not up front: most documents resolve no reference at all (only
+/// `medicationReference` is followed), and making every resource's `Type/id` key costs more than reading it.
+/// A class so that the resources of one document share the one index; it lives for one decode, on one task.
+final class FHIRReferenceIndex {
+    private let resources: [FHIRDocumentResource]
+    private lazy var bundleResources: [String: XMLElement] = {
+        var index: [String: XMLElement] = [:]
         for resource in resources {
             guard let element = resource.element else { continue }
             // The first wins, so a duplicate fullUrl or id later in a Bundle cannot redirect a reference.
-            if let fullUrl = resource.fullUrl, bundleResources[fullUrl] == nil {
-                bundleResources[fullUrl] = element
+            if let fullUrl = resource.fullUrl, index[fullUrl] == nil {
+                index[fullUrl] = element
             }
-            if let id = element.fhirValue("id"), bundleResources["\(element.name)/\(id)"] == nil {
-                bundleResources["\(element.name)/\(id)"] = element
+            if let id = element.fhirValue("id") {
+                let key = element.name + "/" + id
+                if index[key] == nil { index[key] = element }
             }
         }
+        return index
+    }()
+
+    init(_ resources: [FHIRDocumentResource]) {
+        self.resources = resources
     }
 
     /// The resource `reference` points at, looked up among `resource`'s contained resources for a local

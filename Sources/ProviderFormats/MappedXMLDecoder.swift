@@ -22,18 +22,17 @@ public struct MappedXMLDecoder: RecordDecoder {
     }
 
     public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
-        let document: XMLDocument
+        let document: XPathDocument
         do {
-            document = try XMLDocument(parsing: body, limits: limits)
+            document = try XPathDocument(parsing: body, limits: limits)
         } catch {
             throw .xml(error)
         }
         if let expected = mapping.root {
             let root = document.root
-            guard root.localName == expected.localName, root.namespace == expected.namespace else {
+            guard root.name == expected.localName, root.namespace == expected.namespace else {
                 throw DecodeError(
-                    .unexpectedRoot(
-                        element: root.localName ?? "", namespace: root.namespace, expected: expected.description))
+                    .unexpectedRoot(element: root.name, namespace: root.namespace, expected: expected.description))
             }
         }
 
@@ -44,7 +43,7 @@ public struct MappedXMLDecoder: RecordDecoder {
             record.patient = PatientDemographics(nhsNumber: number)
         }
         for (ruleIndex, rule) in mapping.rules.enumerated() {
-            let nodes: [XMLNode]
+            let nodes: [XPathNode]
             do {
                 nodes = try document.nodes(matching: rule.records)
             } catch {
@@ -68,8 +67,8 @@ public struct MappedXMLDecoder: RecordDecoder {
 
 /// Reads one record node.
 struct MappedRecordReader {
-    let document: XMLDocument
-    let node: XMLNode
+    let document: XPathDocument
+    let node: XPathNode
 
     /// The entry `rule` reads from the record, or nil when it offers nothing to show or cannot be read.
     ///

@@ -42,7 +42,7 @@ public struct XMLElement: Sendable {
     public var name: String { tree.string(at: node.name) }
     public var namespace: String? { tree.namespace(at: node.namespace) }
     /// The line it starts on in the source document, for error messages.
-    public var line: Int { node.line }
+    public var line: Int { Int(node.line) }
     public var text: String { tree.string(node.text) }
 
     /// The attributes in document order (made on each call: prefer `attribute(_:namespace:)` to look one up).

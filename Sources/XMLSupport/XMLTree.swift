@@ -14,7 +14,10 @@ final class XMLTree: Sendable {
         var name: Int32
         /// The namespace URI, in `strings`; `noNamespace` when it has none.
         var namespace: Int32
-        var line: Int
+        /// The source line (Int32 keeps the node small; a line number is below the 2 GiB input cap).
+        var line: Int32
+        /// The parent element's position; `noParent` for the root.
+        var parent: Int32
         /// This element's attributes, in `attributes`.
         var attributes: Range<Int32>
         /// This element's children's positions, in `childPositions`.
@@ -32,6 +35,9 @@ final class XMLTree: Sendable {
 
     /// The `namespace` of a node or attribute in no namespace.
     static let noNamespace: Int32 = -1
+
+    /// The `parent` of the root.
+    static let noParent: Int32 = -1
 
     let nodes: [Node]
     /// Names and namespace URIs, each once per parse (or repeated, when built in code).
@@ -114,7 +120,8 @@ final class XMLTree: Sendable {
             let attributeStart = Int32(attributes.count)
             nodes.append(
                 Node(
-                    name: name, namespace: namespace, line: line, attributes: attributeStart..<attributeStart,
+                    name: name, namespace: namespace, line: Int32(clamping: line),
+                    parent: open.last?.position ?? XMLTree.noParent, attributes: attributeStart..<attributeStart,
                     children: 0..<0, text: 0..<0))
             open.append(
                 OpenElement(
@@ -154,7 +161,7 @@ final class XMLTree: Sendable {
             let node = tree.nodes[Int(element.position)]
             startElement(
                 name: add(tree.string(at: node.name)), namespace: add(namespace: tree.namespace(at: node.namespace)),
-                line: node.line)
+                line: Int(node.line))
             for attribute in tree.attributes[Int(node.attributes.lowerBound)..<Int(node.attributes.upperBound)] {
                 let name = add(tree.string(at: attribute.name))
                 addAttribute(name: name, namespace: add(namespace: tree.namespace(at: attribute.namespace))) {

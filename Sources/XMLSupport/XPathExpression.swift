@@ -26,6 +26,8 @@ public struct XPathExpression: Sendable, Hashable, CustomStringConvertible {
     public let selectsNodes: Bool
 
     let compiled: CompiledXPathPool
+    /// The expression's form in the subset `XPathDocument` evaluates itself; nil when it is outside it.
+    let subset: XPathSubset?
 
     public init(_ text: String, namespaces: [String: String] = [:]) throws(XPathError) {
         guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace), text.count <= Self.maxLength else {
@@ -57,6 +59,7 @@ public struct XPathExpression: Sendable, Hashable, CustomStringConvertible {
         self.namespaces = namespaces
         self.compiled = pool
         self.selectsNodes = kind == XPATH_NODESET
+        self.subset = XPathSubset(text, namespaces: namespaces)
     }
 
     public var description: String { text }

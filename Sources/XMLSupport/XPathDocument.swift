@@ -1,0 +1,162 @@
+import CLibXML2
+
+/// A document parsed by `SafeXMLParser` into the flat tree, on which `XPathExpression`s are evaluated with the
+/// same results as on an `XMLDocument`, but mostly without libxml2's DOM.
+///
+/// Expressions in the subset that `XPathSubset` describes (the forms mapping files use) are evaluated on the
+/// tree. Anything else, and the rare string value the tree cannot give exactly (an element whose own text
+/// is mixed with its descendants'), is evaluated by libxml2 on an `XMLDocument` parsed from the same bytes the
+/// first time one is needed, so each result is what libxml2's XPath gives.
+///
+/// For one decode, on one task: it parses its fallback lazily, so it is not `Sendable`.
+public final class XPathDocument {
+    /// The root element.
+    public let root: XMLElement
+    private let bytes: [UInt8]
+    private let limits: XMLParseLimits
+    /// libxml2's tree of the same bytes, with its elements in document order (the tree's positions), once needed.
+    private var fallback: (document: XMLDocument, elements: [xmlNodePtr])?
+
+    /// Parses `bytes` as `SafeXMLParser` does (same limits and refusals, same errors).
+    public init(parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits()) throws(XMLParseError) {
+        root = try SafeXMLParser.parse(bytes, limits: limits)
+        self.bytes = bytes
+        self.limits = limits
+    }
+
+    /// The nodes `expression` selects, in document order, evaluated from `node` (the document when nil).
+    /// Throws as `XMLDocument.nodes(matching:from:)` does.
+    public func nodes(matching expression: XPathExpression, from node: XPathNode? = nil) throws(XPathError)
+        -> [XPathNode]
+    {
+        let context = try treeContext(node, for: expression)
+        if let context, case .path(let path) = expression.subset {
+            return path.select(from: context, in: root.tree).map { XPathNode(.tree($0, root.tree)) }
+        }
+        let (document, contextNode) = try libxml2Context(node, for: expression)
+        return try document.nodes(matching: expression, from: contextNode).map { XPathNode(.libxml2($0)) }
+    }
+
+    /// The XPath string value of `expression` evaluated from `node` (the document when nil), with surrounding
+    /// whitespace trimmed; nil when that leaves nothing. As `XMLDocument.string(_:from:)`.
+    public func string(_ expression: XPathExpression, from node: XPathNode? = nil) throws(XPathError) -> String? {
+        if let context = try treeContext(node, for: expression), let subset = expression.subset,
+            let text = subset.string(from: context, in: root.tree)
+        {
+            return text.trimmingXMLWhitespace
+        }
+        let (document, contextNode) = try libxml2Context(node, for: expression)
+        return try document.string(expression, from: contextNode)
+    }
+
+    /// The context as a node of the tree; nil when it is one of libxml2's (from a fallback evaluation).
+    private func treeContext(_ node: XPathNode?, for expression: XPathExpression) throws(XPathError) -> TreeNode? {
+        guard let node else { return .document }
+        switch node.storage {
+        case .tree(let treeNode, let tree):
+            guard tree === root.tree else { throw XPathError(expression: expression.text, reason: .foreignNode) }
+            return treeNode
+        case .libxml2:
+            return nil
+        }
+    }
+
+    /// libxml2's document and the context node in it (nil for the document node), parsing it when first needed.
+    private func libxml2Context(_ node: XPathNode?, for expression: XPathExpression) throws(XPathError)
+        -> (XMLDocument, XMLNode?)
+    {
+        if let node, case .libxml2(let libxml2Node) = node.storage {
+            // `XMLDocument` itself refuses a node from another document.
+            return (libxml2Node.document, libxml2Node)
+        }
+        let (document, elements) = try fallbackDocument(for: expression)
+        let contextNode: xmlNodePtr?
+        switch try treeContext(node, for: expression) ?? .document {
+        case .document:
+            contextNode = nil
+        case .element(let position):
+            contextNode = elements.indices.contains(Int(position)) ? elements[Int(position)] : nil
+            guard contextNode != nil else { throw Self.mismatch(expression) }
+        case .attribute(let element, let index):
+            // libxml2 keeps an element's attributes in document order, as the tree does.
+            let first = root.tree.nodes[Int(element)].attributes.lowerBound
+            guard elements.indices.contains(Int(element)) else { throw Self.mismatch(expression) }
+            var attribute = elements[Int(element)].pointee.properties
+            for _ in first..<index { attribute = attribute?.pointee.next }
+            guard let attribute else { throw Self.mismatch(expression) }
+            contextNode = UnsafeMutableRawPointer(attribute).assumingMemoryBound(to: xmlNode.self)
+        }
+        return (document, contextNode.map { XMLNode(document: document, pointer: $0) })
+    }
+
+    private func fallbackDocument(for expression: XPathExpression) throws(XPathError)
+        -> (document: XMLDocument, elements: [xmlNodePtr])
+    {
+        if let fallback { return fallback }
+        let document: XMLDocument
+        do {
+            document = try XMLDocument(parsing: bytes, limits: limits)
+        } catch {
+            // Not expected: the same bytes parsed once already.
+            throw XPathError(expression: expression.text, reason: .evaluation("document could not be parsed"))
+        }
+        let elements = Self.elementsInDocumentOrder(document)
+        // Both trees hold every element, in document order; anything else would pair the wrong nodes.
+        guard elements.count == root.tree.nodes.count else { throw Self.mismatch(expression) }
+        fallback = (document, elements)
+        return (document, elements)
+    }
+
+    /// libxml2's elements in document order (a pre-order walk, without recursion).
+    private static func elementsInDocumentOrder(_ document: XMLDocument) -> [xmlNodePtr] {
+        var elements: [xmlNodePtr] = []
+        var node = xmlDocGetRootElement(document.pointer)
+        while let current = node {
+            elements.append(current)
+            // Down to the first child element; else across to the next element sibling of this element or of
+            // the nearest ancestor that has one.
+            if let child = nextElement(from: current.pointee.children) {
+                node = child
+                continue
+            }
+            node = nil
+            var candidate = current
+            while true {
+                if let sibling = nextElement(from: candidate.pointee.next) {
+                    node = sibling
+                    break
+                }
+                guard let parent = candidate.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE else { break }
+                candidate = parent
+            }
+        }
+        return elements
+    }
+
+    /// `node` or the first element sibling after it.
+    private static func nextElement(from node: xmlNodePtr?) -> xmlNodePtr? {
+        var node = node
+        while let current = node, current.pointee.type != XML_ELEMENT_NODE { node = current.pointee.next }
+        return node
+    }
+
+    private static func mismatch(_ expression: XPathExpression) -> XPathError {
+        XPathError(expression: expression.text, reason: .evaluation("document trees do not correspond"))
+    }
+}
+
+/// A node an `XPathDocument` evaluation selected: an element or attribute of its tree, or, from an expression
+/// libxml2 evaluated, one of libxml2's nodes. Use it as the context of further expressions on the same document.
+public struct XPathNode {
+    enum Storage {
+        /// The tree is kept to refuse a node of another document.
+        case tree(TreeNode, XMLTree)
+        case libxml2(XMLNode)
+    }
+
+    let storage: Storage
+
+    init(_ storage: Storage) {
+        self.storage = storage
+    }
+}

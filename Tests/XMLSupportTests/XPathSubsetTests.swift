@@ -1,0 +1,139 @@
+import Testing
+
+@testable import XMLSupport
+
+/// `XPathDocument` evaluates the subset of XPath in `XPathSubset` on the flat tree; these compare every
+/// result with libxml2's XPath on the same bytes, from every element (and every attribute) as context.
+@Suite struct XPathSubsetTests {
+    static let namespaces = ["a": "urn:a", "b": "urn:b", "d": "urn:default"]
+
+    static let documents: [String] = [
+        // Namespaces (default and prefixed), repeated names, attributes with and without a namespace.
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Root xmlns="urn:default" xmlns:a="urn:a" xmlns:b="urn:b" id="r">
+          <Item id="1" a:id="a1"><Code code="x1" display="First"/><Value>12</Value><Unit>mg</Unit></Item>
+          <Item id="2"><Code code="x2"/><Value> 7 </Value><Value>8</Value><a:Value>ns</a:Value></Item>
+          <Item><Value/><Comment>fish &amp; chips &#233;t&#xE9; <![CDATA[<raw>]]></Comment></Item>
+          <a:Item id="a"><a:Value>in a</a:Value></a:Item>
+          <Group><Item id="deep"><Value>deep</Value></Item></Group>
+        </Root>
+        """,
+        // Mixed content and indentation around elements with text: string values need document order.
+        """
+        <r><p>one <b>two</b> three<i>four<b>five</b></i></p><p>  <q>only</q>  </p><p><e/></p>
+        <p attr="v &amp; w &#38; &lt;"><q>a</q><q>b</q></p><p>text</p></r>
+        """,
+        // No namespaces; non-ASCII text; an empty root.
+        "<Doc><Name>Zoë “quoted” — ✓</Name><Name>second</Name><Empty></Empty></Doc>",
+        "<Only/>",
+    ]
+
+    static let expressions: [String] = [
+        "d:Item", "d:Item/d:Value", "d:Item/@id", "@id", "@a:id", "@missing", "d:Value", "d:Code/@code",
+        "d:Code/@display", "a:Value", "d:Missing", "d:Missing/@id", "..", "../..", "../../..", "../d:Item/@id",
+        "d:Item/..", "d:Item/../d:Item/d:Value", "/d:Root", "/d:Root/d:Item", "/d:Root/d:Item/d:Value",
+        "/d:Root/a:Item/a:Value", "/d:Root/d:Group/d:Item/@id", "/Doc/Name", "/r/p", "/r/p/q", "/r/p/@attr",
+        "/Only", "/Nope", "p", "p/q", "p/b", "q", "Name", "Empty", "@attr", "../Name", "..//Name",
+        "concat('a', 'b')", "concat(d:Code/@display, ' — ', d:Value)", "concat(\"x\", d:Missing, '')",
+        "concat(d:Value, d:Unit, d:Comment, @id)", "concat(../@id, '/', @id)", "concat('Doc: ', /Doc/Name)",
+        "concat(p, '|', q)", "'literal'", "\"double\"", "''",
+        "substring(d:Value, 2)", "substring('hello', 2, 3)", "substring('Zoë✓', 3, 1)", "substring(Name, 0)",
+        "substring(Name, 1, 200 * boolean(Empty))", "substring(concat(' — ', d:Code/@display), 1, 200 * boolean(d:Code))",
+        "substring('abc', 2 * 1, 0)", "substring('abcdef', 0, 3)", "substring('abcdef', 5, 100)",
+        "substring('abcdef', 7)", "concat(d:Code/@display, substring(concat(' — ', d:Unit), 1, 200 * boolean(d:Unit)))",
+        // Outside the subset: left to libxml2, which must give the same through `XPathDocument`.
+        "d:Item[2]/d:Value", "//d:Value", "count(d:Item)", "normalize-space(d:Value)", "d:Item/*", "./d:Value",
+        "string(d:Value)", "text()", "d:Value/text()", "substring(d:Value, 1.5)", "concat(d:Value, 1)",
+        "d:Value | d:Unit", "self::node()",
+    ]
+
+    static let subsetExpressions: Set<String> = [
+        "d:Item/d:Value", "@a:id", "../..", "/d:Root/d:Item", "concat(d:Value, d:Unit, d:Comment, @id)",
+        "substring(concat(' — ', d:Code/@display), 1, 200 * boolean(d:Code))", "'literal'",
+    ]
+
+    @Test func subsetParsesWhatMappingFilesUseAndNothingElse() throws {
+        for text in Self.expressions {
+            let expression = try XPathExpression(text, namespaces: Self.namespaces)
+            if Self.subsetExpressions.contains(text) { #expect(expression.subset != nil, "\(text)") }
+        }
+        for outside in ["d:Item[2]/d:Value", "//d:Value", "count(d:Item)", "d:Item/*", "./d:Value", "text()",
+            "substring(d:Value, 1.5)", "concat(d:Value, 1)", "d:Value | d:Unit", "self::node()"]
+        {
+            #expect(try XPathExpression(outside, namespaces: Self.namespaces).subset == nil, "\(outside)")
+        }
+    }
+
+    @Test(arguments: documents.indices)
+    func stringsMatchLibxml2FromEveryContext(_ index: Int) throws {
+        let bytes = Array(Self.documents[index].utf8)
+        let libxml2 = try XMLDocument(parsing: bytes)
+        let tree = try XPathDocument(parsing: bytes)
+        let elements = try libxml2.nodes(matching: XPathExpression("//*"))
+        #expect(elements.count == tree.root.tree.nodes.count)
+
+        // Contexts: the document, every element, every attribute, as both documents see them.
+        var contexts: [(XPathNode?, XMLNode?)] = [(nil, nil)]
+        for (position, element) in elements.enumerated() {
+            contexts.append((XPathNode(.tree(.element(Int32(position)), tree.root.tree)), element))
+            let attributes = try libxml2.nodes(matching: XPathExpression("@*"), from: element)
+            let range = tree.root.tree.nodes[position].attributes
+            #expect(attributes.count == range.count)
+            for (attribute, treeIndex) in zip(attributes, range) {
+                contexts.append(
+                    (XPathNode(.tree(.attribute(element: Int32(position), index: treeIndex), tree.root.tree)), attribute))
+            }
+        }
+        for text in Self.expressions {
+            let expression = try XPathExpression(text, namespaces: Self.namespaces)
+            for (treeContext, libxml2Context) in contexts {
+                let expected = try libxml2.string(expression, from: libxml2Context)
+                let actual = try tree.string(expression, from: treeContext)
+                #expect(actual == expected, "\(text) from \(libxml2Context?.description ?? "document")")
+            }
+        }
+    }
+
+    @Test(arguments: documents.indices)
+    func nodeSetsMatchLibxml2(_ index: Int) throws {
+        let bytes = Array(Self.documents[index].utf8)
+        let libxml2 = try XMLDocument(parsing: bytes)
+        let tree = try XPathDocument(parsing: bytes)
+        let elements = try libxml2.nodes(matching: XPathExpression("//*"))
+        let value = try XPathExpression(".")
+        for text in Self.expressions {
+            let expression = try XPathExpression(text, namespaces: Self.namespaces)
+            guard expression.selectsNodes else { continue }
+            var contexts: [(XPathNode?, XMLNode?)] = [(nil, nil)]
+            for (position, element) in elements.enumerated() {
+                contexts.append((XPathNode(.tree(.element(Int32(position)), tree.root.tree)), element))
+            }
+            for (treeContext, libxml2Context) in contexts {
+                let expected = try libxml2.nodes(matching: expression, from: libxml2Context)
+                let actual = try tree.nodes(matching: expression, from: treeContext)
+                // Same nodes in the same order: compared by string value and kind, from each node.
+                #expect(actual.count == expected.count, "\(text)")
+                for (found, wanted) in zip(actual, expected) {
+                    #expect(try tree.string(value, from: found) == libxml2.string(value, from: wanted), "\(text)")
+                }
+            }
+        }
+    }
+
+    @Test func aNodeOfAnotherDocumentIsRefused() throws {
+        let first = try XPathDocument(parsing: Array("<a><b/></a>".utf8))
+        let second = try XPathDocument(parsing: Array("<a><b/></a>".utf8))
+        let node = try #require(try first.nodes(matching: XPathExpression("/a/b")).first)
+        #expect(throws: XPathError.self) { try second.string(XPathExpression("b"), from: node) }
+    }
+
+    @Test func substringRoundsAsLibxml2() {
+        #expect(XPathSubset.substring("12345", start: 1.5, length: 2.6) == "234")
+        #expect(XPathSubset.substring("12345", start: 0, length: 3) == "12")
+        #expect(XPathSubset.substring("12345", start: -.infinity, length: .infinity) == "")
+        #expect(XPathSubset.substring("12345", start: .nan, length: 3) == "")
+        #expect(XPathSubset.substring("12345", start: 2, length: nil) == "2345")
+        #expect(XPathSubset.substring("12345", start: 1e20, length: nil) == "")
+    }
+}
