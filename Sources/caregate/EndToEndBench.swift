@@ -362,24 +362,56 @@ final class BenchGateway: @unchecked Sendable {
         return BenchGateway(process: process, baseURL: url)
     }
 
-    /// User plus system CPU time so far.
-    var cpuTime: Duration {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return .zero }
-        // Fields after the command name: state is field 3, utime 14, stime 15 (1-based), so 11 and 12 from here.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return .zero }
-        let ticks = sysconf(Int32(_SC_CLK_TCK))
-        return .microseconds((user + system) * 1_000_000 / max(ticks, 1))
+    /// The process and every process under it (a server that forks workers is measured whole).
+    private var processTree: [Int32] {
+        let root = process.processIdentifier
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let fields = Self.statFields(pid), fields.count > 1, let parent = Int32(fields[1])
+            else { continue }
+            parents[pid] = parent
+        }
+        return parents.keys.filter { pid in
+            var current = pid
+            for _ in 0..<64 {
+                if current == root { return true }
+                guard let parent = parents[current], parent > 1 else { return false }
+                current = parent
+            }
+            return false
+        } + (parents[root] == nil ? [root] : [])
     }
 
-    /// Resident memory now, in MB (VmRSS).
+    /// The fields of /proc/PID/stat after the command name: state, ppid, … (utime is [11], stime [12]).
+    private static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    /// User plus system CPU time so far, over the whole process tree.
+    var cpuTime: Duration {
+        let ticks = max(sysconf(Int32(_SC_CLK_TCK)), 1)
+        var total = 0
+        for pid in processTree {
+            guard let fields = Self.statFields(pid), fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12])
+            else { continue }
+            total += user + system
+        }
+        return .microseconds(total * 1_000_000 / ticks)
+    }
+
+    /// Resident memory now, in MB (VmRSS), over the whole process tree.
     var residentMegabytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return 0 }
+        var kilobytes = 0
+        for pid in processTree {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                let value = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            else { continue }
+            kilobytes += value
+        }
         return kilobytes / 1024
     }
 
