@@ -69,6 +69,8 @@ public struct RecordPipeline: Sendable {
         public var demographics: PatientDemographics?
         /// The providers that said who the patient is, in registry order.
         public var demographicsReportedBy: [ProviderID]
+        /// How long the durable audit write took (part of the gateway's own time).
+        public var auditDuration: Duration = .zero
     }
 
     /// The merged view the caller may see, audited before it is returned.
@@ -86,7 +88,7 @@ public struct RecordPipeline: Sendable {
             optedOut = try await access.optOuts.isOptedOut(request.patient)
         } catch {
             logger.error("opt-out registry unavailable; refusing", metadata: ["request_id": "\(request.requestID)"])
-            try? await audit(request, decision: .refused, reason: "opt-out-store-unavailable")
+            _ = try? await audit(request, decision: .refused, reason: "opt-out-store-unavailable")
             throw GatewayError(
                 .serviceUnavailable, code: "opt-out-store-unavailable",
                 message: "the opt-out registry cannot be read, so no record can be shared; try again shortly")
@@ -160,7 +162,7 @@ public struct RecordPipeline: Sendable {
             patient: request.patient, fanOut: result, merge: merged, withheld: withheldCount,
             breakGlass: decision.breakGlass)
 
-        try await audit(
+        let auditDuration = try await audit(
             request, decision: .allowed, reason: decision.reason.rawValue,
             providers: result.outcomes.filter { $0.status != .skipped }.map {
                 ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
@@ -169,7 +171,8 @@ public struct RecordPipeline: Sendable {
         return Answer(
             view: view, slowestProvider: result.slowestProvider,
             demographics: Self.demographics(result.outcomes.compactMap(\.patient)),
-            demographicsReportedBy: result.outcomes.filter { $0.patient != nil }.map(\.provider))
+            demographicsReportedBy: result.outcomes.filter { $0.patient != nil }.map(\.provider),
+            auditDuration: auditDuration)
     }
 
     static func demographics(_ reported: [PatientDemographics]) -> PatientDemographics? {
@@ -182,11 +185,12 @@ public struct RecordPipeline: Sendable {
             gender: reported.lazy.compactMap(\.gender).first)
     }
 
-    /// Writes the audit record, durably, or refuses the request with 503.
+    /// Writes the audit record, durably, or refuses the request with 503. Returns how long the write took.
+    @discardableResult
     func audit(
         _ request: RecordRequest, decision: AuditRecord.Decision, reason: String,
         providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:]
-    ) async throws(GatewayError) {
+    ) async throws(GatewayError) -> Duration {
         let caller = request.caller
         let record = AuditRecord(
             time: Date(), requestID: request.requestID, userID: caller.userID, userName: caller.name,
@@ -200,7 +204,9 @@ public struct RecordPipeline: Sendable {
         let started = ContinuousClock.now
         do {
             _ = try await access.audit.append(record)
-            metrics.recordAuditWrite(started.duration(to: .now), failed: false)
+            let duration = started.duration(to: .now)
+            metrics.recordAuditWrite(duration, failed: false)
+            return duration
         } catch {
             metrics.recordAuditWrite(started.duration(to: .now), failed: true)
             logger.error(

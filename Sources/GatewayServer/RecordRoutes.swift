@@ -34,7 +34,8 @@ struct RecordRoutes: Sendable {
         headers[.careGateComplete] = view.complete ? "true" : "false"
         headers[.careGateRequestID] = requestID
         let duration = started.duration(to: .now)
-        headers[.serverTiming] = ServerTiming.value(total: duration, slowestProvider: answer.slowestProvider)
+        headers[.serverTiming] = ServerTiming.value(
+            total: duration, slowestProvider: answer.slowestProvider, audit: answer.auditDuration)
         context.logger.info(
             "record query",
             metadata: [
@@ -103,18 +104,20 @@ extension HTTPField.Name {
     public static let careGateRequestID = HTTPField.Name("CareGate-Request-Id")!
 }
 
-/// `Server-Timing` (W3C) on a records answer: how long the slowest provider took, the gateway's own time on top of
-/// it, and the total, in milliseconds. Browser developer tools show it; the end-to-end benchmark reads it to
-/// separate the gateway's overhead from provider latency. Timings only, never patient data.
+/// `Server-Timing` (W3C) on a records answer, in milliseconds: how long the slowest provider took, the durable
+/// audit write, the gateway's own time on top of the slowest provider (which includes the audit write), and the
+/// total. Browser developer tools show it; the end-to-end benchmark reads it to separate the gateway's overhead
+/// from provider latency. Timings only, never patient data.
 enum ServerTiming {
-    static func value(total: Duration, slowestProvider: Duration?) -> String {
+    static func value(total: Duration, slowestProvider: Duration?, audit: Duration) -> String {
         let totalMilliseconds = total.fractionalMilliseconds
-        guard let slowestProvider else {
-            return "gateway;dur=\(format(totalMilliseconds)), total;dur=\(format(totalMilliseconds))"
-        }
-        let providers = min(slowestProvider.fractionalMilliseconds, totalMilliseconds)
-        return "providers;dur=\(format(providers));desc=\"slowest provider\", "
-            + "gateway;dur=\(format(totalMilliseconds - providers)), total;dur=\(format(totalMilliseconds))"
+        let providers = slowestProvider.map { min($0.fractionalMilliseconds, totalMilliseconds) }
+        var metrics: [String] = []
+        if let providers { metrics.append("providers;dur=\(format(providers));desc=\"slowest provider\"") }
+        metrics.append("audit;dur=\(format(audit.fractionalMilliseconds));desc=\"durable audit write\"")
+        metrics.append("gateway;dur=\(format(totalMilliseconds - (providers ?? 0)))")
+        metrics.append("total;dur=\(format(totalMilliseconds))")
+        return metrics.joined(separator: ", ")
     }
 
     private static func format(_ milliseconds: Double) -> String {

@@ -197,7 +197,7 @@ struct RecordStreamSession: Sendable {
             withheld: withheld, breakGlass: view.breakGlass)
         if let data = try? encoder.encode(complete) { emit("complete", String(decoding: data, as: UTF8.self)) }
         // The access was audited before the first byte; this records how it ended.
-        try? await pipeline.audit(
+        _ = try? await pipeline.audit(
             request, decision: .allowed, reason: "stream-complete",
             providers: result.outcomes.filter { $0.status != .skipped }.map {
                 ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)

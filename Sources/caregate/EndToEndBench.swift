@@ -117,8 +117,8 @@ struct EndToEndBench: AsyncParsableCommand {
         say("### b–d. Every provider delayed log-normally (median 40 ms, p99 300 ms), \(rate) queries/s arriving")
         say("Overhead = the client's latency − the slowest provider's for that query (from `Server-Timing`); the gateway's "
             + "own share is what it measured between receiving the request and sending the answer, less that provider.")
-        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p99 ms | errors |")
-        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | audit write p50 / p99 ms | errors |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         var baseline: LoadRun.Result?
         var failing: LoadRun.Result?
         for scenario in ["b", "c", "d"] where requested.contains(scenario) || (scenario == "b" && requested.contains("d")) {
@@ -138,7 +138,8 @@ struct EndToEndBench: AsyncParsableCommand {
             default: "d. \(victim) failing 20 % of calls"
             }
             say("| \(label) | \(run.latency.count) | \(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.latency.max.ms) | "
-                + "\(run.overhead.p50.ms) | \(run.overhead.p99.ms) | \(run.gatewayOwn.p99.ms) | \(run.errors) |")
+                + "\(run.overhead.p50.ms) | \(run.overhead.p99.ms) | \(run.gatewayOwn.p50.ms) / \(run.gatewayOwn.p99.ms) | "
+                + "\(run.audit.p50.ms) / \(run.audit.p99.ms) | \(run.errors) |")
             if scenario == "b" { baseline = run }
             if scenario == "d" { failing = run }
         }
@@ -432,6 +433,8 @@ enum LoadRun {
         var overhead: LatencySummary
         /// The gateway's own measure of the same (Server-Timing `gateway`).
         var gatewayOwn: LatencySummary
+        /// The durable audit write, part of the gateway's own time (Server-Timing `audit`).
+        var audit: LatencySummary
         var errors: Int
         var cpuPerQuery: Duration
         var residentMegabytes: Int
@@ -445,6 +448,7 @@ enum LoadRun {
         var latency: Duration
         var providers: Double?
         var gateway: Double?
+        var audit: Double?
         var manifest: [(String, Int)]
     }
 
@@ -567,7 +571,9 @@ enum LoadRun {
                 manifest = view.providers.filter { $0.status == "ok" }.map { ($0.id, $0.latencyMs) }
             }
             keep(Array(buffer: body))
-            return Sample(latency: latency, providers: timing.providers, gateway: timing.gateway, manifest: manifest)
+            return Sample(
+                latency: latency, providers: timing.providers, gateway: timing.gateway, audit: timing.audit,
+                manifest: manifest)
         } catch {
             return nil
         }
@@ -582,9 +588,10 @@ enum LoadRun {
             sample.providers.map { max(.zero, sample.latency - .microseconds(Int64($0 * 1000))) }
         }
         let own = samples.compactMap { $0.gateway.map { Duration.microseconds(Int64($0 * 1000)) } }
+        let audit = samples.compactMap { $0.audit.map { Duration.microseconds(Int64($0 * 1000)) } }
         return Result(
             rate: Double(samples.count) / Double(seconds), latency: LatencySummary(samples.map(\.latency)),
-            overhead: LatencySummary(overhead), gatewayOwn: LatencySummary(own), errors: errors,
+            overhead: LatencySummary(overhead), gatewayOwn: LatencySummary(own), audit: LatencySummary(audit), errors: errors,
             cpuPerQuery: samples.isEmpty ? .zero : cpu / samples.count, residentMegabytes: gateway.residentMegabytes,
             providerLatencies: providerLatencies, lastBody: lastBody)
     }
@@ -594,6 +601,7 @@ enum LoadRun {
 struct ServerTimingValues {
     var providers: Double?
     var gateway: Double?
+    var audit: Double?
 
     init(_ header: String) {
         for metric in header.split(separator: ",") {
@@ -602,6 +610,7 @@ struct ServerTimingValues {
             else { continue }
             if name == "providers" { providers = duration }
             if name == "gateway" { gateway = duration }
+            if name == "audit" { audit = duration }
         }
     }
 }

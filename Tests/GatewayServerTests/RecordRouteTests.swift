@@ -66,7 +66,7 @@ import Testing
         ]) { client, auth in
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in
                 let header = try #require(response.headers[.serverTiming])
-                // providers;dur=80.412;desc="slowest provider", gateway;dur=0.731, total;dur=81.143
+                // providers;dur=80.412;desc="slowest provider", audit;dur=0.402;desc="durable audit write", gateway;dur=0.731, total;dur=81.143
                 var durations: [String: Double] = [:]
                 for metric in header.split(separator: ",") {
                     let parts = metric.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -76,8 +76,10 @@ import Testing
                 let providers = try #require(durations["providers"], "\(header)")
                 let gateway = try #require(durations["gateway"], "\(header)")
                 let total = try #require(durations["total"], "\(header)")
+                let audit = try #require(durations["audit"], "\(header)")
                 #expect(providers >= 80, "the slow provider took at least 80 ms: \(header)")
                 #expect(gateway >= 0)
+                #expect(audit > 0 && audit <= gateway, "the audit write is part of the gateway's own time: \(header)")
                 #expect(abs(providers + gateway - total) < 0.002, "\(header)")
                 #expect(!header.contains(Self.patient))
             }
