@@ -10,8 +10,16 @@ struct CDADocument {
 
     let element: XMLElement
     let provider: ProviderID
-    /// The document's place in the response, 1-based: its name when it has no id.
-    let position: Int
+    /// `root^extension` of the document's id, else its place in the response (`#2`). Every entry read from
+    /// the document has a source id under this one, so each fact can be traced to the document it came from.
+    let sourceID: String
+
+    /// `position` is the document's place in the response, 1-based: its name when it has no id.
+    init(element: XMLElement, provider: ProviderID, position: Int) {
+        self.element = element
+        self.provider = provider
+        sourceID = element.cda("id")?.instanceIdentifier?.key ?? "#\(position)"
+    }
 
     struct Reading {
         var entries: [CareEntry] = []
@@ -19,18 +27,16 @@ struct CDADocument {
         var unreadable = 0
     }
 
-    /// `root^extension` of the document's id, else its position in the response (`#2`). Every entry read from
-    /// the document has a source id under this one, so each fact can be traced to the document it came from.
-    var sourceID: String { element.cda("id")?.instanceIdentifier?.key ?? "#\(position)" }
-
     func read() -> Reading {
         var reading = Reading(patient: patient)
-        if let document = documentEntry() {
+        // Both header entries show the title: read it once.
+        let title = element.cda("title")?.plainText
+        if let document = documentEntry(title: title) {
             reading.entries.append(document)
         } else {
             reading.unreadable += 1
         }
-        switch encounterEntry() {
+        switch encounterEntry(title: title) {
         case .entry(let encounter): reading.entries.append(encounter)
         case .unreadable: reading.unreadable += 1
         case .absent: break
@@ -41,15 +47,14 @@ struct CDADocument {
 
     // MARK: - Header
 
-    private func documentEntry() -> CareEntry? {
+    private func documentEntry(title: String?) -> CareEntry? {
         let code = element.cda("code")?.cdaCoding()
-        let title = element.cda("title")?.plainText
         let date = element.cda("effectiveTime")?.timestamp
         // A header without a type, title or date says only "there is a document": nothing a clinician can use.
         guard code != nil || title != nil || date != nil else { return nil }
         let headline = title ?? code?.display ?? "Clinical document"
         // The sdtc extension is how a CDA R2 document states a status other than final (e.g. `nullified`).
-        let status = element.children.first { $0.name == "statusCode" }?.cdaAttribute("code")
+        let status = element.child("statusCode")?.cdaAttribute("code")
         let identifiers = [element.cda("id"), element.cda("setId")].compactMap { $0?.instanceIdentifier }
         return CareEntry(
             category: .document, code: code, date: date,
@@ -74,12 +79,11 @@ struct CDADocument {
     }
 
     /// The encounter the document belongs to (an NHS 111 call, an admission), from `componentOf`.
-    private func encounterEntry() -> EncounterReading {
+    private func encounterEntry(title: String?) -> EncounterReading {
         guard let encounter = element.cda(at: "componentOf", "encompassingEncounter") else { return .absent }
         let code = encounter.cda("code")?.cdaCoding()
         let date = encounter.cda("effectiveTime")?.timestamp
         guard code != nil || date != nil else { return .unreadable }
-        let title = element.cda("title")?.plainText
         let disposition = encounter.cda("dischargeDispositionCode")?.cdaCoding()?.display
         let details = [title, disposition.map { "disposition: \($0)" }].compactMap { $0 }
         let headline = code?.display ?? "Encounter"

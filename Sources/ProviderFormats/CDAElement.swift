@@ -12,13 +12,12 @@ extension XMLElement {
     /// `sdtc:statusCode`, `sdtc:birthTime` on relatives), and a local-name match could read an extension's
     /// value as the core one.
     func cda(_ name: String) -> XMLElement? {
-        for child in children where child.name == name && child.namespace == CDADecoder.namespace { return child }
-        return nil
+        child(name, namespace: CDADecoder.namespace)
     }
 
     /// Every child in the CDA namespace with this local name, in document order.
     func cdaChildren(_ name: String) -> [XMLElement] {
-        children.filter { $0.name == name && $0.namespace == CDADecoder.namespace }
+        children(name, namespace: CDADecoder.namespace)
     }
 
     /// Follows a path of CDA child names through first matching children.

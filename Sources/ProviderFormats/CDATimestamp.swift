@@ -15,33 +15,43 @@ extension ClinicalDate {
         func atDigit() -> Bool {
             index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
         }
-        func digits(_ count: Int) -> String? {
+        /// The next `count` bytes, moving past them, when they are all digits; nil otherwise.
+        func digits(_ count: Int) -> ArraySlice<UInt8>? {
             let start = index
             for _ in 0..<count {
                 guard atDigit() else { return nil }
                 index += 1
             }
-            return String(decoding: bytes[start..<index], as: UTF8.self)
+            return bytes[start..<index]
         }
 
+        // The ISO 8601 text, built as bytes (all ASCII) and made a String once.
+        var iso: [UInt8] = []
+        iso.reserveCapacity(25)
         guard let year = digits(4) else { return nil }
-        var iso = year
+        iso += year
         var hasTime = false
         if atDigit() {
             guard let month = digits(2) else { return nil }
-            iso += "-" + month
+            iso.append(UInt8(ascii: "-"))
+            iso += month
             if atDigit() {
                 guard let day = digits(2) else { return nil }
-                iso += "-" + day
+                iso.append(UInt8(ascii: "-"))
+                iso += day
                 if atDigit() {
                     guard let hour = digits(2) else { return nil }
                     hasTime = true
+                    iso.append(UInt8(ascii: "T"))
+                    iso += hour
+                    iso.append(UInt8(ascii: ":"))
                     if atDigit() {
                         guard let minute = digits(2) else { return nil }
-                        iso += "T\(hour):\(minute)"
+                        iso += minute
                         if atDigit() {
                             guard let second = digits(2) else { return nil }
-                            iso += ":" + second
+                            iso.append(UInt8(ascii: ":"))
+                            iso += second
                             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                                 index += 1
                                 guard atDigit() else { return nil }
@@ -49,18 +59,23 @@ extension ClinicalDate {
                             }
                         }
                     } else {
-                        iso += "T\(hour):00"
+                        iso += "00".utf8
                     }
                 }
             }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-            let sign = bytes[index] == UInt8(ascii: "-") ? "-" : "+"
+            let sign = bytes[index]
             index += 1
             guard let hours = digits(2), let minutes = digits(2) else { return nil }
-            if hasTime { iso += "\(sign)\(hours):\(minutes)" }
+            if hasTime {
+                iso.append(sign)
+                iso += hours
+                iso.append(UInt8(ascii: ":"))
+                iso += minutes
+            }
         }
         guard index == bytes.count else { return nil }
-        self.init(iso)
+        self.init(String(decoding: iso, as: UTF8.self))
     }
 }

@@ -62,7 +62,9 @@ public struct XMLElement: Sendable {
         let range = node.attributes
         for index in Int(range.lowerBound)..<Int(range.upperBound) {
             let attribute = tree.attributes[index]
-            if tree.string(at: attribute.name) == name && tree.namespace(at: attribute.namespace) == namespace {
+            if tree.string(at: attribute.name, equals: name)
+                && tree.namespace(at: attribute.namespace, equals: namespace)
+            {
                 return tree.string(attribute.value)
             }
         }
@@ -71,12 +73,44 @@ public struct XMLElement: Sendable {
 
     /// The first child element with this local name.
     public func child(_ name: String) -> XMLElement? {
-        children.first { $0.name == name }
+        firstChild { tree.string(at: $0.name, equals: name) }
+    }
+
+    /// The first child element with this local name and namespace URI (nil: in no namespace).
+    public func child(_ name: String, namespace: String?) -> XMLElement? {
+        firstChild { tree.string(at: $0.name, equals: name) && tree.namespace(at: $0.namespace, equals: namespace) }
     }
 
     /// Every child element with this local name, in document order.
     public func children(_ name: String) -> [XMLElement] {
-        children.filter { $0.name == name }
+        children { tree.string(at: $0.name, equals: name) }
+    }
+
+    /// Every child element with this local name and namespace URI (nil: in no namespace), in document order.
+    public func children(_ name: String, namespace: String?) -> [XMLElement] {
+        children { tree.string(at: $0.name, equals: name) && tree.namespace(at: $0.namespace, equals: namespace) }
+    }
+
+    // The lookups above run for nearly every field a decoder reads, so they test the children's nodes in place
+    // rather than making an `XMLElement` (and reading its name as a String) for each child passed over.
+
+    private func firstChild(where matches: (XMLTree.Node) -> Bool) -> XMLElement? {
+        let range = node.children
+        for index in Int(range.lowerBound)..<Int(range.upperBound) {
+            let position = tree.childPositions[index]
+            if matches(tree.nodes[Int(position)]) { return XMLElement(tree: tree, position: position) }
+        }
+        return nil
+    }
+
+    private func children(where matches: (XMLTree.Node) -> Bool) -> [XMLElement] {
+        let range = node.children
+        var found: [XMLElement] = []
+        for index in Int(range.lowerBound)..<Int(range.upperBound) {
+            let position = tree.childPositions[index]
+            if matches(tree.nodes[Int(position)]) { found.append(XMLElement(tree: tree, position: position)) }
+        }
+        return found
     }
 
     /// Follows a path of local names through first matching children: `element.descendant("code", "coding")`.

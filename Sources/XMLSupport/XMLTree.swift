@@ -62,6 +62,21 @@ final class XMLTree: Sendable {
         position == Self.noNamespace ? nil : strings[Int(position)]
     }
 
+    /// True when the string at `position` in `strings` is `string`. Lengths are compared first: the names a
+    /// lookup passes over mostly differ in length, which is cheaper to see than a full comparison.
+    @inline(__always)
+    func string(at position: Int32, equals string: String) -> Bool {
+        let stored = strings[Int(position)]
+        return stored.utf8.count == string.utf8.count && stored == string
+    }
+
+    /// True when the namespace at `position` is `namespace` (both none, or the same URI).
+    @inline(__always)
+    func namespace(at position: Int32, equals namespace: String?) -> Bool {
+        guard let namespace else { return position == Self.noNamespace }
+        return position != Self.noNamespace && string(at: position, equals: namespace)
+    }
+
     /// The UTF-8 in `range` of `bytes` as a String (the parser has already refused invalid UTF-8).
     func string(_ range: Range<Int32>) -> String {
         String(decoding: bytes[Int(range.lowerBound)..<Int(range.upperBound)], as: UTF8.self)
@@ -144,15 +159,21 @@ final class XMLTree: Sendable {
 
         mutating func endElement() {
             guard let element = open.popLast() else { return }
-            let childStart = Int32(childPositions.count)
-            childPositions.append(contentsOf: pendingChildren[element.firstPendingChild...])
-            pendingChildren.removeLast(pendingChildren.count - element.firstPendingChild)
-            let textStart = Int32(bytes.count)
-            bytes.append(contentsOf: pendingText[element.firstPendingText...])
-            pendingText.removeLast(pendingText.count - element.firstPendingText)
             let index = Int(element.position)
-            nodes[index].children = childStart..<Int32(childPositions.count)
-            nodes[index].text = textStart..<Int32(bytes.count)
+            // Most elements are leaves, and many have no text: skip the moves (and the empty ranges the node
+            // already holds) rather than pay for copying and truncating nothing.
+            if pendingChildren.count > element.firstPendingChild {
+                let childStart = Int32(childPositions.count)
+                childPositions.append(contentsOf: pendingChildren[element.firstPendingChild...])
+                pendingChildren.removeSubrange(element.firstPendingChild...)
+                nodes[index].children = childStart..<Int32(childPositions.count)
+            }
+            if pendingText.count > element.firstPendingText {
+                let textStart = Int32(bytes.count)
+                bytes.append(contentsOf: pendingText[element.firstPendingText...])
+                pendingText.removeSubrange(element.firstPendingText...)
+                nodes[index].text = textStart..<Int32(bytes.count)
+            }
         }
 
         /// Copies `element` and its subtree (from any tree) in as a child of the open element, or as the root.

@@ -422,7 +422,7 @@ extension XMLTree {
 
     func matches(element position: Int32, _ name: XPathSubset.Name) -> Bool {
         let node = nodes[Int(position)]
-        return string(at: node.name) == name.local && namespace(at: node.namespace) == name.namespace
+        return string(at: node.name, equals: name.local) && namespace(at: node.namespace, equals: name.namespace)
     }
 
     /// The position in `attributes` of the element's attribute with this expanded name.
@@ -430,7 +430,9 @@ extension XMLTree {
         let range = nodes[Int(position)].attributes
         for index in range {
             let attribute = attributes[Int(index)]
-            if string(at: attribute.name) == name.local && namespace(at: attribute.namespace) == name.namespace {
+            if string(at: attribute.name, equals: name.local)
+                && namespace(at: attribute.namespace, equals: name.namespace)
+            {
                 return index
             }
         }
