@@ -2,6 +2,9 @@ import ArgumentParser
 import AsyncHTTPClient
 import CareRecords
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GatewayServer
 import Logging
 import NIOCore
@@ -98,15 +101,59 @@ struct EndToEndBench: AsyncParsableCommand {
         say("| CareGate | \(caregate.rate.rounded0) | \(caregate.latency.p50.ms) | \(caregate.latency.p99.ms) | "
             + "\(caregate.cpuPerQuery.ms) ms | \(caregate.residentMegabytes) MB | \(caregate.errors) |")
         guard let peer else { return }
-        let peerGateway = try await bench.startPeer(python: peer)
-        let reference = try await LoadRun.closedLoop(
-            gateway: peerGateway, client: client, tokens: bench.tokens, clients: concurrency, seconds: seconds)
-        try await peerGateway.stop()
-        say("| Python peer (asyncio, aiohttp, lxml) | \(reference.rate.rounded0) | \(reference.latency.p50.ms) | "
-            + "\(reference.latency.p99.ms) | \(reference.cpuPerQuery.ms) ms | \(reference.residentMegabytes) MB | \(reference.errors) |")
+        // The peer in one process (asyncio's one thread), and as one worker process per core, the usual way to
+        // give a Python server every core.
+        var ratios: [String] = []
+        var agreementLine = ""
+        for workers in [1, ProcessInfo.processInfo.activeProcessorCount] {
+            let peerGateway = try await bench.startPeer(python: peer, workers: workers)
+            if workers == 1 {
+                // The ratio means something only if the peer does the same job: the same merged entries.
+                let gateway = try await bench.startGateway()
+                let agreement = try await Self.agreement(gateway, peerGateway, client: client, tokens: bench.tokens)
+                try await gateway.stop()
+                agreementLine = "The peer's merged view was checked against CareGate's for every patient first: "
+                    + "\(agreement.agreeing) of \(agreement.patients) agree entry for entry (ids, in order)."
+            }
+            let reference = try await LoadRun.closedLoop(
+                gateway: peerGateway, client: client, tokens: bench.tokens, clients: concurrency, seconds: seconds)
+            try await peerGateway.stop()
+            say("| Python peer (asyncio, aiohttp, lxml), \(workers) process\(workers == 1 ? "" : "es") | \(reference.rate.rounded0) | "
+                + "\(reference.latency.p50.ms) | \(reference.latency.p99.ms) | \(reference.cpuPerQuery.ms) ms | "
+                + "\(reference.residentMegabytes) MB | \(reference.errors) |")
+            ratios.append(
+                "against \(workers) process\(workers == 1 ? "" : "es"): \(String(format: "%.1f", caregate.rate / max(reference.rate, 0.001)))× "
+                    + "the queries/s, \(String(format: "%.1f", reference.cpuPerQuery.seconds / max(caregate.cpuPerQuery.seconds, 1e-9)))× "
+                    + "less CPU per query")
+        }
         say("")
-        say("CareGate / peer: \(String(format: "%.1f", caregate.rate / max(reference.rate, 0.001)))× the queries/s, "
-            + "\(String(format: "%.1f", reference.cpuPerQuery.seconds / max(caregate.cpuPerQuery.seconds, 1e-9)))× less CPU per query")
+        say("CareGate / peer — " + ratios.joined(separator: "; "))
+        say("")
+        say(agreementLine)
+    }
+
+    /// For each patient, whether both gateways return the same merged entries (the same ids in the same order).
+    private static func agreement(
+        _ caregate: BenchGateway, _ peer: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)]
+    ) async throws -> (patients: Int, agreeing: Int) {
+        func entryIDs(_ gateway: BenchGateway, _ patient: NHSNumber, _ token: String) async throws -> [String]? {
+            var request = HTTPClientRequest(url: "\(gateway.baseURL)/v1/patients/\(patient.digits)/record")
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            guard response.status == .ok,
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                let entries = object["entries"] as? [[String: Any]]
+            else { return nil }
+            return entries.compactMap { $0["id"] as? String }
+        }
+        var agreeing = 0
+        for (patient, token) in tokens {
+            let ours = try await entryIDs(caregate, patient, token)
+            let theirs = try await entryIDs(peer, patient, token)
+            if let ours, ours == theirs { agreeing += 1 }
+        }
+        return (tokens.count, agreeing)
     }
 
     private func slowProviderScenarios(_ bench: BenchEnvironment, _ client: HTTPClient, _ requested: Set<String>) async throws {
@@ -253,17 +300,38 @@ struct BenchEnvironment {
             readyLine: "CareGate ready", urlKey: "url")
     }
 
-    /// Starts the Python peer gateway (`Benchmarks/peer`) on the same provider files.
-    func startPeer(python: String) async throws -> BenchGateway {
+    /// Starts the Python peer gateway (`Benchmarks/peer`) on the same provider files. Several workers share one
+    /// port (SO_REUSEPORT), which must then be fixed: a free one is picked.
+    func startPeer(python: String, workers: Int) async throws -> BenchGateway {
         let run = folder + "/peer-\(UUID().uuidString.prefix(8))"
         let providers = try writeProviderFiles(into: run, maxConnections: nil)
+        let port = workers == 1 ? 0 : try Self.freePort()
         return try await BenchGateway.launch(
             executable: python,
             arguments: [
-                "Benchmarks/peer/peer_gateway.py", "--providers", providers, "--port", "0", "--jwks", jwksFile,
-                "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
+                "Benchmarks/peer/peer_gateway.py", "--providers", providers, "--port", "\(port)", "--workers", "\(workers)",
+                "--jwks", jwksFile, "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
             ],
             readyLine: "peer listening on", urlKey: nil)
+    }
+
+    /// A loopback port free right now (bound to port 0 and released).
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard bound else { throw ValidationError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private func writeProviderFiles(into run: String, maxConnections: Int?) throws -> String {
