@@ -484,8 +484,15 @@ final class BenchGateway: @unchecked Sendable {
         return kilobytes / 1024
     }
 
+    /// SIGTERM, and after 3 s SIGKILL to the whole tree: a child started from this process may inherit a mask
+    /// that blocks SIGTERM (the Python peer does), and a killed parent would leave its workers behind.
     func stop() async throws {
+        let tree = processTree
         process.terminate()
+        let deadline = ContinuousClock.now + .seconds(3)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        guard process.isRunning else { return }
+        for pid in tree { kill(pid, SIGKILL) }
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
     }
 }
