@@ -61,6 +61,13 @@ extension OperationalStatisticsTests {
         let snapshot = statistics.snapshot(providers: [("gp", "gp", "closed")], at: now)
         #expect(snapshot.providers[0].calls == OperationalStatistics.maximumSamples)
     }
+
+    /// At 300 queries/s the 5-minute window holds 90,000 samples per provider: each must stay small, or the
+    /// gateway's memory climbs by tens of megabytes while the window fills.
+    @Test func samplesAreCompact() {
+        #expect(MemoryLayout<OperationalStatistics.Sample>.stride == 16)
+        #expect(MemoryLayout<OperationalStatistics.Query>.stride == 24)
+    }
 }
 
 @Suite struct StatusPageTests {
