@@ -5,10 +5,15 @@
 #
 #   bash Tests/python/setup-venv.sh              # /tmp/caregate-py-venv
 #   CAREGATE_PY_VENV=/some/dir bash Tests/python/setup-venv.sh
+#
+# Other Python tools reuse it with their own requirements (Benchmarks/peer/setup-venv.sh):
+#   CAREGATE_PY_REQUIREMENTS=FILE  the pinned requirements to install
+#   CAREGATE_PY_IMPORTS="a, b"     modules whose import proves an existing venv complete
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${CAREGATE_PY_VENV:-/tmp/caregate-py-venv}"
-requirements="$here/requirements.txt"
+requirements="${CAREGATE_PY_REQUIREMENTS:-$here/requirements.txt}"
+imports="${CAREGATE_PY_IMPORTS:-fhirpy, fhirclient, openapi_core, pytest, requests, yaml}"
 stamp="$venv/.caregate-requirements.sha256"
 
 python="${PYTHON:-}"
@@ -31,7 +36,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && "$venv/bin/python" -c 'import fhirpy, fhirclient, openapi_core, pytest, requests, yaml' 2>/dev/null; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && "$venv/bin/python" -c "import $imports" 2>/dev/null; then
     echo "setup-venv: $venv is up to date" >&2
 else
     echo "setup-venv: installing $requirements" >&2
