@@ -66,7 +66,8 @@ struct AuditBench: AsyncParsableCommand {
                 configuration: configuration, providers: directory, access: gateway, tokens: tokens,
                 concurrency: concurrency, seconds: seconds, logger: logger)
             if !audited { await access.audit.shutdown() }
-            say("| \(audited ? "with audit" : "without audit") | \(Int(result.rate)) | \(result.p50) | \(result.p99) | \(result.errors) |")
+            say("| \(audited ? "with audit" : "without audit") | \(Int(result.rate)) | \(result.latency.p50.ms) | "
+                + "\(result.latency.p99.ms) | \(result.errors) |")
         }
 
         // The trail alone: many concurrent appenders, group commit.
@@ -98,18 +99,19 @@ struct AuditBench: AsyncParsableCommand {
         try await simulator.shutdown()
     }
 
-    struct LoadResult {
-        var rate: Double
-        var p50: Int
-        var p99: Int
-        var errors: Int
+    /// A gateway run in this process: its CPU and memory are not told apart from the simulator's.
+    struct InProcessGateway: LoadTarget {
+        let baseURL: String
+        var cpuTime: Duration { .zero }
+        var residentMegabytes: Int { 0 }
     }
 
-    /// Runs the gateway, drives it closed-loop for `seconds` after a warm-up, and stops it.
+    /// Runs the gateway in this process, drives it closed-loop for `seconds` after a warm-up (`LoadRun`, as
+    /// `bench e2e` does), and stops it.
     static func load(
         configuration: GatewayConfiguration, providers: ProviderDirectory, access: AccessControl,
         tokens: [(NHSNumber, String)], concurrency: Int, seconds: Int, logger: Logger
-    ) async throws -> LoadResult {
+    ) async throws -> LoadRun.Result {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = buildApplication(
             configuration: configuration, providers: providers, access: access, logger: logger
@@ -121,46 +123,13 @@ struct AuditBench: AsyncParsableCommand {
             group.addTask { try await services.run() }
             var ports = portStream.makeAsyncIterator()
             guard let port = await ports.next() else { throw ValidationError("the gateway did not start") }
-
-            let latencies = BenchSamples()
-            let errors = BenchCounter()
-            let warmEnd = ContinuousClock.now + .seconds(2)
-            let end = warmEnd + .seconds(seconds)
-            await withDiscardingTaskGroup { workers in
-                for worker in 0..<concurrency {
-                    workers.addTask {
-                        var index = worker
-                        while ContinuousClock.now < end {
-                            let (patient, token) = tokens[index % tokens.count]
-                            index += concurrency
-                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/patients/\(patient.digits)/record")
-                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                            let started = ContinuousClock.now
-                            do {
-                                let response = try await client.execute(request, timeout: .seconds(10))
-                                _ = try await response.body.collect(upTo: 16 * 1024 * 1024)
-                                if response.status != .ok { errors.add() }
-                            } catch {
-                                errors.add()
-                            }
-                            if started >= warmEnd {
-                                let micros = started.duration(to: .now).microseconds
-                                latencies.append(micros)
-                            }
-                        }
-                    }
-                }
-            }
+            let result = try await LoadRun.closedLoop(
+                gateway: InProcessGateway(baseURL: "http://127.0.0.1:\(port)"), client: client, tokens: tokens,
+                clients: concurrency, seconds: seconds)
             try await client.shutdown()
             await services.triggerGracefulShutdown()
             try await group.waitForAll()
-            let sorted = latencies.sorted
-            func percentile(_ p: Double) -> Int {
-                sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] / 1000
-            }
-            return LoadResult(
-                rate: Double(sorted.count) / Double(seconds), p50: percentile(0.5), p99: percentile(0.99),
-                errors: errors.value)
+            return result
         }
     }
 }
@@ -184,13 +153,6 @@ final class BenchCounter: Sendable {
     var value: Int { count.load(ordering: .relaxed) }
 }
 
-final class BenchSamples: Sendable {
-    private let samples = Mutex<[Int]>([])
-    func append(_ sample: Int) { samples.withLock { $0.append(sample) } }
-    var sorted: [Int] { samples.withLock { $0.sorted() } }
-}
-
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var microseconds: Int { Int(components.seconds) * 1_000_000 + Int(components.attoseconds / 1_000_000_000_000) }
 }

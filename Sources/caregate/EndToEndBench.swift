@@ -359,7 +359,7 @@ struct BenchEnvironment {
 /// A gateway process under test: its base URL, and its CPU time and resident memory from /proc.
 /// (`Process` is not marked Sendable; after `run()` only its pid is read and `terminate()` called, which are safe
 /// from any thread.)
-final class BenchGateway: @unchecked Sendable {
+final class BenchGateway: LoadTarget, @unchecked Sendable {
     let process: Process
     let baseURL: String
 
@@ -499,6 +499,14 @@ final class BenchGateway: @unchecked Sendable {
 
 // MARK: - Load
 
+/// What a load run drives and measures: a gateway's base URL, and its CPU time and resident memory when it is a
+/// process of its own (an in-process gateway reports zero for both).
+protocol LoadTarget: Sendable {
+    var baseURL: String { get }
+    var cpuTime: Duration { get }
+    var residentMegabytes: Int { get }
+}
+
 /// One scenario's load and what it measured.
 enum LoadRun {
     struct Result {
@@ -529,7 +537,7 @@ enum LoadRun {
 
     /// `clients` each send the next query as soon as the last is answered, for 2 s of warm-up and `seconds` measured.
     static func closedLoop(
-        gateway: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)], clients: Int, seconds: Int,
+        gateway: any LoadTarget, client: HTTPClient, tokens: [(NHSNumber, String)], clients: Int, seconds: Int,
         keepLastBody: Bool = false
     ) async throws -> Result {
         let samples = Locked<[Sample]>([])
@@ -568,7 +576,7 @@ enum LoadRun {
     /// Queries arrive at `rate` per second whatever the answers do (open loop); each latency counts from when the
     /// query was due, so a stalled gateway cannot hide its stall by slowing the arrivals (no coordinated omission).
     static func openLoop(
-        gateway: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)], rate: Int, seconds: Int
+        gateway: any LoadTarget, client: HTTPClient, tokens: [(NHSNumber, String)], rate: Int, seconds: Int
     ) async throws -> Result {
         let samples = Locked<[Sample]>([])
         let errors = BenchCounter()
@@ -601,7 +609,7 @@ enum LoadRun {
 
     /// Runs `queries` closed-loop queries and samples resident memory ten times, from a tenth of the way in.
     static func memory(
-        gateway: BenchGateway, client: HTTPClient, tokens: [(NHSNumber, String)], clients: Int, queries: Int
+        gateway: any LoadTarget, client: HTTPClient, tokens: [(NHSNumber, String)], clients: Int, queries: Int
     ) async throws -> [(queries: Int, megabytes: Int)] {
         let served = Locked(0)
         let samples = Locked<[(queries: Int, megabytes: Int)]>([])
@@ -630,7 +638,7 @@ enum LoadRun {
 
     /// One records query; nil when it failed (not 200, or no answer).
     private static func query(
-        _ gateway: BenchGateway, _ client: HTTPClient, _ patient: NHSNumber, _ token: String, decodeManifest: Bool,
+        _ gateway: any LoadTarget, _ client: HTTPClient, _ patient: NHSNumber, _ token: String, decodeManifest: Bool,
         from due: ContinuousClock.Instant = .now, body keep: ([UInt8]) -> Void
     ) async -> Sample? {
         var request = HTTPClientRequest(url: "\(gateway.baseURL)/v1/patients/\(patient.digits)/record")
@@ -655,7 +663,7 @@ enum LoadRun {
     }
 
     private static func summarise(
-        _ samples: [Sample], errors: Int, seconds: Int, cpu: Duration, gateway: BenchGateway, lastBody: [UInt8]?
+        _ samples: [Sample], errors: Int, seconds: Int, cpu: Duration, gateway: any LoadTarget, lastBody: [UInt8]?
     ) -> Result {
         var providerLatencies: [String: [Int]] = [:]
         for sample in samples { for (provider, latency) in sample.manifest { providerLatencies[provider, default: []].append(latency) } }
