@@ -10,6 +10,12 @@ import Synchronization
 /// Appends are group-committed by one writer connection (see `AuditGroupCommit`); reads use a second
 /// connection, so they never see a batch that has not committed. `busy_timeout` bounds any wait for a lock
 /// held by another process, so a stuck file fails an append instead of hanging it.
+///
+/// A batch is one statement: a multi-row `INSERT`, which SQLite runs as its own transaction. Triggers in the file
+/// keep the chain whole whoever writes: each row must link onto the current head (or the insert aborts), and the
+/// head moves with each row. The writer links onto the head it last wrote and re-reads it only when another
+/// writer (a second trail on the same file) has moved it, so an append costs one round trip to SQLite's thread
+/// and one fsync rather than five statements: it sits on every query's critical path.
 public final class SQLiteAuditTrail: AuditTrail {
     private let writer: SQLiteConnection
     private let reader: SQLiteConnection
@@ -39,8 +45,9 @@ public final class SQLiteAuditTrail: AuditTrail {
         self.reader = reader
         self.queue = queue
         self.writerTask = Task {
+            var head: ChainHead?
             await queue.runWriter { (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
-                try await Self.commit(batch, on: writer)
+                try await Self.commit(batch, on: writer, head: &head)
             }
         }
     }
@@ -141,6 +148,19 @@ public final class SQLiteAuditTrail: AuditTrail {
                 _ = try await connection.query(
                     "INSERT OR IGNORE INTO audit_chain_head (id, sequence, hash) VALUES (1, 0, ?)",
                     [.text(AuditChain.genesisHash)])
+                _ = try await connection.query(
+                    """
+                    CREATE TRIGGER IF NOT EXISTS audit_records_link BEFORE INSERT ON audit_records
+                    WHEN NOT EXISTS (
+                        SELECT 1 FROM audit_chain_head
+                        WHERE id = 1 AND sequence = NEW.sequence - 1 AND hash = NEW.previous_hash)
+                    BEGIN SELECT RAISE(ABORT, '\(staleHeadMessage)'); END
+                    """, [])
+                _ = try await connection.query(
+                    """
+                    CREATE TRIGGER IF NOT EXISTS audit_records_advance AFTER INSERT ON audit_records
+                    BEGIN UPDATE audit_chain_head SET sequence = NEW.sequence, hash = NEW.hash WHERE id = 1; END
+                    """, [])
                 _ = try await connection.query("COMMIT", [])
             } catch {
                 _ = try? await connection.query("ROLLBACK", [])
@@ -149,33 +169,82 @@ public final class SQLiteAuditTrail: AuditTrail {
         }
     }
 
-    /// One batch, one transaction: link onto the current head, insert, move the head, commit.
-    private static func commit(_ batch: [AuditRecord], on connection: SQLiteConnection) async throws(AuditStoreError)
-        -> [StoredAuditRecord]
+    /// The chain's last record as this writer knows it.
+    struct ChainHead {
+        var sequence: Int64
+        var hash: String
+
+        init(sequence: Int64, hash: String) {
+            self.sequence = sequence
+            self.hash = hash
+        }
+
+        init(_ last: StoredAuditRecord) {
+            self.init(sequence: last.sequence, hash: last.hash)
+        }
+    }
+
+    /// What the link trigger says when a row does not follow the head: another writer got there first.
+    static let staleHeadMessage = "caregate: audit record does not link onto the chain head"
+
+    /// One batch, one statement (so one transaction and one fsync), linked onto `head`. When the head is not known,
+    /// or another writer has moved it since (the link trigger refuses the whole batch), the batch is linked inside a
+    /// write transaction that reads the head first, so no other writer can move it in between.
+    private static func commit(_ batch: [AuditRecord], on connection: SQLiteConnection, head: inout ChainHead?)
+        async throws(AuditStoreError) -> [StoredAuditRecord]
     {
-        try await sqlite("appending") {
+        let known = head
+        head = nil
+        if let known {
+            let stored = AuditChain.link(batch, headSequence: known.sequence, headHash: known.hash)
+            if try await insert(stored, on: connection) {
+                head = ChainHead(stored[stored.count - 1])
+                return stored
+            }
+        }
+        let stored = try await sqlite("appending") {
             _ = try await connection.query("BEGIN IMMEDIATE", [])
             do {
-                let head = try await connection.query("SELECT sequence, hash FROM audit_chain_head WHERE id = 1", [])
-                guard let headRow = head.first, let sequence = headRow.column("sequence")?.integer,
-                    let hash = headRow.column("hash")?.string
-                else { throw AuditStoreError.unreadableRecord("the chain head is missing") }
-                let stored = AuditChain.link(batch, headSequence: Int64(sequence), headHash: hash)
-                let placeholders = "(" + Array(repeating: "?", count: AuditColumns.names.count).joined(separator: ", ") + ")"
-                _ = try await connection.query(
-                    "INSERT INTO audit_records (\(AuditColumns.list)) VALUES "
-                        + Array(repeating: placeholders, count: stored.count).joined(separator: ", "),
-                    stored.flatMap { binds(AuditColumns($0)) })
-                let last = stored[stored.count - 1]
-                _ = try await connection.query(
-                    "UPDATE audit_chain_head SET sequence = ?, hash = ? WHERE id = 1",
-                    [.integer(numericCast(last.sequence)), .text(last.hash)])
+                let current = try await readHead(connection)
+                let stored = AuditChain.link(batch, headSequence: current.sequence, headHash: current.hash)
+                guard try await insert(stored, on: connection) else {
+                    throw AuditStoreError.unavailable("appending: the chain head moved inside a write transaction")
+                }
                 _ = try await connection.query("COMMIT", [])
                 return stored
             } catch {
                 _ = try? await connection.query("ROLLBACK", [])
                 throw error
             }
+        }
+        head = ChainHead(stored[stored.count - 1])
+        return stored
+    }
+
+    private static func readHead(_ connection: SQLiteConnection) async throws(AuditStoreError) -> ChainHead {
+        let rows = try await sqlite("reading the chain head") {
+            try await connection.query("SELECT sequence, hash FROM audit_chain_head WHERE id = 1", [])
+        }
+        guard let row = rows.first, let sequence = row.column("sequence")?.integer, let hash = row.column("hash")?.string
+        else { throw .unreadableRecord("the chain head is missing") }
+        return ChainHead(sequence: Int64(sequence), hash: hash)
+    }
+
+    /// Inserts the linked batch; false when the link trigger refused it because the head had moved.
+    private static func insert(_ stored: [StoredAuditRecord], on connection: SQLiteConnection)
+        async throws(AuditStoreError) -> Bool
+    {
+        let placeholders = "(" + Array(repeating: "?", count: AuditColumns.names.count).joined(separator: ", ") + ")"
+        do {
+            _ = try await connection.query(
+                "INSERT INTO audit_records (\(AuditColumns.list)) VALUES "
+                    + Array(repeating: placeholders, count: stored.count).joined(separator: ", "),
+                stored.flatMap { binds(AuditColumns($0)) })
+            return true
+        } catch let error as SQLiteError where error.message.contains(staleHeadMessage) {
+            return false
+        } catch {
+            throw sqliteFailure("appending", error)
         }
     }
 
@@ -217,13 +286,17 @@ public final class SQLiteAuditTrail: AuditTrail {
     private static func sqlite<T>(_ what: String, _ body: () async throws -> T) async throws(AuditStoreError) -> T {
         do {
             return try await body()
-        } catch let error as AuditStoreError {
-            throw error
-        } catch let error as SQLiteError {
-            // The reason is SQLite's result code; its message can quote values, so it is left out.
-            throw .unavailable("\(what): \(error.reason)")
         } catch {
-            throw .unavailable("\(what): \(type(of: error))")
+            throw sqliteFailure(what, error)
+        }
+    }
+
+    private static func sqliteFailure(_ what: String, _ error: any Error) -> AuditStoreError {
+        switch error {
+        case let error as AuditStoreError: error
+        // The reason is SQLite's result code; its message can quote values, so it is left out.
+        case let error as SQLiteError: .unavailable("\(what): \(error.reason)")
+        default: .unavailable("\(what): \(type(of: error))")
         }
     }
 }

@@ -18,6 +18,35 @@ struct AuditTrailBehaviourTests {
         @Test func persistsAcrossReopen() async throws { try await AuditTrailBehaviour.persistsAcrossReopen(.sqlite) }
         @Test func storesOnlyTheMetadataGiven() async throws { try await AuditTrailBehaviour.storesOnlyTheMetadataGiven(.sqlite) }
         @Test func failsAfterShutdown() async throws { try await AuditTrailBehaviour.failsAfterShutdown(.sqlite) }
+
+        /// The file itself keeps the chain linear: a row that does not follow the head is refused, whoever writes it,
+        /// and a trail whose remembered head another writer has moved links its next batch onto the new head.
+        @Test func theFileRefusesARecordThatDoesNotLinkOntoTheHead() async throws {
+            try await AuditTrailBehaviour.withTrail(.sqlite) { store, trail in
+                let first = try await trail.append(AuditSyntheticPatients.record(requestID: "r1"))
+                let forged = { (sequence: Int64, previous: String) in
+                    """
+                    INSERT INTO audit_records (sequence, time_ms, request_id, user_id, user_name, organisation, role,
+                        purpose, patient, route, decision, reason, providers, entries_per_category, previous_hash, hash)
+                    VALUES (\(sequence), 0, 'forged', 'u', 'n', 'o', 'r', 'p', '9990000018', '/', 'allowed', 'allowed',
+                        '[]', '{}', '\(previous)', '\(String(repeating: "f", count: 64))')
+                    """
+                }
+                // Skipping a place, and claiming the right place with the wrong link, are both refused.
+                await #expect(throws: (any Error).self) { try await store.execute(forged(3, first.hash)) }
+                await #expect(throws: (any Error).self) {
+                    try await store.execute(forged(2, String(repeating: "0", count: 64)))
+                }
+
+                let other = try await store.openTrail()
+                let second = try await other.append(AuditSyntheticPatients.record(requestID: "r2"))
+                await other.shutdown()
+                let third = try await trail.append(AuditSyntheticPatients.record(requestID: "r3"))
+                #expect([first.sequence, second.sequence, third.sequence] == [1, 2, 3])
+                #expect(third.previousHash == second.hash)
+                #expect(try await trail.verify() == .intact(count: 3))
+            }
+        }
     }
 
     // Skipped, with this message in the test output, where no PostgreSQL server is configured.
