@@ -1,44 +1,61 @@
-import DequeModule
 import Foundation
+import Histogram
 import Synchronization
 
-/// Recent latency and outcomes per provider and for the gateway itself, kept in memory for the status page:
-/// a rolling window (5 minutes) of samples, pruned as it goes. Holds provider ids, statuses and timings only —
-/// nothing about any patient.
+/// Recent latency and outcomes per provider and for the gateway itself, kept in memory for the status page: the
+/// last five minutes as thirty 10-second slices, each holding latency histograms and outcome counts. Memory is
+/// fixed by the number of slices and providers, whatever the load: a slice's histograms are reset and reused when
+/// the window moves past it. Holds provider ids, statuses and timings only — nothing about any patient.
 public final class OperationalStatistics: Sendable {
     public static let window: Duration = .seconds(300)
-    /// The chart's resolution: one point per slice of the window.
+    /// The chart's resolution, and the window's granularity: one slice drops out as each new one starts.
     public static let slice: Duration = .seconds(10)
-    /// A bound on memory whatever the load: the oldest samples go first.
-    static let maximumSamples = 100_000
+    static let sliceCount = 30
+    private static let sliceNanoseconds = slice.components.seconds * 1_000_000_000
 
-    /// One provider's answer, compactly (16 bytes): at 300 queries/s the window holds 90,000 of them per provider.
-    struct Sample {
-        /// Nanoseconds since the statistics began (see `ticks`).
-        var time: Int64
-        /// The manifest's whole milliseconds.
-        var milliseconds: Int32
-        var outcome: Outcome
+    /// Provider answer times in the manifest's whole milliseconds, up to an hour, within 1 %.
+    static func providerHistogram() -> Histogram<UInt32> {
+        Histogram(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .two)
+    }
 
-        enum Outcome: UInt8 {
-            case ok, error, timeout, other
+    /// Query times and gateway overhead in microseconds (overhead is often under a millisecond), up to ten minutes,
+    /// within 1 %.
+    static func queryHistogram() -> Histogram<UInt32> {
+        Histogram(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .two)
+    }
 
-            init(_ status: String) {
-                switch status {
-                case "ok": self = .ok
-                case "error": self = .error
-                case "timeout": self = .timeout
-                default: self = .other
-                }
-            }
+    struct ProviderSlice {
+        var latencies = OperationalStatistics.providerHistogram()
+        var calls = 0
+        var errors = 0
+        var timeouts = 0
+
+        mutating func reset() {
+            latencies.reset()
+            calls = 0
+            errors = 0
+            timeouts = 0
         }
     }
 
-    struct Query {
-        var time: Int64
-        var milliseconds: Double
-        /// NaN when no provider answered (so the field needs no optional's extra byte and padding).
-        var overheadMilliseconds: Double
+    struct Slice {
+        /// Which 10-second slice since the statistics began this holds; -1 before first use.
+        var number: Int64 = -1
+        var providers: [String: ProviderSlice] = [:]
+        var queries = 0
+        var totals = OperationalStatistics.queryHistogram()
+        var overheads = OperationalStatistics.queryHistogram()
+
+        /// Empties the slice for `number`, keeping its histograms' memory. A provider with no calls in the slice's
+        /// last use (removed from the registry a whole window ago) is dropped.
+        mutating func reuse(for number: Int64) {
+            self.number = number
+            providers = providers.filter { $0.value.calls > 0 }
+            for id in providers.keys { providers[id]?.reset() }
+            queries = 0
+            totals.reset()
+            overheads.reset()
+        }
     }
 
     /// The instant times are counted from.
@@ -49,13 +66,8 @@ public final class OperationalStatistics: Sendable {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    /// Oldest first; a deque, so pruning the front on every query costs only what it drops.
-    private struct State {
-        var providers: [String: Deque<Sample>] = [:]
-        var queries: Deque<Query> = []
-    }
-
-    private let state = Mutex(State())
+    /// A ring: slice number `n` lives at `n % sliceCount`.
+    private let slices = Mutex([Slice](repeating: Slice(), count: OperationalStatistics.sliceCount))
 
     public init() {}
 
@@ -72,29 +84,36 @@ public final class OperationalStatistics: Sendable {
         providers: [(id: String, status: String, latencyMilliseconds: Int)], queryDuration: Duration,
         slowestProvider: Duration?, at now: ContinuousClock.Instant = .now
     ) {
-        let total = queryDuration.fractionalMilliseconds
-        let overhead = slowestProvider.map { max(0, total - $0.fractionalMilliseconds) } ?? .nan
-        let time = ticks(now)
-        state.withLock { state in
+        let total = Self.microseconds(queryDuration)
+        let overhead = slowestProvider.map { Self.microseconds(max(.zero, queryDuration - $0)) }
+        let number = max(0, ticks(now)) / Self.sliceNanoseconds
+        slices.withLock { slices in
+            let index = Int(number % Int64(Self.sliceCount))
+            // A late arrival for a slice already reused is dropped rather than counted in the wrong slice.
+            if slices[index].number > number { return }
+            if slices[index].number < number { slices[index].reuse(for: number) }
             // Only providers actually called: skipped and circuit-open ones took no time and tell nothing of latency.
             for line in providers where line.status != "skipped" && line.status != "circuit-open" {
-                state.providers[line.id, default: []].append(
-                    Sample(
-                        time: time, milliseconds: Int32(clamping: line.latencyMilliseconds),
-                        outcome: Sample.Outcome(line.status)))
-                Self.prune(&state.providers[line.id, default: []], now: time)
+                slices[index].providers[line.id, default: ProviderSlice()].record(line)
             }
-            state.queries.append(Query(time: time, milliseconds: total, overheadMilliseconds: overhead))
-            Self.prune(&state.queries, now: time)
+            slices[index].queries += 1
+            slices[index].totals.recordClamped(total)
+            if let overhead { slices[index].overheads.recordClamped(overhead) }
         }
     }
 
-    private static let windowNanoseconds = window.components.seconds * 1_000_000_000
+    private static func microseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        return UInt64(max(0, seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+    }
 
-    private static func prune<T>(_ samples: inout Deque<T>, now: Int64) where T: Timed {
-        let cutoff = now - windowNanoseconds
-        while let first = samples.first, first.time < cutoff || samples.count > maximumSamples {
-            samples.removeFirst()
+    /// The memory the window holds now, in bytes (its histograms' counts); fixed once every slice has been used.
+    var footprintBytes: Int {
+        slices.withLock { slices in
+            slices.reduce(0) { sum, slice in
+                sum + slice.totals.estimatedFootprintInBytes + slice.overheads.estimatedFootprintInBytes
+                    + slice.providers.values.reduce(0) { $0 + $1.latencies.estimatedFootprintInBytes }
+            }
         }
     }
 
@@ -129,60 +148,83 @@ public final class OperationalStatistics: Sendable {
     func snapshot(providers: [(id: String, kind: String, circuit: String)], at now: ContinuousClock.Instant = .now)
         -> Snapshot
     {
-        let time = ticks(now)
-        let (samplesByProvider, queries) = state.withLock { state in
-            var copy = state
-            for id in copy.providers.keys { Self.prune(&copy.providers[id, default: []], now: time) }
-            Self.prune(&copy.queries, now: time)
-            return (copy.providers, copy.queries)
+        let time = max(0, ticks(now))
+        let current = time / Self.sliceNanoseconds
+        let oldest = current - Int64(Self.sliceCount) + 1
+        // The window's slices, oldest first; nil where a slice is empty or holds an older (or newer) period.
+        let window: [Slice?] = slices.withLock { slices in
+            (oldest...current).map { number in
+                guard number >= 0 else { return nil }
+                let slice = slices[Int(number % Int64(Self.sliceCount))]
+                return slice.number == number ? slice : nil
+            }
         }
-        let slices = Int(Self.window.components.seconds / Self.slice.components.seconds)
-        let lastMinute = queries.filter { $0.time >= time - 60_000_000_000 }.count
-        let overheads = queries.map(\.overheadMilliseconds).filter { !$0.isNaN }.sorted()
-        let totals = queries.map(\.milliseconds).sorted()
+        var totals = Self.queryHistogram()
+        var overheads = Self.queryHistogram()
+        var lastMinute = 0
+        for (offset, slice) in window.enumerated() {
+            guard let slice else { continue }
+            totals.add(slice.totals)
+            overheads.add(slice.overheads)
+            if offset >= Self.sliceCount - 6 { lastMinute += slice.queries }
+        }
+        // The last minute: five whole slices and the current one as far as it has gone.
+        let minuteSeconds = Double(5 * Self.sliceNanoseconds + time - current * Self.sliceNanoseconds) / 1e9
         return Snapshot(
             windowSeconds: Int(Self.window.components.seconds), sliceSeconds: Int(Self.slice.components.seconds),
-            queriesPerSecond: Double(lastMinute) / 60, queryP50Ms: Self.percentile(totals, 0.5),
-            queryP99Ms: Self.percentile(totals, 0.99), overheadP50Ms: Self.percentile(overheads, 0.5),
-            overheadP99Ms: Self.percentile(overheads, 0.99),
+            queriesPerSecond: Double(lastMinute) / minuteSeconds,
+            queryP50Ms: Self.percentile(totals, 50, unit: 1000), queryP99Ms: Self.percentile(totals, 99, unit: 1000),
+            overheadP50Ms: Self.percentile(overheads, 50, unit: 1000),
+            overheadP99Ms: Self.percentile(overheads, 99, unit: 1000),
             providers: providers.map { provider in
-                let samples = samplesByProvider[provider.id] ?? []
-                let latencies = samples.map { Double($0.milliseconds) }.sorted()
-                let calls = samples.count
-                func rate(_ outcome: Sample.Outcome) -> Double {
-                    calls == 0 ? 0 : Double(samples.filter { $0.outcome == outcome }.count) / Double(calls)
+                var whole = ProviderSlice()
+                var series: [Double?] = []
+                for slice in window {
+                    let part = slice?.providers[provider.id]
+                    series.append(part.flatMap { Self.percentile($0.latencies, 95, unit: 1) })
+                    if let part {
+                        whole.latencies.add(part.latencies)
+                        whole.calls += part.calls
+                        whole.errors += part.errors
+                        whole.timeouts += part.timeouts
+                    }
                 }
-                var series: [Double?] = Array(repeating: nil, count: slices)
-                var bySlice: [Int: [Double]] = [:]
-                for sample in samples {
-                    let age = Double(time - sample.time) / 1e9
-                    let slice = slices - 1 - Int(age / Double(Self.slice.components.seconds))
-                    if slice >= 0, slice < slices { bySlice[slice, default: []].append(Double(sample.milliseconds)) }
-                }
-                for (slice, values) in bySlice { series[slice] = Self.percentile(values.sorted(), 0.95) }
+                let calls = Double(max(whole.calls, 1))
                 return Snapshot.Provider(
-                    id: provider.id, kind: provider.kind, circuit: provider.circuit, calls: calls,
-                    p50Ms: Self.percentile(latencies, 0.5), p95Ms: Self.percentile(latencies, 0.95),
-                    p99Ms: Self.percentile(latencies, 0.99), errorRate: rate(.error), timeoutRate: rate(.timeout),
+                    id: provider.id, kind: provider.kind, circuit: provider.circuit, calls: whole.calls,
+                    p50Ms: Self.percentile(whole.latencies, 50, unit: 1),
+                    p95Ms: Self.percentile(whole.latencies, 95, unit: 1),
+                    p99Ms: Self.percentile(whole.latencies, 99, unit: 1),
+                    errorRate: Double(whole.errors) / calls, timeoutRate: Double(whole.timeouts) / calls,
                     p95Series: series)
             })
     }
 
-    /// Nearest-rank percentile of sorted values.
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
+    /// The value at `percentile` (0–100) in milliseconds, for a histogram counting `unit`s of a millisecond; nil
+    /// when it holds nothing.
+    static func percentile(_ histogram: Histogram<UInt32>, _ percentile: Double, unit: Double) -> Double? {
+        histogram.totalCount == 0 ? nil : Double(histogram.valueAtPercentile(percentile)) / unit
     }
 }
 
-protocol Timed {
-    /// Nanoseconds since the statistics began.
-    var time: Int64 { get }
+extension OperationalStatistics.ProviderSlice {
+    mutating func record(_ line: (id: String, status: String, latencyMilliseconds: Int)) {
+        latencies.recordClamped(UInt64(max(0, line.latencyMilliseconds)))
+        calls += 1
+        switch line.status {
+        case "error": errors += 1
+        case "timeout": timeouts += 1
+        default: break
+        }
+    }
 }
 
-extension OperationalStatistics.Sample: Timed {}
-extension OperationalStatistics.Query: Timed {}
+extension Histogram {
+    /// Records `value`, or the highest trackable value for anything above it, so an outlier still counts.
+    mutating func recordClamped(_ value: UInt64) {
+        record(Swift.min(value, highestTrackableValue))
+    }
+}
 
 extension Duration {
     var fractionalMilliseconds: Double {
