@@ -48,7 +48,8 @@ public struct FanOut: Sendable {
         var outcomes: [ProviderOutcome?] = Array(repeating: nil, count: adapters.count)
         let (stream, continuation) = AsyncStream.makeStream(of: (Int, ProviderOutcome).self)
         var calls: [Int: Task<Void, Never>] = [:]
-        var watchdogs: [Int: Task<Void, Never>] = [:]
+        // When each called provider's time is up; one watchdog task serves them all.
+        var deadlines: [(index: Int, deadline: ContinuousClock.Instant)] = []
 
         for (index, adapter) in adapters.enumerated() {
             let definition = adapter.definition
@@ -80,17 +81,25 @@ public struct FanOut: Sendable {
                 if outcome.status == .ok { latencies?.record(definition.id, start.duration(to: .now)) }
                 continuation.yield((index, outcome))
             }
-            watchdogs[index] = Task {
-                try? await Task.sleep(until: providerDeadline, clock: .continuous)
+            deadlines.append((index, providerDeadline))
+        }
+        // Reports each provider still unanswered at its deadline as a timeout (the loop below ignores a timeout
+        // for a provider that has answered). One task and one timer at a time, not one per provider.
+        let watchdog: Task<Void, Never>? = deadlines.isEmpty ? nil : Task { [adapters, deadlines] in
+            for (deadline, due) in Dictionary(grouping: deadlines, by: \.deadline).sorted(by: { $0.key < $1.key }) {
+                try? await Task.sleep(until: deadline, clock: .continuous)
                 if Task.isCancelled { return }
-                let budget = start.duration(to: providerDeadline).roundedMilliseconds
-                continuation.yield(
-                    (
-                        index,
-                        ProviderOutcome(
-                            provider: definition.id, kind: definition.kind, status: .timeout,
-                            latencyMilliseconds: budget, error: "no answer within \(budget) ms")
-                    ))
+                let budget = start.duration(to: deadline).roundedMilliseconds
+                for (index, _) in due {
+                    let definition = adapters[index].definition
+                    continuation.yield(
+                        (
+                            index,
+                            ProviderOutcome(
+                                provider: definition.id, kind: definition.kind, status: .timeout,
+                                latencyMilliseconds: budget, error: "no answer within \(budget) ms")
+                        ))
+                }
             }
         }
 
@@ -102,7 +111,6 @@ public struct FanOut: Sendable {
                     outcomes[index] = outcome
                     slowest = start.duration(to: .now)
                     calls[index]?.cancel()
-                    watchdogs[index]?.cancel()
                     if let onOutcome {
                         var narrowed = outcome
                         if let categories { narrowed.entries.removeAll { !categories.contains($0.category) } }
@@ -117,7 +125,7 @@ public struct FanOut: Sendable {
         }
         continuation.finish()
         for task in calls.values { task.cancel() }
-        for task in watchdogs.values { task.cancel() }
+        watchdog?.cancel()
 
         let end = ContinuousClock.now
         for index in calls.keys {

@@ -118,7 +118,8 @@ public final class TokenVerifier: Sendable {
 
     private static func stripScheme(_ bearer: String) -> Substring {
         let trimmed = bearer.trimmingCharacters(in: .whitespaces)[...]
-        if trimmed.lowercased() == "bearer" { return "" }
+        // Only the scheme is lower-cased: the token is hundreds of bytes and arrives with every request.
+        if trimmed.utf8.count == 6, trimmed.lowercased() == "bearer" { return "" }
         if trimmed.prefix(7).lowercased() == "bearer " {
             return trimmed.dropFirst(7).drop { $0 == " " }
         }

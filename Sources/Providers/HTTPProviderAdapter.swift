@@ -46,6 +46,9 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         configuration.httpVersion = definition.http2 ? .automatic : .http1Only
         configuration.timeout = HTTPClient.Configuration.Timeout(
             connect: .milliseconds(Int64(definition.timeoutMilliseconds)))
+        // CareGate bootstraps no tracer; left at the global no-op one, the client still builds a span's attributes
+        // (parsing the URL again) for every request.
+        configuration.tracing.tracer = nil
         return configuration
     }
 

@@ -60,6 +60,8 @@ import Testing
         let standard = HTTPProviderAdapter.clientConfiguration(for: defaults)
         #expect(standard.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit == 64)
         #expect(standard.httpVersion == .automatic)
+        // No tracer: the global no-op one would still have the client build span attributes for every request.
+        #expect(standard.tracing.tracer == nil)
 
         let tuned = try ProviderDefinition(yaml: Self.valid + "\nmax_connections: 200\nhttp2: false", file: "gp.yaml")
         #expect(tuned.maxConnections == 200)
