@@ -1,4 +1,5 @@
 import CareRecords
+import Synchronization
 
 /// The pure half of a simulated provider: request target in, response out. No I/O, so routing and error bodies are
 /// the same whether reached over a socket or called directly.
@@ -18,6 +19,10 @@ struct ProviderResponder: Sendable {
     let definition: SimulatedProviderDefinition
     let population: SyntheticPopulation
     private let pathSegments: [Substring]
+    /// Records already written, by NHS number: the population is fixed, so a record never changes, and a real
+    /// provider's own cost is not the gateway's. Without this the simulator spends more CPU writing XML than the
+    /// gateway spends reading it, on the same cores, and the end-to-end benchmark measures the simulator.
+    private let written = RecordCache()
 
     init(definition: SimulatedProviderDefinition, population: SyntheticPopulation) {
         self.definition = definition
@@ -61,7 +66,7 @@ struct ProviderResponder: Sendable {
         } catch {
             return self.error(400, code: "invalid", "Invalid NHS number: \(error.description)")
         }
-        guard let body = body(for: nhsNumber) else {
+        guard let body = written.body(for: nhsNumber, else: { self.body(for: nhsNumber) }) else {
             return error(501, code: "not-supported", "This kind of provider has no bespoke format")
         }
         return Response(status: 200, contentType: definition.format.contentType, body: body, isRecord: true)
@@ -135,5 +140,29 @@ struct ProviderResponder: Sendable {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+}
+
+/// A bounded memo of written records (a simulator serves a fixed population, so a record written once is the same
+/// every time). Past `maximumBytes` new records are written each time rather than kept.
+final class RecordCache: Sendable {
+    private struct State {
+        var bodies: [NHSNumber: [UInt8]?] = [:]
+        var bytes = 0
+    }
+
+    static let maximumBytes = 64 << 20
+    private let state = Mutex(State())
+
+    func body(for patient: NHSNumber, else write: () -> [UInt8]?) -> [UInt8]? {
+        if let kept = state.withLock({ $0.bodies[patient] }) { return kept }
+        let body = write()
+        state.withLock { state in
+            let size = body?.count ?? 0
+            guard state.bytes + size <= Self.maximumBytes else { return }
+            state.bodies[patient] = .some(body)
+            state.bytes += size
+        }
+        return body
     }
 }
