@@ -32,7 +32,7 @@ public func buildApplication(
     let statistics = OperationalStatistics()
     let pipeline = RecordPipeline(
         providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), access: access,
-        metrics: metrics, logger: logger)
+        metrics: metrics, auditDisclosure: configuration.auditDisclosure, logger: logger)
     let authenticator = Authenticator(verifier: access.verifier, metrics: metrics)
 
     let router = Router(context: GatewayRequestContext.self)

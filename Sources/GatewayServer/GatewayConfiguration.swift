@@ -16,6 +16,8 @@ import Providers
 ///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`)
 /// - `store` (mapping): `url: postgres://user:password@host:port/database` to share opt-outs and the audit
 ///   trail between replicas; without it, SQLite files in `data_dir`
+/// - `audit_disclosure` (`with-answer` or `after-answer`, default `with-answer`): when the record of what a query
+///   disclosed is committed; see `AuditDisclosureTiming`
 public struct GatewayConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -26,11 +28,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var auth: AuthConfiguration?
     /// A `postgres://` URL; nil keeps the stores in SQLite files in `dataDirectory`.
     public var storeURL: String?
+    public var auditDisclosure: AuditDisclosureTiming
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, providersDirectory: String = "providers",
         deadlineMilliseconds: Int = 2000, dataDirectory: String = "data", policyFile: String = "deploy/policy.yaml",
-        auth: AuthConfiguration? = nil, storeURL: String? = nil
+        auth: AuthConfiguration? = nil, storeURL: String? = nil, auditDisclosure: AuditDisclosureTiming = .withAnswer
     ) {
         self.host = host
         self.port = port
@@ -40,9 +43,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.policyFile = policyFile
         self.auth = auth
         self.storeURL = storeURL
+        self.auditDisclosure = auditDisclosure
     }
 
-    static let keys: Set<String> = ["host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store"]
+    static let keys: Set<String> = [
+        "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure",
+    ]
 
     /// Reads a config file. Paths in it are taken relative to the file's folder.
     public init(file path: String) throws(ConfigurationError) {
@@ -76,7 +82,31 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
             storeURL = url
         }
+        if let timing = try fields.string("audit_disclosure", required: false) {
+            guard let parsed = AuditDisclosureTiming(rawValue: timing) else {
+                throw fields.error(
+                    "audit_disclosure",
+                    "expected one of: " + AuditDisclosureTiming.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            auditDisclosure = parsed
+        }
     }
+}
+
+/// When the record of what a records query disclosed is made durable. Either way nothing leaves the gateway before
+/// the access itself — who, in what role and organisation, for which patient, why, the decision, the providers
+/// asked — is committed to the audit trail; and either way both facts end up in the one hash chain.
+public enum AuditDisclosureTiming: String, Sendable, Equatable, CaseIterable {
+    /// One record per query — the access plus each provider's outcome and the entries per category — committed
+    /// after the merge and before the answer is sent. Its commit (an fsync) sits on every query's critical path,
+    /// after the slowest provider has answered.
+    case withAnswer = "with-answer"
+    /// Two records per query. The access record is committed while the providers are being asked (it has their
+    /// whole latency to do so) and must be durable before the answer is sent, or the answer is 503; the disclosure
+    /// record (reason `disclosed`: outcomes and entries per category, same request id) is committed right after
+    /// the answer is handed over. A crash in that instant leaves an access with no disclosure detail — which the
+    /// trail shows, never hides. DESIGN.md's request path (audit intent, then outcome after responding).
+    case afterAnswer = "after-answer"
 }
 
 /// The identity provider whose bearer tokens the gateway trusts (config `auth`).

@@ -43,6 +43,8 @@ public struct RecordPipeline: Sendable {
     public let deadline: Duration
     public let access: AccessControl
     public let metrics: GatewayMetrics
+    /// When the record of what was disclosed is committed: with the answer, or just after it.
+    public let auditDisclosure: AuditDisclosureTiming
     /// Kept across queries: a provider that keeps failing is reported `circuit-open` without being called.
     public let breakers = CircuitBreakers()
     /// Kept across queries: each provider's recent answer times, for hedging.
@@ -51,12 +53,13 @@ public struct RecordPipeline: Sendable {
 
     public init(
         providers: ProviderDirectory, deadline: Duration, access: AccessControl, metrics: GatewayMetrics = GatewayMetrics(),
-        logger: Logger
+        auditDisclosure: AuditDisclosureTiming = .withAnswer, logger: Logger
     ) {
         self.providers = providers
         self.deadline = deadline
         self.access = access
         self.metrics = metrics
+        self.auditDisclosure = auditDisclosure
         self.logger = logger
     }
 
@@ -69,7 +72,8 @@ public struct RecordPipeline: Sendable {
         public var demographics: PatientDemographics?
         /// The providers that said who the patient is, in registry order.
         public var demographicsReportedBy: [ProviderID]
-        /// How long the durable audit write took (part of the gateway's own time).
+        /// How long the answer waited for a durable audit write once the providers were done (part of the
+        /// gateway's own time): the whole write with the answer, only what was left of the access record's after it.
         public var auditDuration: Duration = .zero
     }
 
@@ -128,17 +132,33 @@ public struct RecordPipeline: Sendable {
         // Providers are asked only for categories the caller may see; what an asked provider sends beyond them
         // arrives, is counted as withheld and goes no further.
         let asking = asking(request, decision)
+        // The providers registered now; a change made while this query runs applies to the next one.
+        let adapters = providers.current
+        // With the disclosure after the answer, the access is committed while the providers are asked.
+        let accessWrite: Task<Result<Duration, GatewayError>, Never>? =
+            auditDisclosure == .afterAnswer
+            ? Task {
+                do throws(GatewayError) {
+                    return .success(
+                        try await audit(
+                            request, decision: .allowed, reason: decision.reason.rawValue,
+                            providers: adapters.filter { !asking.isDisjoint(with: $0.definition.categories) }.map {
+                                ProviderOutcomeSummary(provider: $0.definition.id.rawValue, status: "asked")
+                            }))
+                } catch {
+                    return .failure(error)
+                }
+            } : nil
         var result = FanOutResult(outcomes: [])
         if !asking.isEmpty {
             let budget = request.deadline.map { min($0, deadline) } ?? deadline
-            // The providers registered now; a change made while this query runs applies to the next one.
             let fanOut = FanOut(
-                adapters: providers.current, breakers: breakers, metrics: metrics.fanOut, latencies: latencies,
+                adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies,
                 logger: logger)
             result = await fanOut.query(
                 request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
         } else {
-            result = FanOutResult(outcomes: providers.current.map { adapter in
+            result = FanOutResult(outcomes: adapters.map { adapter in
                 ProviderOutcome(
                     provider: adapter.definition.id, kind: adapter.definition.kind, status: .skipped,
                     latencyMilliseconds: 0)
@@ -162,12 +182,22 @@ public struct RecordPipeline: Sendable {
             patient: request.patient, fanOut: result, merge: merged, withheld: withheldCount,
             breakGlass: decision.breakGlass)
 
-        let auditDuration = try await audit(
-            request, decision: .allowed, reason: decision.reason.rawValue,
-            providers: result.outcomes.filter { $0.status != .skipped }.map {
-                ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
-            },
-            entriesPerCategory: Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count))
+        let outcomes = result.outcomes.filter { $0.status != .skipped }.map {
+            ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
+        }
+        let counts = Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count)
+        let auditDuration: Duration
+        if let accessWrite {
+            let waiting = ContinuousClock.now
+            _ = try await accessWrite.value.get()
+            auditDuration = waiting.duration(to: .now)
+            // Not awaited: the answer goes now. The access record is already durable and comes first in the chain.
+            Task { await recordDisclosure(request, providers: outcomes, entriesPerCategory: counts) }
+        } else {
+            auditDuration = try await audit(
+                request, decision: .allowed, reason: decision.reason.rawValue, providers: outcomes,
+                entriesPerCategory: counts)
+        }
         return Answer(
             view: view, slowestProvider: result.slowestProvider,
             demographics: Self.demographics(result.outcomes.compactMap(\.patient)),
@@ -185,22 +215,37 @@ public struct RecordPipeline: Sendable {
             gender: reported.lazy.compactMap(\.gender).first)
     }
 
+    /// The reason on the record of what an answer disclosed, written after it (`AuditDisclosureTiming.afterAnswer`).
+    public static let disclosedReason = "disclosed"
+
+    /// Commits the record of what an answer disclosed. The answer has gone, so a failure cannot refuse it: it is
+    /// logged and counted as a failed audit write, and the trail keeps the access record without its detail.
+    func recordDisclosure(
+        _ request: RecordRequest, providers: [ProviderOutcomeSummary], entriesPerCategory: [String: Int]
+    ) async {
+        let record = auditRecord(
+            request, decision: .allowed, reason: Self.disclosedReason, providers: providers,
+            entriesPerCategory: entriesPerCategory)
+        let started = ContinuousClock.now
+        do {
+            _ = try await access.audit.append(record)
+            metrics.recordAuditWrite(started.duration(to: .now), failed: false)
+        } catch {
+            metrics.recordAuditWrite(started.duration(to: .now), failed: true)
+            logger.error(
+                "audit trail unavailable; the disclosure record of an answer already sent is missing",
+                metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])
+        }
+    }
+
     /// Writes the audit record, durably, or refuses the request with 503. Returns how long the write took.
     @discardableResult
     func audit(
         _ request: RecordRequest, decision: AuditRecord.Decision, reason: String,
         providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:]
     ) async throws(GatewayError) -> Duration {
-        let caller = request.caller
-        let record = AuditRecord(
-            time: Date(), requestID: request.requestID, userID: caller.userID, userName: caller.name,
-            organisation: caller.organisation, role: caller.role, purpose: caller.purpose.rawValue,
-            breakGlassReason: request.breakGlassReason.flatMap { reason in
-                let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-                return trimmed.isEmpty ? nil : trimmed
-            },
-            patient: request.patient, route: request.route, decision: decision, reason: reason,
-            providers: providers, entriesPerCategory: entriesPerCategory)
+        let record = auditRecord(
+            request, decision: decision, reason: reason, providers: providers, entriesPerCategory: entriesPerCategory)
         let started = ContinuousClock.now
         do {
             _ = try await access.audit.append(record)
@@ -216,5 +261,21 @@ public struct RecordPipeline: Sendable {
                 .serviceUnavailable, code: "audit-unavailable",
                 message: "the access could not be recorded in the audit trail, so no record is shared; try again shortly")
         }
+    }
+
+    private func auditRecord(
+        _ request: RecordRequest, decision: AuditRecord.Decision, reason: String,
+        providers: [ProviderOutcomeSummary], entriesPerCategory: [String: Int]
+    ) -> AuditRecord {
+        let caller = request.caller
+        return AuditRecord(
+            time: Date(), requestID: request.requestID, userID: caller.userID, userName: caller.name,
+            organisation: caller.organisation, role: caller.role, purpose: caller.purpose.rawValue,
+            breakGlassReason: request.breakGlassReason.flatMap { reason in
+                let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : trimmed
+            },
+            patient: request.patient, route: request.route, decision: decision, reason: reason,
+            providers: providers, entriesPerCategory: entriesPerCategory)
     }
 }

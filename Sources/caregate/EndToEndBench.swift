@@ -19,14 +19,15 @@ import Synchronization
 ///
 /// Scenarios: `pool` (20 ms providers, 64 clients, pool of 8 against the default 64), `a` (no provider delay,
 /// closed loop), `b` (log-normal provider delays, median 40 ms, p99 300 ms, at a fixed arrival rate), `c` (b with
-/// one provider hanging), `d` (b with one provider failing 20 % of calls), `e` (one patient with 5,000 entries),
-/// and with `--memory-queries N`, resident memory over N queries.
+/// one provider hanging), `d` (b with one provider failing 20 % of calls), `b-after` (b with the gateway recording
+/// each answer's disclosure after it, `--audit-disclosure after-answer`), `e` (one patient with 5,000 entries), and
+/// with `--memory-queries N`, resident memory over N queries.
 struct EndToEndBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2e",
         abstract: "The gateway end to end: throughput, latency, overhead, slow, hanging and failing providers, memory.")
 
-    @Option(help: "Scenarios to run, comma-separated: pool, a, b, c, d, e.") var scenarios = "pool,a,b,c,d,e"
+    @Option(help: "Scenarios to run, comma-separated: pool, a, b, b-after, c, d, e.") var scenarios = "pool,a,b,b-after,c,d,e"
     @Option(help: "Seconds measured per scenario (after a warm-up).") var seconds = 10
     @Option(help: "Arrival rate for scenarios b–d, queries/s (open loop: a slow answer does not slow the arrivals).")
     var rate = 200
@@ -40,7 +41,7 @@ struct EndToEndBench: AsyncParsableCommand {
 
     func run() async throws {
         let requested = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let unknown = requested.subtracting(["pool", "a", "b", "c", "d", "e"])
+        let unknown = requested.subtracting(["pool", "a", "b", "b-after", "c", "d", "e"])
         guard unknown.isEmpty else { throw ValidationError("--scenarios: unknown \(unknown.sorted().joined(separator: ", "))") }
         guard seconds >= 1, rate >= 1, concurrency >= 1 else { throw ValidationError("--seconds, --rate and --concurrency must be positive") }
 
@@ -57,7 +58,7 @@ struct EndToEndBench: AsyncParsableCommand {
         do {
             if requested.contains("pool") { try await poolScenario(bench, client) }
             if requested.contains("a") { try await closedLoopScenario(bench, client) }
-            if !requested.isDisjoint(with: ["b", "c", "d"]) { try await slowProviderScenarios(bench, client, requested) }
+            if !requested.isDisjoint(with: ["b", "b-after", "c", "d"]) { try await slowProviderScenarios(bench, client, requested) }
             if requested.contains("e") { try await largeRecordScenario(bench, client) }
             if memoryQueries > 0 { try await memoryScenario(bench, client) }
         } catch {
@@ -168,19 +169,21 @@ struct EndToEndBench: AsyncParsableCommand {
         say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         var baseline: LoadRun.Result?
         var failing: LoadRun.Result?
-        for scenario in ["b", "c", "d"] where requested.contains(scenario) || (scenario == "b" && requested.contains("d")) {
+        for scenario in ["b", "b-after", "c", "d"]
+        where requested.contains(scenario) || (scenario == "b" && requested.contains("d")) {
             try bench.setFaultOnAll(delay)
             switch scenario {
             case "c": try bench.simulator.setFault(.hang, for: victim)
             case "d": try bench.simulator.setFault(.flaky(percent: 20), for: victim)
             default: break
             }
-            let gateway = try await bench.startGateway()
+            let gateway = try await bench.startGateway(auditDisclosure: scenario == "b-after" ? .afterAnswer : .withAnswer)
             let run = try await LoadRun.openLoop(
                 gateway: gateway, client: client, tokens: bench.tokens, rate: rate, seconds: seconds)
             try await gateway.stop()
             let label = switch scenario {
             case "b": "b. all providers delayed"
+            case "b-after": "b, the disclosure recorded after the answer"
             case "c": "c. \(victim) hanging (its timeout: \(victimTimeout) ms)"
             default: "d. \(victim) failing 20 % of calls"
             }
@@ -286,7 +289,9 @@ struct BenchEnvironment {
 
     /// Writes the provider files (the simulator's definitions, with the mapping files and schemas they name) into a
     /// fresh folder, and starts `caregate serve` on them.
-    func startGateway(maxConnections: Int? = nil) async throws -> BenchGateway {
+    func startGateway(maxConnections: Int? = nil, auditDisclosure: AuditDisclosureTiming = .withAnswer) async throws
+        -> BenchGateway
+    {
         let run = folder + "/gateway-\(UUID().uuidString.prefix(8))"
         let providers = try writeProviderFiles(into: run, maxConnections: maxConnections)
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
@@ -296,6 +301,7 @@ struct BenchEnvironment {
                 "serve", "--providers", providers, "--port", "0", "--data-dir", run + "/data", "--policy", policy,
                 "--jwks-file", jwksFile, "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
                 "--log-level", "notice", "--log-format", "json", "--drain-delay-ms", "0",
+                "--audit-disclosure", auditDisclosure.rawValue,
             ],
             readyLine: "CareGate ready", urlKey: "url")
     }

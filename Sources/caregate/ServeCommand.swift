@@ -15,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
             `caregate token --print-jwks > demo-jwks.json` and --jwks-file demo-jwks.json --issuer caregate-demo.
             """)
 
-    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, auth, store).")
+    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, auth, store, audit_disclosure).")
     var config: String?
 
     @Option(name: .customLong("jwks-file"), help: "The identity provider's JWKS (public keys), as a file.")
@@ -49,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
     var dataDirectory: String?
 
     @Option(
+        name: .customLong("audit-disclosure"),
+        help: "with-answer (one audit record committed before each answer) or after-answer (the access committed while providers are asked, the disclosure detail just after the answer).")
+    var auditDisclosure: String?
+
+    @Option(
         name: .customLong("drain-delay-ms"),
         help: "On SIGTERM, how long /readyz reports unready before the server stops accepting and drains.")
     var drainDelay = 1000
@@ -75,6 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.deadlineMilliseconds = deadlineMilliseconds
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        if let auditDisclosure {
+            guard let timing = AuditDisclosureTiming(rawValue: auditDisclosure) else {
+                throw ValidationError(
+                    "--audit-disclosure must be one of: " + AuditDisclosureTiming.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            configuration.auditDisclosure = timing
+        }
         if let policy { configuration.policyFile = policy }
         if let store {
             guard store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {

@@ -28,6 +28,7 @@ import Testing
               audience: caregate-london
             store:
               url: postgres://caregate:secret@db.internal:5432/caregate
+            audit_disclosure: after-answer
             """
         ) { path in
             let configuration = try GatewayConfiguration(file: path)
@@ -44,6 +45,7 @@ import Testing
                         keys: .file(folder + "/keys/jwks.json"), issuer: "https://idp.example.nhs.uk",
                         audience: "caregate-london"))
             #expect(configuration.storeURL == "postgres://caregate:secret@db.internal:5432/caregate")
+            #expect(configuration.auditDisclosure == .afterAnswer)
         }
     }
 
@@ -81,6 +83,7 @@ import Testing
             #expect(configuration.port == 8081)
             #expect(configuration.host == "127.0.0.1")
             #expect(configuration.deadlineMilliseconds == 2000)
+            #expect(configuration.auditDisclosure == .withAnswer)
         }
     }
 
@@ -89,6 +92,14 @@ import Testing
             #expect(throws: ConfigurationError.self) { try GatewayConfiguration(file: path) }
             do { _ = try GatewayConfiguration(file: path) } catch {
                 #expect("\(error)" == "\(path):2: key 'deadline_ms': must be between 1 and 60000, got 0")
+            }
+        }
+        try withConfigFile("audit_disclosure: later\n") { path in
+            do {
+                _ = try GatewayConfiguration(file: path)
+                Issue.record("an unknown audit_disclosure must be refused")
+            } catch {
+                #expect("\(error)".contains("key 'audit_disclosure': expected one of: with-answer, after-answer"))
             }
         }
         try withConfigFile("prot: 8080\n") { path in

@@ -289,6 +289,57 @@ import Testing
         }
     }
 
+    /// `audit_disclosure: after-answer`: the access is on record, durably, by the time the answer is in hand; what
+    /// the answer disclosed follows it in the same chain, under the same request id.
+    @Test func withTheDisclosureAfterTheAnswerTheAccessIsCommittedFirstAndTheDetailFollows() async throws {
+        let gp = FakeAdapter("gp", .record(Self.clinic))
+        try await withRouteGateway(
+            [gp, FakeAdapter("stuck", .fail(after: .zero, .error("connection refused")))], auditDisclosure: .afterAnswer
+        ) { client, access in
+            let (status, body, headers) = try await Self.get(client, Self.patient, try await access.headers(patient: Self.patient))
+            #expect(status == .ok)
+            let view = try JSONDecoder().decode(RecordView.self, from: body)
+            let requestID = try #require(headers[.careGateRequestID])
+
+            let accessRecord = try #require(try await access.control.audit.records(patient: Self.patient).first)
+            #expect(accessRecord.record.requestID == requestID)
+            #expect(accessRecord.record.decision == .allowed)
+            #expect(accessRecord.record.reason == "legitimate-relationship")
+            #expect(accessRecord.record.userID == "demo-r8000")
+            #expect(accessRecord.record.providers == [
+                ProviderOutcomeSummary(provider: "gp", status: "asked"), ProviderOutcomeSummary(provider: "stuck", status: "asked"),
+            ])
+            #expect(accessRecord.record.entriesPerCategory.isEmpty)
+
+            var records = try await access.control.audit.records(patient: Self.patient)
+            let waitUntil = ContinuousClock.now + .seconds(5)
+            while records.count < 2, ContinuousClock.now < waitUntil {
+                try await Task.sleep(for: .milliseconds(10))
+                records = try await access.control.audit.records(patient: Self.patient)
+            }
+            #expect(records.count == 2)
+            let disclosure = try #require(records.last)
+            #expect(disclosure.sequence > accessRecord.sequence)
+            #expect(disclosure.record.requestID == requestID)
+            #expect(disclosure.record.reason == "disclosed")
+            #expect(disclosure.record.providers == [
+                ProviderOutcomeSummary(provider: "gp", status: "ok"), ProviderOutcomeSummary(provider: "stuck", status: "error"),
+            ])
+            #expect(disclosure.record.entriesPerCategory == Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count))
+            #expect(try await access.control.audit.verify() == .intact(count: 2))
+        }
+    }
+
+    @Test func withTheDisclosureAfterTheAnswerAStoppedAuditTrailStillFailsClosedWith503() async throws {
+        try await withRouteGateway([FakeAdapter("gp", .record(Self.clinic))], auditDisclosure: .afterAnswer) { client, access in
+            await access.control.audit.shutdown()
+            let (status, body, _) = try await Self.get(client, Self.patient, try await access.headers(patient: Self.patient))
+            #expect(status == .serviceUnavailable)
+            #expect(try OutcomeBody(body).code == "audit-unavailable")
+            #expect(!String(decoding: body, as: UTF8.self).contains("Asthma"))
+        }
+    }
+
     @Test func aStoppedAuditTrailFailsClosedWith503AndNoData() async throws {
         try await withRouteGateway([FakeAdapter("gp", .record(Self.clinic))]) { client, access in
             await access.control.audit.shutdown()

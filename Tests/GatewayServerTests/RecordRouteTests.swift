@@ -227,13 +227,13 @@ import Testing
 /// Runs `body` against an in-process gateway over `adapters`, with fresh access control (SQLite stores in a
 /// temporary data directory, removed afterwards).
 func withRouteGateway(
-    _ adapters: [FakeAdapter], deadlineMilliseconds: Int = 2_000,
+    _ adapters: [FakeAdapter], deadlineMilliseconds: Int = 2_000, auditDisclosure: AuditDisclosureTiming = .withAnswer,
     _ body: @Sendable (any TestClientProtocol, TestAccess) async throws -> Void
 ) async throws {
     let access = try await TestAccess.make()
     defer { access.remove() }
     let app = buildApplication(
-        configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds),
+        configuration: GatewayConfiguration(deadlineMilliseconds: deadlineMilliseconds, auditDisclosure: auditDisclosure),
         providers: try ProviderDirectory(adapters: adapters), access: access.control, logger: Logger(label: "test"))
     try await app.test(.router) { client in try await body(client, access) }
 }
