@@ -75,14 +75,20 @@ public struct RecordPipeline: Sendable {
         /// How long the answer waited for a durable audit write once the providers were done (part of the
         /// gateway's own time): the whole write with the answer, only what was left of the access record's after it.
         public var auditDuration: Duration = .zero
+        /// How long the opt-out check and the access decision took, before any provider was asked.
+        public var policyDuration: Duration = .zero
     }
 
     /// The merged view the caller may see, audited before it is returned.
     ///
     /// - Throws: `GatewayError` 403 for a refusal (`suppressed` for an opt-out), 503 when a store is unavailable.
     public func record(_ request: RecordRequest) async throws(GatewayError) -> Answer {
+        let started = ContinuousClock.now
         let decision = try await decide(request)
-        return try await answer(request, decision: decision)
+        let policyDuration = started.duration(to: .now)
+        var answer = try await answer(request, decision: decision)
+        answer.policyDuration = policyDuration
+        return answer
     }
 
     /// Opt-out, then the access decision; a refusal is audited and thrown.

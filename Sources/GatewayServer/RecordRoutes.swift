@@ -35,7 +35,8 @@ struct RecordRoutes: Sendable {
         headers[.careGateRequestID] = requestID
         let duration = started.duration(to: .now)
         headers[.serverTiming] = ServerTiming.value(
-            total: duration, slowestProvider: answer.slowestProvider, audit: answer.auditDuration)
+            total: duration, slowestProvider: answer.slowestProvider, audit: answer.auditDuration,
+            policy: answer.policyDuration)
         context.logger.info(
             "record query",
             metadata: [
@@ -104,16 +105,17 @@ extension HTTPField.Name {
     public static let careGateRequestID = HTTPField.Name("CareGate-Request-Id")!
 }
 
-/// `Server-Timing` (W3C) on a records answer, in milliseconds: how long the slowest provider took, the durable
-/// audit write, the gateway's own time on top of the slowest provider (which includes the audit write), and the
-/// total. Browser developer tools show it; the end-to-end benchmark reads it to separate the gateway's overhead
+/// `Server-Timing` (W3C) on a records answer, in milliseconds: how long the slowest provider took, the opt-out check
+/// and access decision before any provider was asked, the wait for the durable audit write, the gateway's own time on
+/// top of the slowest provider (which includes both), and the total. Browser developer tools show it; the end-to-end benchmark reads it to separate the gateway's overhead
 /// from provider latency. Timings only, never patient data.
 enum ServerTiming {
-    static func value(total: Duration, slowestProvider: Duration?, audit: Duration) -> String {
+    static func value(total: Duration, slowestProvider: Duration?, audit: Duration, policy: Duration) -> String {
         let totalMilliseconds = total.fractionalMilliseconds
         let providers = slowestProvider.map { min($0.fractionalMilliseconds, totalMilliseconds) }
         var metrics: [String] = []
         if let providers { metrics.append("providers;dur=\(format(providers));desc=\"slowest provider\"") }
+        metrics.append("policy;dur=\(format(policy.fractionalMilliseconds));desc=\"opt-out and access decision\"")
         metrics.append("audit;dur=\(format(audit.fractionalMilliseconds));desc=\"durable audit write\"")
         metrics.append("gateway;dur=\(format(totalMilliseconds - (providers ?? 0)))")
         metrics.append("total;dur=\(format(totalMilliseconds))")

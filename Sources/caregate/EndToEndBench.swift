@@ -167,8 +167,8 @@ struct EndToEndBench: AsyncParsableCommand {
             + "query − the slowest provider's for that query (from `Server-Timing`); the load generator's own lateness in "
             + "sending is shown apart. The gateway's own share is what it measured between receiving the request and "
             + "sending the answer, less that provider; the audit column is how long the answer waited for the audit.")
-        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | audit wait p50 / p99 ms | sent late p50 / p99 ms | errors |")
-        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | of which policy p50 / p99 ms | audit wait p50 / p99 ms | sent late p50 / p99 ms | errors |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         var baseline: LoadRun.Result?
         var failing: LoadRun.Result?
         for scenario in ["b", "b-after", "c", "d"]
@@ -191,7 +191,7 @@ struct EndToEndBench: AsyncParsableCommand {
             }
             say("| \(label) | \(run.latency.count) | \(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.latency.max.ms) | "
                 + "\(run.overhead.p50.ms) | \(run.overhead.p99.ms) | \(run.gatewayOwn.p50.ms) / \(run.gatewayOwn.p99.ms) | "
-                + "\(run.audit.p50.ms) / \(run.audit.p99.ms) | \(run.sendLateness.p50.ms) / \(run.sendLateness.p99.ms) | "
+                + "\(run.policy.p50.ms) / \(run.policy.p99.ms) | \(run.audit.p50.ms) / \(run.audit.p99.ms) | \(run.sendLateness.p50.ms) / \(run.sendLateness.p99.ms) | "
                 + "\(run.errors) |")
             if scenario == "b" { baseline = run }
             if scenario == "d" { failing = run }
@@ -529,8 +529,10 @@ enum LoadRun {
         var sendLateness: LatencySummary
         /// The gateway's own measure of the same (Server-Timing `gateway`).
         var gatewayOwn: LatencySummary
-        /// The durable audit write, part of the gateway's own time (Server-Timing `audit`).
+        /// The wait for the durable audit write, part of the gateway's own time (Server-Timing `audit`).
         var audit: LatencySummary
+        /// The opt-out check and access decision, part of the gateway's own time (Server-Timing `policy`).
+        var policy: LatencySummary
         var errors: Int
         var cpuPerQuery: Duration
         var residentMegabytes: Int
@@ -548,6 +550,7 @@ enum LoadRun {
         var providers: Double?
         var gateway: Double?
         var audit: Double?
+        var policy: Double?
         var manifest: [(String, Int)]
     }
 
@@ -673,7 +676,7 @@ enum LoadRun {
             }
             keep(Array(buffer: body))
             return Sample(
-                latency: latency, sentLatency: sent.duration(to: received), providers: timing.providers, gateway: timing.gateway, audit: timing.audit,
+                latency: latency, sentLatency: sent.duration(to: received), providers: timing.providers, gateway: timing.gateway, audit: timing.audit, policy: timing.policy,
                 manifest: manifest)
         } catch {
             return nil
@@ -690,10 +693,11 @@ enum LoadRun {
         }
         let own = samples.compactMap { $0.gateway.map { Duration.microseconds(Int64($0 * 1000)) } }
         let audit = samples.compactMap { $0.audit.map { Duration.microseconds(Int64($0 * 1000)) } }
+        let policy = samples.compactMap { $0.policy.map { Duration.microseconds(Int64($0 * 1000)) } }
         return Result(
             rate: Double(samples.count) / Double(seconds), latency: LatencySummary(samples.map(\.latency)),
             overhead: LatencySummary(overhead),
-            sendLateness: LatencySummary(samples.map { max(.zero, $0.latency - $0.sentLatency) }), gatewayOwn: LatencySummary(own), audit: LatencySummary(audit), errors: errors,
+            sendLateness: LatencySummary(samples.map { max(.zero, $0.latency - $0.sentLatency) }), gatewayOwn: LatencySummary(own), audit: LatencySummary(audit), policy: LatencySummary(policy), errors: errors,
             cpuPerQuery: samples.isEmpty ? .zero : cpu / samples.count, residentMegabytes: gateway.residentMegabytes,
             providerLatencies: providerLatencies, lastBody: lastBody)
     }
@@ -716,6 +720,7 @@ struct ServerTimingValues {
     var providers: Double?
     var gateway: Double?
     var audit: Double?
+    var policy: Double?
 
     init(_ header: String) {
         for metric in header.split(separator: ",") {
@@ -725,6 +730,7 @@ struct ServerTimingValues {
             if name == "providers" { providers = duration }
             if name == "gateway" { gateway = duration }
             if name == "audit" { audit = duration }
+            if name == "policy" { policy = duration }
         }
     }
 }

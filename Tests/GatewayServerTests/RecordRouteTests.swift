@@ -77,6 +77,8 @@ import Testing
                 let gateway = try #require(durations["gateway"], "\(header)")
                 let total = try #require(durations["total"], "\(header)")
                 let audit = try #require(durations["audit"], "\(header)")
+                let policy = try #require(durations["policy"], "\(header)")
+                #expect(policy >= 0 && policy <= gateway, "the decision is part of the gateway's own time: \(header)")
                 #expect(providers >= 80, "the slow provider took at least 80 ms: \(header)")
                 #expect(gateway >= 0)
                 #expect(audit > 0 && audit <= gateway, "the audit write is part of the gateway's own time: \(header)")
