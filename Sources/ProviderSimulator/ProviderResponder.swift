@@ -151,15 +151,19 @@ final class RecordCache: Sendable {
         var bytes = 0
     }
 
-    static let maximumBytes = 64 << 20
+    private let maximumBytes: Int
     private let state = Mutex(State())
+
+    init(maximumBytes: Int = 64 << 20) {
+        self.maximumBytes = maximumBytes
+    }
 
     func body(for patient: NHSNumber, else write: () -> [UInt8]?) -> [UInt8]? {
         if let kept = state.withLock({ $0.bodies[patient] }) { return kept }
         let body = write()
         state.withLock { state in
             let size = body?.count ?? 0
-            guard state.bytes + size <= Self.maximumBytes else { return }
+            guard state.bytes + size <= maximumBytes else { return }
             state.bodies[patient] = .some(body)
             state.bytes += size
         }
