@@ -140,36 +140,20 @@ public struct RecordPipeline: Sendable {
         let asking = asking(request, decision)
         // The providers registered now; a change made while this query runs applies to the next one.
         let adapters = providers.current
-        // With the disclosure after the answer, the access is committed while the providers are asked.
-        let accessWrite: Task<Result<Duration, GatewayError>, Never>? =
-            auditDisclosure == .afterAnswer
-            ? Task {
-                do throws(GatewayError) {
-                    return .success(
-                        try await audit(
-                            request, decision: .allowed, reason: decision.reason.rawValue,
-                            providers: adapters.filter { !asking.isDisjoint(with: $0.definition.categories) }.map {
-                                ProviderOutcomeSummary(provider: $0.definition.id.rawValue, status: "asked")
-                            }))
-                } catch {
-                    return .failure(error)
-                }
-            } : nil
-        var result = FanOutResult(outcomes: [])
-        if !asking.isEmpty {
-            let budget = request.deadline.map { min($0, deadline) } ?? deadline
-            let fanOut = FanOut(
-                adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies,
-                logger: logger)
-            result = await fanOut.query(
-                request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
-        } else {
-            result = FanOutResult(outcomes: adapters.map { adapter in
-                ProviderOutcome(
-                    provider: adapter.definition.id, kind: adapter.definition.kind, status: .skipped,
-                    latencyMilliseconds: 0)
-            })
+        async let fanned = fanOut(request, asking: asking, adapters: adapters)
+        // With the disclosure after the answer, the access is committed while the providers are asked. A failed
+        // write throws out of this scope, which cancels the fan-out at once: no provider goes on being asked for an
+        // access that is not on record, and the 503 does not wait for the slowest of them.
+        var accessCommitted: ContinuousClock.Instant?
+        if auditDisclosure == .afterAnswer {
+            try await audit(
+                request, decision: .allowed, reason: decision.reason.rawValue,
+                providers: adapters.filter { !asking.isDisjoint(with: $0.definition.categories) }.map {
+                    ProviderOutcomeSummary(provider: $0.definition.id.rawValue, status: "asked")
+                })
+            accessCommitted = .now
         }
+        var (result, providersDone) = await fanned
 
         var withheld: [CareEntry] = []
         for index in result.outcomes.indices {
@@ -193,10 +177,9 @@ public struct RecordPipeline: Sendable {
         }
         let counts = Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count)
         let auditDuration: Duration
-        if let accessWrite {
-            let waiting = ContinuousClock.now
-            _ = try await accessWrite.value.get()
-            auditDuration = waiting.duration(to: .now)
+        if let accessCommitted {
+            // What the answer waited for the access record once the providers were done (usually nothing).
+            auditDuration = max(.zero, providersDone.duration(to: accessCommitted))
             // Not awaited: the answer goes now. The access record is already durable and comes first in the chain.
             Task { await recordDisclosure(request, providers: outcomes, entriesPerCategory: counts) }
         } else {
@@ -209,6 +192,27 @@ public struct RecordPipeline: Sendable {
             demographics: Self.demographics(result.outcomes.compactMap(\.patient)),
             demographicsReportedBy: result.outcomes.filter { $0.patient != nil }.map(\.provider),
             auditDuration: auditDuration)
+    }
+
+    /// Asks the providers that supply a category in `asking` (the others are `skipped`); returns their outcomes and
+    /// when the last was known.
+    private func fanOut(_ request: RecordRequest, asking: Set<EntryCategory>, adapters: [any ProviderAdapter]) async
+        -> (FanOutResult, ContinuousClock.Instant)
+    {
+        guard !asking.isEmpty else {
+            let skipped = adapters.map { adapter in
+                ProviderOutcome(
+                    provider: adapter.definition.id, kind: adapter.definition.kind, status: .skipped,
+                    latencyMilliseconds: 0)
+            }
+            return (FanOutResult(outcomes: skipped), .now)
+        }
+        let budget = request.deadline.map { min($0, deadline) } ?? deadline
+        let fanOut = FanOut(
+            adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies, logger: logger)
+        let result = await fanOut.query(
+            request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
+        return (result, .now)
     }
 
     static func demographics(_ reported: [PatientDemographics]) -> PatientDemographics? {

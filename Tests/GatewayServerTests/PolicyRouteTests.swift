@@ -330,10 +330,18 @@ import Testing
         }
     }
 
-    @Test func withTheDisclosureAfterTheAnswerAStoppedAuditTrailStillFailsClosedWith503() async throws {
-        try await withRouteGateway([FakeAdapter("gp", .record(Self.clinic))], auditDisclosure: .afterAnswer) { client, access in
+    /// The access record is written while the providers are asked; when it cannot be, the fan-out is cancelled there
+    /// and then: the 503 does not wait for a slow provider, and no data leaves.
+    @Test func withTheDisclosureAfterTheAnswerAStoppedAuditTrailStillFailsClosedWith503AtOnce() async throws {
+        try await withRouteGateway(
+            [FakeAdapter("gp", .record(Self.clinic)), FakeAdapter("slow", .answer(after: .seconds(3), entries: 2))],
+            auditDisclosure: .afterAnswer
+        ) { client, access in
             await access.control.audit.shutdown()
-            let (status, body, _) = try await Self.get(client, Self.patient, try await access.headers(patient: Self.patient))
+            let headers = try await access.headers(patient: Self.patient)
+            let started = ContinuousClock.now
+            let (status, body, _) = try await Self.get(client, Self.patient, headers)
+            #expect(started.duration(to: .now) < .seconds(1), "the 503 waited for the slow provider")
             #expect(status == .serviceUnavailable)
             #expect(try OutcomeBody(body).code == "audit-unavailable")
             #expect(!String(decoding: body, as: UTF8.self).contains("Asthma"))
