@@ -148,9 +148,7 @@ public struct RecordPipeline: Sendable {
         if auditDisclosure == .afterAnswer {
             try await audit(
                 request, decision: .allowed, reason: decision.reason.rawValue,
-                providers: adapters.filter { !asking.isDisjoint(with: $0.definition.categories) }.map {
-                    ProviderOutcomeSummary(provider: $0.definition.id.rawValue, status: "asked")
-                })
+                providers: Self.asked(adapters, for: asking))
             accessCommitted = .now
         }
         var (result, providersDone) = await fanned
@@ -192,6 +190,13 @@ public struct RecordPipeline: Sendable {
             demographics: Self.demographics(result.outcomes.compactMap(\.patient)),
             demographicsReportedBy: result.outcomes.filter { $0.patient != nil }.map(\.provider),
             auditDuration: auditDuration)
+    }
+
+    /// The providers that will be asked for `asking`, as an access record lists them before any has answered.
+    static func asked(_ adapters: [any ProviderAdapter], for asking: Set<EntryCategory>) -> [ProviderOutcomeSummary] {
+        adapters.filter { !asking.isDisjoint(with: $0.definition.categories) }.map {
+            ProviderOutcomeSummary(provider: $0.definition.id.rawValue, status: "asked")
+        }
     }
 
     /// Asks the providers that supply a category in `asking` (the others are `skipped`); returns their outcomes and

@@ -107,8 +107,8 @@ extension HTTPField.Name {
 
 /// `Server-Timing` (W3C) on a records answer, in milliseconds: how long the slowest provider took, the opt-out check
 /// and access decision before any provider was asked, the wait for the durable audit write, the gateway's own time on
-/// top of the slowest provider (which includes both), and the total. Browser developer tools show it; the end-to-end benchmark reads it to separate the gateway's overhead
-/// from provider latency. Timings only, never patient data.
+/// top of the slowest provider (which includes both), and the total. Browser developer tools show it; the end-to-end
+/// benchmark reads it to separate the gateway's overhead from provider latency. Timings only, never patient data.
 enum ServerTiming {
     static func value(total: Duration, slowestProvider: Duration?, audit: Duration, policy: Duration) -> String {
         let totalMilliseconds = total.fractionalMilliseconds

@@ -74,10 +74,9 @@ extension RecordPipeline {
     func beginStream(_ request: RecordRequest) async throws(GatewayError) -> RecordStreamSession {
         let decision = try await decide(request)
         let asking = asking(request, decision)
-        let asked = providers.current.filter { !asking.isDisjoint(with: $0.definition.categories) }
         try await audit(
             request, decision: .allowed, reason: decision.reason.rawValue,
-            providers: asked.map { ProviderOutcomeSummary(provider: $0.definition.id.rawValue, status: "asked") })
+            providers: Self.asked(providers.current, for: asking))
         return RecordStreamSession(pipeline: self, request: request, decision: decision, asking: asking)
     }
 }

@@ -173,15 +173,6 @@ public final class SQLiteAuditTrail: AuditTrail {
     struct ChainHead {
         var sequence: Int64
         var hash: String
-
-        init(sequence: Int64, hash: String) {
-            self.sequence = sequence
-            self.hash = hash
-        }
-
-        init(_ last: StoredAuditRecord) {
-            self.init(sequence: last.sequence, hash: last.hash)
-        }
     }
 
     /// What the link trigger says when a row does not follow the head: another writer got there first.
@@ -308,4 +299,11 @@ private final class AuditSQLiteWalk: Sendable {
         var verifier = AuditChainVerifier()
     }
     let state = Mutex(State())
+}
+
+extension SQLiteAuditTrail.ChainHead {
+    /// The head once `last` is the newest record.
+    init(_ last: StoredAuditRecord) {
+        self.init(sequence: last.sequence, hash: last.hash)
+    }
 }

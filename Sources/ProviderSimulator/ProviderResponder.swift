@@ -143,8 +143,9 @@ struct ProviderResponder: Sendable {
     }
 }
 
-/// A bounded memo of written records (a simulator serves a fixed population, so a record written once is the same
-/// every time). Past `maximumBytes` new records are written each time rather than kept.
+/// A bounded memo of one feed's written records (a simulator serves a fixed population, so a record written once is
+/// the same every time). Past `maximumBytes` new records are written each time rather than kept; the standard
+/// population's largest feed is about 1 MB.
 final class RecordCache: Sendable {
     private struct State {
         var bodies: [NHSNumber: [UInt8]?] = [:]
@@ -154,7 +155,7 @@ final class RecordCache: Sendable {
     private let maximumBytes: Int
     private let state = Mutex(State())
 
-    init(maximumBytes: Int = 64 << 20) {
+    init(maximumBytes: Int = 16 << 20) {
         self.maximumBytes = maximumBytes
     }
 
@@ -163,7 +164,8 @@ final class RecordCache: Sendable {
         let body = write()
         state.withLock { state in
             let size = body?.count ?? 0
-            guard state.bytes + size <= maximumBytes else { return }
+            // Two first requests for one patient may both write it; only the first is kept and counted.
+            guard state.bodies[patient] == nil, state.bytes + size <= maximumBytes else { return }
             state.bodies[patient] = .some(body)
             state.bytes += size
         }

@@ -58,7 +58,7 @@ struct EndToEndBench: AsyncParsableCommand {
         do {
             if requested.contains("pool") { try await poolScenario(bench, client) }
             if requested.contains("a") { try await closedLoopScenario(bench, client) }
-            if !requested.isDisjoint(with: ["b", "b-after", "c", "d"]) { try await slowProviderScenarios(bench, client, requested) }
+            if !requested.isDisjoint(with: Self.slowProviderScenarioNames) { try await slowProviderScenarios(bench, client, requested) }
             if requested.contains("e") { try await largeRecordScenario(bench, client) }
             if memoryQueries > 0 { try await memoryScenario(bench, client) }
         } catch {
@@ -157,6 +157,9 @@ struct EndToEndBench: AsyncParsableCommand {
         return (tokens.count, agreeing)
     }
 
+    /// The scenarios with log-normally delayed providers, in the order they run.
+    static let slowProviderScenarioNames = ["b", "b-after", "c", "d"]
+
     private func slowProviderScenarios(_ bench: BenchEnvironment, _ client: HTTPClient, _ requested: Set<String>) async throws {
         let delay = SimulatedFault.logNormalDelay(medianMilliseconds: 40, p99Milliseconds: 300)
         let victim = SimulatedProviderID.careHome
@@ -171,7 +174,7 @@ struct EndToEndBench: AsyncParsableCommand {
         say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         var baseline: LoadRun.Result?
         var failing: LoadRun.Result?
-        for scenario in ["b", "b-after", "c", "d"]
+        for scenario in Self.slowProviderScenarioNames
         where requested.contains(scenario) || (scenario == "b" && requested.contains("d")) {
             try bench.setFaultOnAll(delay)
             switch scenario {

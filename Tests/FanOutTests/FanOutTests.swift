@@ -59,6 +59,21 @@ import Testing
         #expect(result.outcomes[0].latencyMilliseconds == 100)
     }
 
+    /// One watchdog serves every provider of a query: each unanswered one is reported at its own time limit.
+    @Test func hangingProvidersAreEachReportedAtTheirOwnTimeout() async {
+        let fanOut = FanOut(adapters: [
+            FakeAdapter("later", timeoutMilliseconds: 300, .hangIgnoringCancellation),
+            FakeAdapter("sooner", timeoutMilliseconds: 100, .hangIgnoringCancellation),
+            FakeAdapter("also-sooner", timeoutMilliseconds: 100, .hangIgnoringCancellation),
+        ])
+        let start = ContinuousClock.now
+        let result = await fanOut.query(patient, deadline: .now + .seconds(2))
+        let elapsed = start.duration(to: .now)
+        #expect(elapsed >= .milliseconds(300) && elapsed < .milliseconds(600))
+        #expect(result.outcomes.map(\.status) == [.timeout, .timeout, .timeout])
+        #expect(result.outcomes.map(\.latencyMilliseconds) == [300, 100, 100])
+    }
+
     @Test func aFailingProviderSpoilsNothingElse() async {
         let fanOut = FanOut(adapters: [
             FakeAdapter("bad", .fail(after: .milliseconds(1), .error("HTTP 500 from provider"))),
