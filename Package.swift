@@ -117,8 +117,10 @@ let package = Package(
 
         .testTarget(name: "CareRecordsTests", dependencies: ["CareRecords"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
-        .testTarget(name: "ProviderFormatsTests", dependencies: ["ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ProviderFormatsTests",
+            dependencies: ["ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing", "ProviderSimulator"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "FHIRExportTests", dependencies: ["FHIRExport", "CareRecords", "XMLSupport", "CareGateTesting"]),
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),
         .testTarget(name: "FanOutTests", dependencies: ["FanOut", "Providers", "CareRecords", "CareGateTesting"]),

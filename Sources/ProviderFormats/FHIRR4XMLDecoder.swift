@@ -15,6 +15,42 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
 
     private static let xhtmlNamespace = "http://www.w3.org/1999/xhtml"
 
+    /// What the readers look at, so that only that is built (see `XMLReadScope`): every FHIR primitive is a
+    /// `value` attribute, so no element text is read; XHTML narratives are skipped; a Bundle entry's or a
+    /// `contained` resource of any type is kept (an unsupported type is then counted as ignored, not lost),
+    /// and below it only the elements some reader names.
+    ///
+    /// **A reader that reads a new element must add its name here**, or it reads as absent.
+    /// `FHIRDecoderScopeTests` decodes the reference and simulated documents both ways and holds them equal.
+    static let scope = XMLReadScope(
+        skippedNamespaces: [xhtmlNamespace],
+        elements: [
+            // Bundle and the datatypes every reader shares (Coding, CodeableConcept, Identifier, Quantity,
+            // Period, Reference, HumanName).
+            "entry", "fullUrl", "resource", "contained", "id", "identifier", "system", "value", "code", "coding",
+            "display", "text", "unit", "start", "reference", "use", "type", "status", "category",
+            // Patient.
+            "name", "family", "given", "birthDate", "gender",
+            // AllergyIntolerance, Condition, Immunization, CarePlan.
+            "clinicalStatus", "verificationStatus", "reaction", "manifestation", "criticality", "recordedDate",
+            "onsetDateTime", "onsetPeriod", "vaccineCode", "protocolApplied", "doseNumberPositiveInt",
+            "doseNumberString", "occurrenceDateTime", "period", "created", "title", "description",
+            // MedicationStatement, MedicationRequest.
+            "medicationCodeableConcept", "medicationReference", "dosage", "dosageInstruction", "authoredOn",
+            "dateAsserted", "effectiveDateTime", "effectivePeriod", "reasonCode",
+            // Observation, DiagnosticReport.
+            "valueQuantity", "valueCodeableConcept", "valueBoolean", "valueString", "valueInteger", "component",
+            "dataAbsentReason", "effectiveInstant", "issued", "conclusion",
+            // Encounter, Appointment, DocumentReference.
+            "class", "serviceType", "serviceCategory", "appointmentType", "masterIdentifier", "docStatus", "date",
+            "content", "attachment", "context",
+        ],
+        elementsWithAnyChild: ["resource", "contained"], attributes: ["value"], text: false)
+
+    /// What the decoder builds of a document: `scope` unless widened (to `.everything`, say, to check that the
+    /// scope leaves out nothing a reader reads).
+    public var readScope: XMLReadScope = Self.scope
+
     public var limits: XMLParseLimits
 
     public init(limits: XMLParseLimits = XMLParseLimits()) {
@@ -49,7 +85,7 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     private func parse(_ body: [UInt8]) throws(DecodeError) -> XMLElement {
         let root: XMLElement
         do {
-            root = try SafeXMLParser.parse(body, limits: limits, skippingNamespaces: [Self.xhtmlNamespace])
+            root = try SafeXMLParser.parse(body, limits: limits, reading: readScope)
         } catch {
             throw .xml(error)
         }

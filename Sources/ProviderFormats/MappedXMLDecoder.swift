@@ -42,22 +42,28 @@ public struct MappedXMLDecoder: RecordDecoder {
         {
             record.patient = PatientDemographics(nhsNumber: number)
         }
-        for (ruleIndex, rule) in mapping.rules.enumerated() {
-            let nodes: [XPathNode]
-            do {
-                nodes = try document.nodes(matching: rule.records)
-            } catch {
-                // Only a limit exceeded gets here (the mapping was checked when built): the rule's records are
-                // there but cannot be read.
-                record.unreadable += 1
-                continue
-            }
-            for (recordIndex, node) in nodes.enumerated() {
-                let reader = MappedRecordReader(document: document, node: node)
-                if let entry = reader.entry(rule, provider: provider, position: "\(ruleIndex + 1)#\(recordIndex + 1)") {
-                    record.entries.append(entry)
-                } else {
+        // Through the buffer, so that each rule is borrowed rather than copied (a copy retains every one of its
+        // expressions) for each document.
+        mapping.rules.withUnsafeBufferPointer { rules in
+            for ruleIndex in rules.indices {
+                let nodes: [XPathNode]
+                do {
+                    nodes = try document.nodes(matching: rules[ruleIndex].records)
+                } catch {
+                    // Only a limit exceeded gets here (the mapping was checked when built): the rule's records
+                    // are there but cannot be read.
                     record.unreadable += 1
+                    continue
+                }
+                for (recordIndex, node) in nodes.enumerated() {
+                    let reader = MappedRecordReader(document: document, node: node)
+                    if let entry = reader.entry(
+                        rules[ruleIndex], provider: provider, position: (rule: ruleIndex + 1, record: recordIndex + 1))
+                    {
+                        record.entries.append(entry)
+                    } else {
+                        record.unreadable += 1
+                    }
                 }
             }
         }
@@ -74,7 +80,8 @@ struct MappedRecordReader {
     ///
     /// The rule is a parameter rather than a stored property: storing it would copy (retain) every one of its
     /// expressions for each record.
-    func entry(_ rule: XMLMapping.Rule, provider: ProviderID, position: String) -> CareEntry? {
+    /// `position` (rule and record, from 1) names a record without an id.
+    func entry(_ rule: XMLMapping.Rule, provider: ProviderID, position: (rule: Int, record: Int)) -> CareEntry? {
         do {
             let code = try field(rule.code)
             let display = try field(rule.display)
@@ -92,7 +99,7 @@ struct MappedRecordReader {
                 code != nil || display != nil || dateText != nil || value != nil || status != nil || dose != nil
                     || summary != nil || identifier != nil
             else { return nil }
-            let id = try field(rule.id) ?? position
+            let id = try field(rule.id) ?? "\(position.rule)#\(position.record)"
             return CareEntry(
                 category: rule.category,
                 code: code != nil || display != nil

@@ -1,5 +1,11 @@
 import CLibXML2
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Limits a parse enforces. The defaults suit one provider's response for one patient.
 public struct XMLParseLimits: Sendable, Equatable {
     /// Largest document accepted, in bytes.
@@ -17,10 +23,10 @@ public struct XMLParseLimits: Sendable, Equatable {
 /// no network access, no DTD (a `<!DOCTYPE` stops the parse, so no external entity is ever resolved and no
 /// entity is ever expanded), and caps on size and depth checked as the parse goes.
 public enum SafeXMLParser {
-    /// Subtrees in these namespaces are skipped rather than built (e.g. FHIR's XHTML narrative), which saves
-    /// time and memory when a decoder will not read them.
+    /// Only what `scope` names is built into the tree (see `XMLReadScope`); the rest is checked and skipped,
+    /// which saves time and memory when a decoder will not read it.
     public static func parse(
-        _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), skippingNamespaces: Set<String> = []
+        _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), reading scope: XMLReadScope = .everything
     ) throws(XMLParseError) -> XMLElement {
         guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
         // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
@@ -33,7 +39,7 @@ public enum SafeXMLParser {
         // and a dynamic exclusivity check on each access. Freed after the parser context (defers run in reverse).
         let state = UnsafeMutablePointer<ParseState>.allocate(capacity: 1)
         state.initialize(
-            to: ParseState(limits: limits, skippingNamespaces: skippingNamespaces, expectedBytes: bytes.count))
+            to: ParseState(limits: limits, scope: scope, expectedBytes: bytes.count))
         defer {
             state.deinitialize(count: 1)
             state.deallocate()
@@ -42,8 +48,10 @@ public enum SafeXMLParser {
         handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = onStartElement
         handler.endElementNs = onEndElement
-        handler.characters = onCharacters
-        handler.cdataBlock = onCharacters
+        if scope.text {
+            handler.characters = onCharacters
+            handler.cdataBlock = onCharacters
+        }
         handler.internalSubset = onDoctype
         handler.externalSubset = onDoctype
         handler.entityDecl = onEntityDeclaration
@@ -90,20 +98,22 @@ public enum SafeXMLParser {
 /// parse, on one thread.
 private struct ParseState {
     let limits: XMLParseLimits
-    let skippingNamespaces: Set<String>
+    let scope: XMLReadScope
     var context: xmlParserCtxtPtr?
     var tree: XMLTree.Builder
     var failure: XMLParseError?
     /// Depth inside a skipped subtree (0 when not skipping).
     var skipDepth = 0
-    /// Element and attribute names, as their positions in the tree's strings.
-    var names = InternedStrings<Int32>(slots: 256)
+    /// The depths of the open elements that keep any child (`XMLReadScope.elementsWithAnyChild`), innermost last.
+    var anyChildDepths: [Int] = []
+    /// Element and attribute names, as their positions in the tree's strings, with what the scope reads of them.
+    var names = InternedStrings<(position: Int32, use: XMLReadScope.NameUse)>(slots: 256)
     /// Namespace URIs, as their positions in the tree's strings, with whether their subtrees are skipped.
     var namespaces = InternedStrings<(position: Int32, skipped: Bool)>(slots: 16)
 
-    init(limits: XMLParseLimits, skippingNamespaces: Set<String>, expectedBytes: Int) {
+    init(limits: XMLParseLimits, scope: XMLReadScope, expectedBytes: Int) {
         self.limits = limits
-        self.skippingNamespaces = skippingNamespaces
+        self.scope = scope
         tree = XMLTree.Builder(expectedBytes: expectedBytes)
     }
 
@@ -114,14 +124,17 @@ private struct ParseState {
         if let context { xmlStopParser(context) }
     }
 
-    mutating func name(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
-        names.value(for: pointer, dictionary: context?.pointee.dict) { tree.add(String(cString: $0)) }
+    mutating func name(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
+        names.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
+            let name = String(cString: pointer)
+            return (tree.add(name), scope.use(of: name))
+        }
     }
 
     mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
         namespaces.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
             let uri = String(cString: pointer)
-            return (tree.add(uri), skippingNamespaces.contains(uri))
+            return (tree.add(uri), scope.skippedNamespaces.contains(uri))
         }
     }
 
@@ -130,31 +143,37 @@ private struct ParseState {
         attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
         if failure != nil { return }
+        // Skipped elements count towards the depth limit too: what is not built is still parsed.
+        guard tree.depth + skipDepth < limits.maxDepth else {
+            fail(XMLParseError(.tooDeep(limit: limits.maxDepth), line: line))
+            return
+        }
         if skipDepth > 0 {
             skipDepth += 1
             return
         }
         let namespace = uri.map { self.namespace($0) }
-        if let namespace, namespace.skipped {
+        let name = localName.map { self.name($0) } ?? (position: tree.add(""), use: scope.use(of: ""))
+        let depth = tree.depth
+        // The root is always kept: a reader checks it to tell a wrong document from an empty one.
+        let kept = name.use.element || depth == 0 || anyChildDepths.last == depth
+        guard kept, namespace?.skipped != true else {
             skipDepth = 1
             return
         }
-        guard tree.depth < limits.maxDepth else {
-            fail(XMLParseError(.tooDeep(limit: limits.maxDepth), line: line))
-            return
-        }
-        let name = localName.map { self.name($0) } ?? tree.add("")
-        tree.startElement(name: name, namespace: namespace?.position ?? XMLTree.noNamespace, line: line)
+        if name.use.anyChild { anyChildDepths.append(depth + 1) }
+        tree.startElement(name: name.position, namespace: namespace?.position ?? XMLTree.noNamespace, line: line)
         guard attributeCount > 0, let attributes else { return }
         // Five pointers per attribute: local name, prefix, namespace URI, value start, value end.
         for index in 0..<attributeCount {
             let base = index * 5
             guard let localName = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
             else { continue }
-            let value = UnsafeBufferPointer(start: start, count: max(0, end - start))
             let name = self.name(localName)
+            guard name.use.attribute else { continue }
+            let value = UnsafeBufferPointer(start: start, count: max(0, end - start))
             let namespace = attributes[base + 2].map { self.namespace($0).position } ?? XMLTree.noNamespace
-            tree.addAttribute(name: name, namespace: namespace) {
+            tree.addAttribute(name: name.position, namespace: namespace) {
                 appendDecodingCharacterReferences(value, to: &$0)
             }
         }
@@ -166,6 +185,7 @@ private struct ParseState {
             skipDepth -= 1
             return
         }
+        if anyChildDepths.last == tree.depth { anyChildDepths.removeLast() }
         tree.endElement()
     }
 
@@ -186,6 +206,9 @@ struct InternedStrings<Value> {
     private var pointers: [UnsafePointer<xmlChar>?]
     private var values: [Value?]
     private let shift: UInt
+    /// The last pointer found or cached, and its value (a dictionary pointer, like every cached one).
+    private var lastPointer: UnsafePointer<xmlChar>?
+    private var lastValue: Value?
 
     /// `slots` must be a power of two.
     init(slots: Int) {
@@ -199,13 +222,21 @@ struct InternedStrings<Value> {
         for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?,
         make: (UnsafePointer<xmlChar>) -> Value
     ) -> Value {
+        // The same pointer as last time (one namespace for a whole document, usually) skips the table.
+        if pointer == lastPointer, let lastValue { return lastValue }
         // Fibonacci hashing: the top bits of the product spread nearby addresses over the slots.
         let slot = Int((UInt(bitPattern: pointer) &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        if pointers[slot] == pointer, let value = values[slot] { return value }
+        if pointers[slot] == pointer, let value = values[slot] {
+            lastPointer = pointer
+            lastValue = value
+            return value
+        }
         let value = make(pointer)
         if let dictionary, xmlDictOwns(dictionary, pointer) == 1 {
             pointers[slot] = pointer
             values[slot] = value
+            lastPointer = pointer
+            lastValue = value
         }
         return value
     }
@@ -254,14 +285,17 @@ private let onError: xmlStructuredErrorFunc = { userData, error in
 /// turning on entity substitution, which would open the door to XXE and expansion bombs. A reference is `&#`,
 /// decimal digits or `x` and hex digits, and `;` within ten characters; anything else is copied as it is.
 func appendDecodingCharacterReferences(_ value: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+    guard let base = value.baseAddress else { return }
     var copied = 0
     var index = 0
-    while index < value.count {
-        guard value[index] == UInt8(ascii: "&"), let (scalar, end) = characterReference(in: value, at: index) else {
-            index += 1
+    // memchr finds the next `&` a word at a time; most values have none, and this runs for every attribute.
+    while index < value.count, let found = memchr(base + index, Int32(UInt8(ascii: "&")), value.count - index) {
+        let ampersand = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        guard let (scalar, end) = characterReference(in: value, at: ampersand) else {
+            index = ampersand + 1
             continue
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: value[copied..<index]))
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: value[copied..<ampersand]))
         UTF8.encode(scalar) { output.append($0) }
         index = end
         copied = end

@@ -51,14 +51,6 @@ import XMLSupport
         #expect(root.text == "x > y & z")
     }
 
-    @Test func skipsSubtreesInTheNamedNamespaces() throws {
-        let root = try SafeXMLParser.parse(
-            Array(#"<r xmlns="urn:a"><text><div xmlns="urn:skip"><p>narrative</p></div></text><b/></r>"#.utf8),
-            skippingNamespaces: ["urn:skip"])
-        #expect(root.child("text")?.children.isEmpty == true)
-        #expect(root.child("b") != nil)
-    }
-
     @Test func refusesADoctype() {
         #expect(throws: XMLParseError(.doctypeForbidden, line: 1)) {
             try parse(#"<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>"#)

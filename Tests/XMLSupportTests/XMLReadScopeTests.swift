@@ -1,0 +1,82 @@
+import Testing
+import XMLSupport
+
+/// `SafeXMLParser` builds only what an `XMLReadScope` names, and parses (and checks) the rest all the same.
+@Suite struct XMLReadScopeTests {
+    private func parse(_ text: String, _ scope: XMLReadScope, limits: XMLParseLimits = XMLParseLimits()) throws
+        -> XMLElement
+    {
+        try SafeXMLParser.parse(Array(text.utf8), limits: limits, reading: scope)
+    }
+
+    @Test func leavesOutElementsNotNamedWithTheirSubtrees() throws {
+        let root = try parse(
+            "<r><keep><drop><keep/></drop><keep/></keep><drop/></r>", XMLReadScope(elements: ["keep"]))
+        #expect(root.name == "r")
+        #expect(root.children.map(\.name) == ["keep"])
+        // The `keep` inside a dropped element goes with it: a subtree left out is left out whole.
+        #expect(root.child("keep")?.children.map(\.name) == ["keep"])
+        #expect(root.child("keep")?.child("keep")?.children.isEmpty == true)
+    }
+
+    @Test func keepsTheRootWhateverItsName() throws {
+        let root = try parse("<Bundle><entry/></Bundle>", XMLReadScope(elements: ["entry"]))
+        #expect(root.name == "Bundle")
+        #expect(root.children.count == 1)
+    }
+
+    @Test func keepsEveryChildOfAnElementNamedForAnyChild() throws {
+        let scope = XMLReadScope(elements: ["resource", "id"], elementsWithAnyChild: ["resource"])
+        let root = try parse(
+            "<B><resource><Patient><id/><name/></Patient></resource><Other><id/></Other></B>", scope)
+        // Patient is kept as the child of resource, but only its named children; Other is not a child of one.
+        #expect(root.children.map(\.name) == ["resource"])
+        #expect(root.child("resource")?.children.map(\.name) == ["Patient"])
+        #expect(root.child("resource")?.child("Patient")?.children.map(\.name) == ["id"])
+    }
+
+    @Test func keepsOnlyTheNamedAttributesInAnyNamespace() throws {
+        let root = try parse(
+            #"<r xmlns:x="urn:x" value="1" other="2" x:value="3" x:type="t"/>"#,
+            XMLReadScope(attributes: ["value"]))
+        #expect(root.attributes.map(\.name) == ["value", "value"])
+        #expect(root.attribute("value") == "1")
+        #expect(root.attribute("value", namespace: "urn:x") == "3")
+        #expect(root.attribute("other") == nil)
+    }
+
+    @Test func readsNoTextWhenToldNot() throws {
+        let scoped = try parse("<r>words<a>more</a></r>", XMLReadScope(text: false))
+        #expect(scoped.text == "")
+        #expect(scoped.child("a")?.text == "")
+        #expect(try parse("<r>words<a>more</a></r>", .everything).text == "words")
+    }
+
+    @Test func skipsTheNamedNamespaces() throws {
+        let root = try parse(
+            #"<r xmlns="urn:a"><text><div xmlns="urn:skip"><p/></div></text><b/></r>"#,
+            XMLReadScope(skippedNamespaces: ["urn:skip"]))
+        #expect(root.child("text")?.children.isEmpty == true)
+        #expect(root.child("b") != nil)
+    }
+
+    @Test func whatIsLeftOutIsStillCheckedAndLimited() throws {
+        let scope = XMLReadScope(elements: [], text: false)
+        // Malformed inside a skipped subtree is still malformed.
+        #expect(throws: XMLParseError.self) { try parse("<r><drop><a></drop></r>", scope) }
+        // Invalid UTF-8 in text no one reads is still refused.
+        var bytes = Array("<r><drop>caf".utf8) + [0xC3, 0x28] + Array("</drop></r>".utf8)
+        #expect(throws: XMLParseError.self) { try SafeXMLParser.parse(bytes, reading: scope) }
+        bytes = Array("<r><drop>café</drop></r>".utf8)
+        #expect(try SafeXMLParser.parse(bytes, reading: scope).children.isEmpty)
+        // Skipped elements count towards the depth limit.
+        let deep = "<r>" + String(repeating: "<d>", count: 10) + String(repeating: "</d>", count: 10) + "</r>"
+        let limits = XMLParseLimits(maxDepth: 8)
+        #expect(throws: XMLParseError(.tooDeep(limit: 8), line: 1)) { try parse(deep, scope, limits: limits) }
+        #expect(throws: XMLParseError(.tooDeep(limit: 8), line: 1)) { try parse(deep, .everything, limits: limits) }
+        // A DOCTYPE is refused whatever the scope.
+        #expect(throws: XMLParseError(.doctypeForbidden, line: 1)) {
+            try parse(#"<!DOCTYPE r [<!ENTITY e "x">]><r/>"#, scope)
+        }
+    }
+}
