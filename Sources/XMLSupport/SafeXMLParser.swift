@@ -96,7 +96,7 @@ public enum SafeXMLParser {
 
 /// What the callbacks of one parse share: the tree so far, the limits, the first failure. Lives only for one
 /// parse, on one thread.
-private struct ParseState {
+private struct ParseState: ~Copyable {
     let limits: XMLParseLimits
     let scope: XMLReadScope
     var context: xmlParserCtxtPtr?
@@ -173,8 +173,13 @@ private struct ParseState {
             guard name.use.attribute else { continue }
             let value = UnsafeBufferPointer(start: start, count: max(0, end - start))
             let namespace = attributes[base + 2].map { self.namespace($0).position } ?? XMLTree.noNamespace
-            tree.addAttribute(name: name.position, namespace: namespace) {
-                appendDecodingCharacterReferences(value, to: &$0)
+            // Most values hold no reference, and go into the tree as libxml2 hands them over.
+            if memchr(start, Int32(UInt8(ascii: "&")), value.count) == nil {
+                tree.addAttribute(name: name.position, namespace: namespace, value: value)
+            } else {
+                var decoded: [UInt8] = []
+                appendDecodingCharacterReferences(value, to: &decoded)
+                decoded.withUnsafeBufferPointer { tree.addAttribute(name: name.position, namespace: namespace, value: $0) }
             }
         }
     }

@@ -25,9 +25,9 @@ public struct XMLElement: Sendable {
         builder.startElement(name: builder.add(name), namespace: builder.add(namespace: namespace), line: line)
         for attribute in attributes {
             let name = builder.add(attribute.name)
-            builder.addAttribute(name: name, namespace: builder.add(namespace: attribute.namespace)) {
-                $0.append(contentsOf: attribute.value.utf8)
-            }
+            let namespace = builder.add(namespace: attribute.namespace)
+            var value = attribute.value
+            value.withUTF8 { builder.addAttribute(name: name, namespace: namespace, value: $0) }
         }
         var text = text
         text.withUTF8 { builder.appendText($0) }

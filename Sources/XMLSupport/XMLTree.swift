@@ -48,12 +48,12 @@ final class XMLTree: Sendable {
     /// UTF-8 of every element's text and every attribute value. Converted to `String` only when read.
     let bytes: [UInt8]
 
-    fileprivate init(_ builder: Builder) {
-        nodes = builder.nodes
+    fileprivate init(_ builder: borrowing Builder) {
+        nodes = builder.nodes.array
         strings = builder.strings
-        attributes = builder.attributes
-        childPositions = builder.childPositions
-        bytes = builder.bytes
+        attributes = builder.attributes.array
+        childPositions = builder.childPositions.array
+        bytes = builder.bytes.array
     }
 
     func string(at position: Int32) -> String { strings[Int(position)] }
@@ -86,23 +86,26 @@ final class XMLTree: Sendable {
     /// then any mix of text and child elements, then `endElement`. An element's text runs are concatenated.
     ///
     /// While elements are open, their children and text collect on stacks (`pendingChildren`, `pendingText`);
-    /// when one ends, its runs are at the top and move, contiguous, into the tree.
-    struct Builder {
-        private(set) var nodes: [Node] = []
-        private(set) var strings: [String] = []
-        private(set) var attributes: [Attribute] = []
-        private(set) var childPositions: [Int32] = []
-        private(set) var bytes: [UInt8] = []
+    /// when one ends, its runs are at the top and move, contiguous, into the tree. Everything it appends per
+    /// element goes into `GrowableBuffer`s, which is why it cannot be copied.
+    struct Builder: ~Copyable {
+        fileprivate var nodes: GrowableBuffer<Node>
+        fileprivate var strings: [String] = []
+        fileprivate var attributes: GrowableBuffer<Attribute>
+        fileprivate var childPositions: GrowableBuffer<Int32>
+        fileprivate var bytes: GrowableBuffer<UInt8>
 
-        private struct OpenElement {
+        // Not private: Swift 6.3 fails to compile (debug) a private type as the element of a GrowableBuffer
+        // stored in this noncopyable struct ("Global is external, but doesn't have external linkage").
+        struct OpenElement {
             var position: Int32
             var firstPendingChild: Int
             var firstPendingText: Int
         }
 
-        private var open: [OpenElement] = []
-        private var pendingChildren: [Int32] = []
-        private var pendingText: [UInt8] = []
+        private var open: GrowableBuffer<OpenElement>
+        private var pendingChildren: GrowableBuffer<Int32>
+        private var pendingText: GrowableBuffer<UInt8>
 
         /// How many elements are open.
         var depth: Int { open.count }
@@ -112,11 +115,13 @@ final class XMLTree: Sendable {
 
         init(expectedBytes: Int = 0) {
             // Text and attribute values are most of a document; structure is the rest.
-            bytes.reserveCapacity(expectedBytes / 2)
-            nodes.reserveCapacity(expectedBytes / 32)
-            open.reserveCapacity(32)
-            pendingChildren.reserveCapacity(64)
-            pendingText.reserveCapacity(256)
+            bytes = GrowableBuffer(capacity: expectedBytes / 2)
+            nodes = GrowableBuffer(capacity: expectedBytes / 32)
+            attributes = GrowableBuffer(capacity: expectedBytes / 64)
+            childPositions = GrowableBuffer(capacity: expectedBytes / 32)
+            open = GrowableBuffer(capacity: 32)
+            pendingChildren = GrowableBuffer(capacity: 64)
+            pendingText = GrowableBuffer(capacity: 256)
         }
 
         /// Adds a name or namespace URI, for `startElement` and `addAttribute`.
@@ -131,24 +136,30 @@ final class XMLTree: Sendable {
 
         mutating func startElement(name: Int32, namespace: Int32, line: Int) {
             let position = Int32(nodes.count)
-            if !open.isEmpty { pendingChildren.append(position) }
+            let parent: Int32
+            if let top = open.last {
+                parent = top.position
+                pendingChildren.append(position)
+            } else {
+                parent = XMLTree.noParent
+            }
             let attributeStart = Int32(attributes.count)
             nodes.append(
                 Node(
-                    name: name, namespace: namespace, line: Int32(clamping: line),
-                    parent: open.last?.position ?? XMLTree.noParent, attributes: attributeStart..<attributeStart,
-                    children: 0..<0, text: 0..<0))
+                    name: name, namespace: namespace, line: Int32(clamping: line), parent: parent,
+                    attributes: attributeStart..<attributeStart, children: 0..<0, text: 0..<0))
             open.append(
                 OpenElement(
                     position: position, firstPendingChild: pendingChildren.count, firstPendingText: pendingText.count))
         }
 
-        /// Adds an attribute to the element just started; `appendValue` appends its value's UTF-8 to the buffer.
-        mutating func addAttribute(name: Int32, namespace: Int32, appendValue: (inout [UInt8]) -> Void) {
+        /// Adds an attribute with this value (UTF-8, references already decoded) to the element just started.
+        mutating func addAttribute(name: Int32, namespace: Int32, value: UnsafeBufferPointer<UInt8>) {
             let start = Int32(bytes.count)
-            appendValue(&bytes)
+            bytes.append(contentsOf: value)
             attributes.append(Attribute(name: name, namespace: namespace, value: start..<Int32(bytes.count)))
-            nodes[nodes.count - 1].attributes = nodes[nodes.count - 1].attributes.lowerBound..<Int32(attributes.count)
+            let last = nodes.count - 1
+            nodes[last].attributes = nodes[last].attributes.lowerBound..<Int32(attributes.count)
         }
 
         /// Adds character data to the innermost open element.
@@ -158,20 +169,19 @@ final class XMLTree: Sendable {
         }
 
         mutating func endElement() {
-            guard let element = open.popLast() else { return }
+            guard !open.isEmpty else { return }
+            let element = open.removeLast()
             let index = Int(element.position)
             // Most elements are leaves, and many have no text: skip the moves (and the empty ranges the node
-            // already holds) rather than pay for copying and truncating nothing.
+            // already holds) rather than pay for copying nothing.
             if pendingChildren.count > element.firstPendingChild {
                 let childStart = Int32(childPositions.count)
-                childPositions.append(contentsOf: pendingChildren[element.firstPendingChild...])
-                pendingChildren.removeSubrange(element.firstPendingChild...)
+                pendingChildren.moveTail(from: element.firstPendingChild, to: &childPositions)
                 nodes[index].children = childStart..<Int32(childPositions.count)
             }
             if pendingText.count > element.firstPendingText {
                 let textStart = Int32(bytes.count)
-                bytes.append(contentsOf: pendingText[element.firstPendingText...])
-                pendingText.removeSubrange(element.firstPendingText...)
+                pendingText.moveTail(from: element.firstPendingText, to: &bytes)
                 nodes[index].text = textStart..<Int32(bytes.count)
             }
         }
@@ -185,8 +195,9 @@ final class XMLTree: Sendable {
                 line: Int(node.line))
             for attribute in tree.attributes[Int(node.attributes.lowerBound)..<Int(node.attributes.upperBound)] {
                 let name = add(tree.string(at: attribute.name))
-                addAttribute(name: name, namespace: add(namespace: tree.namespace(at: attribute.namespace))) {
-                    $0.append(contentsOf: tree.bytes[Int(attribute.value.lowerBound)..<Int(attribute.value.upperBound)])
+                let namespace = add(namespace: tree.namespace(at: attribute.namespace))
+                tree.bytes[Int(attribute.value.lowerBound)..<Int(attribute.value.upperBound)].withUnsafeBufferPointer {
+                    addAttribute(name: name, namespace: namespace, value: $0)
                 }
             }
             tree.bytes[Int(node.text.lowerBound)..<Int(node.text.upperBound)].withUnsafeBufferPointer { appendText($0) }
