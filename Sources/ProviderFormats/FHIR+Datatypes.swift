@@ -82,13 +82,15 @@ extension XMLElement {
     }
 }
 
-/// The first of `candidates` that is a valid ISO 8601 date or date-time. A provider's unparseable date is
-/// dropped rather than failing the entry, and the next candidate gets its chance.
-func firstDate(_ candidates: String?...) -> ClinicalDate? {
-    for case let text? in candidates {
-        if let date = ClinicalDate(text) { return date }
-    }
-    return nil
+/// The first of the candidates that is a valid ISO 8601 date or date-time. A provider's unparseable date is
+/// dropped rather than failing the entry, and the next candidate gets its chance. Candidates are read only
+/// until one gives a date: usually the first does, and each costs a search of the resource's children.
+func firstDate(
+    _ first: @autoclosure () -> String?, _ second: @autoclosure () -> String? = nil,
+    _ third: @autoclosure () -> String? = nil, _ fourth: @autoclosure () -> String? = nil
+) -> ClinicalDate? {
+    func date(_ text: String?) -> ClinicalDate? { text.flatMap { ClinicalDate($0) } }
+    return date(first()) ?? date(second()) ?? date(third()) ?? date(fourth())
 }
 
 extension String {

@@ -106,8 +106,11 @@ private struct ParseState: ~Copyable {
     var skipDepth = 0
     /// The depths of the open elements that keep any child (`XMLReadScope.elementsWithAnyChild`), innermost last.
     var anyChildDepths: [Int] = []
-    /// Element and attribute names, as their positions in the tree's strings, with what the scope reads of them.
+    /// Element names, as their positions in the tree's strings, with what the scope reads of them.
     var names = InternedStrings<(position: Int32, use: XMLReadScope.NameUse)>(slots: 256)
+    /// Attribute names likewise, apart: a document uses few, often one (FHIR's `value`), so that the last one
+    /// found is usually the next one asked for.
+    var attributeNames = InternedStrings<(position: Int32, use: XMLReadScope.NameUse)>(slots: 32)
     /// Namespace URIs, as their positions in the tree's strings, with whether their subtrees are skipped.
     var namespaces = InternedStrings<(position: Int32, skipped: Bool)>(slots: 16)
 
@@ -125,10 +128,20 @@ private struct ParseState: ~Copyable {
     }
 
     mutating func name(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
-        names.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
-            let name = String(cString: pointer)
-            return (tree.add(name), scope.use(of: name))
-        }
+        names.value(for: pointer, dictionary: context?.pointee.dict) { Self.add($0, scope: scope, to: &tree) }
+    }
+
+    mutating func attributeName(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
+        attributeNames.value(for: pointer, dictionary: context?.pointee.dict) { Self.add($0, scope: scope, to: &tree) }
+    }
+
+    /// A name met for the first time in this parse, added to the tree's strings (as the scope's own String
+    /// when the scope lists it), with what the scope reads of it.
+    private static func add(
+        _ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope, to tree: inout XMLTree.Builder
+    ) -> (position: Int32, use: XMLReadScope.NameUse) {
+        let (name, use) = scope.name(at: pointer)
+        return (tree.add(name), use)
     }
 
     mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
@@ -153,7 +166,7 @@ private struct ParseState: ~Copyable {
             return
         }
         let namespace = uri.map { self.namespace($0) }
-        let name = localName.map { self.name($0) } ?? (position: tree.add(""), use: scope.use(of: ""))
+        let name = localName.map { self.name($0) } ?? (position: tree.add(""), use: scope.unlisted)
         let depth = tree.depth
         // The root is always kept: a reader checks it to tell a wrong document from an empty one.
         let kept = name.use.element || depth == 0 || anyChildDepths.last == depth
@@ -169,7 +182,7 @@ private struct ParseState: ~Copyable {
             let base = index * 5
             guard let localName = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
             else { continue }
-            let name = self.name(localName)
+            let name = attributeName(localName)
             guard name.use.attribute else { continue }
             let value = UnsafeBufferPointer(start: start, count: max(0, end - start))
             let namespace = attributes[base + 2].map { self.namespace($0).position } ?? XMLTree.noNamespace

@@ -12,15 +12,17 @@
 /// `xsi:type`). Keeping more than a reader reads is always safe; leaving out a name it reads loses that field.
 public struct XMLReadScope: Sendable, Hashable {
     /// Namespaces whose elements are skipped with their subtrees (e.g. FHIR's XHTML narrative).
-    public var skippedNamespaces: Set<String>
+    public let skippedNamespaces: Set<String>
     /// The local names of the elements read; nil reads every element.
-    public var elements: Set<String>?
+    public let elements: Set<String>?
     /// Elements whose children are kept whatever their names: a FHIR `resource` holds a resource of any type.
-    public var elementsWithAnyChild: Set<String>
+    public let elementsWithAnyChild: Set<String>
     /// The local names of the attributes read; nil reads every attribute.
-    public var attributes: Set<String>?
+    public let attributes: Set<String>?
     /// Whether elements' character data is read.
-    public var text: Bool
+    public let text: Bool
+    /// Every name the sets above list, with what is read of it, found from libxml2's bytes.
+    let names: NameTable
 
     public init(
         skippedNamespaces: Set<String> = [], elements: Set<String>? = nil, elementsWithAnyChild: Set<String> = [],
@@ -31,13 +33,38 @@ public struct XMLReadScope: Sendable, Hashable {
         self.elementsWithAnyChild = elementsWithAnyChild
         self.attributes = attributes
         self.text = text
+        let listed = (elements ?? []).union(elementsWithAnyChild).union(attributes ?? [])
+        names = NameTable(
+            listed.map { name in
+                (
+                    name,
+                    NameUse(
+                        element: elements?.contains(name) ?? true, anyChild: elementsWithAnyChild.contains(name),
+                        attribute: attributes?.contains(name) ?? true)
+                )
+            })
+        unlisted = NameUse(element: elements == nil, anyChild: false, attribute: attributes == nil)
     }
 
     /// The whole document.
     public static let everything = XMLReadScope()
 
+    public static func == (lhs: XMLReadScope, rhs: XMLReadScope) -> Bool {
+        lhs.skippedNamespaces == rhs.skippedNamespaces && lhs.elements == rhs.elements
+            && lhs.elementsWithAnyChild == rhs.elementsWithAnyChild && lhs.attributes == rhs.attributes
+            && lhs.text == rhs.text
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(skippedNamespaces)
+        hasher.combine(elements)
+        hasher.combine(elementsWithAnyChild)
+        hasher.combine(attributes)
+        hasher.combine(text)
+    }
+
     /// What the parser decides once per distinct name in a parse.
-    struct NameUse {
+    struct NameUse: Sendable {
         /// An element of this name is kept (when its namespace is not skipped).
         var element: Bool
         /// An element of this name keeps all its children.
@@ -46,9 +73,71 @@ public struct XMLReadScope: Sendable, Hashable {
         var attribute: Bool
     }
 
-    func use(of name: String) -> NameUse {
-        NameUse(
-            element: elements?.contains(name) ?? true, anyChild: elementsWithAnyChild.contains(name),
-            attribute: attributes?.contains(name) ?? true)
+    /// What is read of a name no set lists.
+    let unlisted: NameUse
+
+    /// The name at `pointer` (NUL-terminated UTF-8, as libxml2 hands it over) as a String, and what is read of it.
+    /// A listed name's String is the table's own, so only an unlisted one is made from the bytes.
+    func name(at pointer: UnsafePointer<UInt8>) -> (name: String, use: NameUse) {
+        if let found = names.find(pointer) { return found }
+        return (String(cString: pointer), unlisted)
+    }
+}
+
+/// Names found by their bytes: an open-addressed table, built once per scope and only read after, so parses
+/// on any thread share it. Looking a name up hashes its bytes (FNV-1a) instead of making a String and hashing
+/// that with SipHash, which a parse would otherwise do for every distinct name of every document.
+final class NameTable: Sendable {
+    private struct Entry: Sendable {
+        var hash: UInt32
+        var bytes: [UInt8]
+        var name: String
+        var use: XMLReadScope.NameUse
+    }
+
+    private let entries: [Entry]
+    /// Positions in `entries`, or -1 for an empty slot; a power of two in size, at most half full.
+    private let slots: [Int32]
+
+    init(_ names: [(String, XMLReadScope.NameUse)]) {
+        entries = names.map { name, use in
+            let bytes = Array(name.utf8)
+            return Entry(hash: Self.hash(bytes), bytes: bytes, name: name, use: use)
+        }
+        var size = 8
+        while size < entries.count * 2 { size *= 2 }
+        var slots = Array(repeating: Int32(-1), count: size)
+        for (index, entry) in entries.enumerated() {
+            var slot = Int(entry.hash) & (size - 1)
+            while slots[slot] != -1 { slot = (slot + 1) & (size - 1) }
+            slots[slot] = Int32(index)
+        }
+        self.slots = slots
+    }
+
+    private static func hash(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
+    }
+
+    func find(_ pointer: UnsafePointer<UInt8>) -> (name: String, use: XMLReadScope.NameUse)? {
+        guard !entries.isEmpty else { return nil }
+        var hash: UInt32 = 2_166_136_261
+        var length = 0
+        while pointer[length] != 0 {
+            hash = (hash ^ UInt32(pointer[length])) &* 16_777_619
+            length += 1
+        }
+        let bytes = UnsafeBufferPointer(start: pointer, count: length)
+        var slot = Int(hash) & (slots.count - 1)
+        while slots[slot] != -1 {
+            let entry = entries[Int(slots[slot])]
+            if entry.hash == hash && entry.bytes.count == length && entry.bytes.elementsEqual(bytes) {
+                return (entry.name, entry.use)
+            }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return nil
     }
 }
