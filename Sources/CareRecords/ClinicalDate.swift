@@ -19,7 +19,19 @@ public struct ClinicalDate: Hashable, Sendable, Codable, Comparable, CustomStrin
 
     /// Parses `text`; nil when it is not an ISO 8601 date or date-time.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
+        // Read in place (a native String's UTF-8 is contiguous) rather than copied into an array: the decoders
+        // parse a date or several for nearly every entry.
+        var text = text
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self.text = text
+        precision = parsed.precision
+        sortKey = parsed.sortKey
+        day = parsed.day
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (
+        precision: Precision, sortKey: Int64, day: String?
+    )? {
         var index = 0
         func number(_ width: Int) -> Int? {
             guard index + width <= bytes.count else { return nil }
@@ -46,7 +58,7 @@ public struct ClinicalDate: Hashable, Sendable, Codable, Comparable, CustomStrin
             month = m
             precision = .month
             if expect(UInt8(ascii: "-")) {
-                guard let d = number(2), (1...Self.daysIn(month: m, year: year)).contains(d) else { return nil }
+                guard let d = number(2), (1...daysIn(month: m, year: year)).contains(d) else { return nil }
                 dayOfMonth = d
                 precision = .day
                 if expect(UInt8(ascii: "T")) {
@@ -80,11 +92,11 @@ public struct ClinicalDate: Hashable, Sendable, Codable, Comparable, CustomStrin
         }
         guard index == bytes.count else { return nil }
 
-        self.text = text
-        self.precision = precision
-        let days = Self.daysFromCivil(year: year, month: month, day: dayOfMonth)
-        self.sortKey = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
-        self.day = precision >= .day ? String(text.prefix(10)) : nil
+        let days = daysFromCivil(year: year, month: month, day: dayOfMonth)
+        let sortKey = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+        // `YYYY-MM-DD` is ASCII, so its ten bytes are its ten characters.
+        let day = precision >= .day ? String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<10]), as: UTF8.self) : nil
+        return (precision, sortKey, day)
     }
 
     public var description: String { text }

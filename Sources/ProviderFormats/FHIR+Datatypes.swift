@@ -47,15 +47,24 @@ extension XMLElement {
     /// borrows the concept's `text`; a concept with only `text` reads as a display-only coding, so the
     /// words a clinician typed are not lost.
     var bestCoding: Coding? {
-        let codings = children("coding").compactMap(\.coding)
-        let text = fhirValue("text")
-        let preferred = Self.preferredCodeSystems.lazy.compactMap { system in
-            codings.first { $0.system == system && $0.code != nil }
-        }.first
-        guard var chosen = preferred ?? codings.first else {
-            return text.map { Coding(display: $0) }
+        // One pass, keeping the best so far: national systems by rank (a coding with a code only), then the
+        // first coding; the earlier wins a tie.
+        var chosen: Coding?
+        var chosenRank = Int.max
+        for child in children where child.isNamed("coding") {
+            guard let coding = child.coding else { continue }
+            let rank =
+                coding.code == nil
+                ? Self.preferredCodeSystems.count
+                : Self.preferredCodeSystems.firstIndex { $0 == coding.system } ?? Self.preferredCodeSystems.count
+            if rank < chosenRank {
+                chosen = coding
+                chosenRank = rank
+                if rank == 0 { break }
+            }
         }
-        if chosen.display == nil { chosen.display = text }
+        guard var chosen else { return fhirValue("text").map { Coding(display: $0) } }
+        if chosen.display == nil { chosen.display = fhirValue("text") }
         return chosen
     }
 

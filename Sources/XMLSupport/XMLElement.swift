@@ -71,6 +71,11 @@ public struct XMLElement: Sendable {
         return nil
     }
 
+    /// True when this element's local name is `name` (without making a String of it).
+    public func isNamed(_ name: String) -> Bool {
+        tree.string(at: node.name, equals: name)
+    }
+
     /// The first child element with this local name.
     public func child(_ name: String) -> XMLElement? {
         firstChild { tree.string(at: $0.name, equals: name) }

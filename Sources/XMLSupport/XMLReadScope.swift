@@ -64,13 +64,22 @@ public struct XMLReadScope: Sendable, Hashable {
     }
 
     /// What the parser decides once per distinct name in a parse.
+    ///
+    /// One byte of flags rather than three Bools: the parser passes it with a name's position for every element
+    /// and attribute, and three separate bytes packed into a tuple cost a store-forwarding stall each time.
     struct NameUse: Sendable {
+        private let flags: UInt8
+
+        init(element: Bool, anyChild: Bool, attribute: Bool) {
+            flags = (element ? 1 : 0) | (anyChild ? 2 : 0) | (attribute ? 4 : 0)
+        }
+
         /// An element of this name is kept (when its namespace is not skipped).
-        var element: Bool
+        var element: Bool { flags & 1 != 0 }
         /// An element of this name keeps all its children.
-        var anyChild: Bool
+        var anyChild: Bool { flags & 2 != 0 }
         /// An attribute of this name is kept.
-        var attribute: Bool
+        var attribute: Bool { flags & 4 != 0 }
     }
 
     /// What is read of a name no set lists.
