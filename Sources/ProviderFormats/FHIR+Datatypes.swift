@@ -81,7 +81,12 @@ extension XMLElement {
     /// An identifier without a system means nothing outside the provider that issued it, and the merge treats
     /// equal identifiers as the same fact, so such identifiers are left out rather than risk false matches.
     var identifiers: [EntryIdentifier] {
-        children("identifier").compactMap(\.identifier)
+        // Read for every entry, and most resources have none: an empty array costs no allocation.
+        var found: [EntryIdentifier] = []
+        for child in children where child.isNamed("identifier") {
+            if let identifier = child.identifier { found.append(identifier) }
+        }
+        return found
     }
 
     /// Reads this element as a FHIR `Identifier`; nil without both a system and a value.

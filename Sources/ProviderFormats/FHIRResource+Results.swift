@@ -34,11 +34,13 @@ extension FHIRResource {
 
     /// Laboratory observations are test results; vital signs, social history, exam findings are observations.
     private var isLaboratory: Bool {
-        element.children("category").contains { category in
-            category.children("coding").contains { coding in
-                coding.fhirValue("code") == "laboratory"
-                    && (coding.fhirValue("system") ?? Self.observationCategorySystem) == Self.observationCategorySystem
-            }
+        element.children.contains { category in
+            category.isNamed("category")
+                && category.children.contains { coding in
+                    coding.isNamed("coding") && coding.fhirValue("code") == "laboratory"
+                        && (coding.fhirValue("system") ?? Self.observationCategorySystem)
+                            == Self.observationCategorySystem
+                }
         }
     }
 

@@ -60,7 +60,8 @@ struct FHIRResource {
         guard code != nil || date != nil || summary != nil || value != nil || dose != nil else { return nil }
         return CareEntry(
             category: category, code: code, date: date, summary: summary ?? code?.display ?? type,
-            status: status, value: value, dose: dose, identifiers: identifiers + element.identifiers,
+            status: status, value: value, dose: dose,
+            identifiers: identifiers.isEmpty ? element.identifiers : identifiers + element.identifiers,
             source: source)
     }
 

@@ -122,6 +122,9 @@ final class XMLTree: Sendable {
             open = GrowableBuffer(capacity: 32)
             pendingChildren = GrowableBuffer(capacity: 64)
             pendingText = GrowableBuffer(capacity: 256)
+            // A document's distinct names and namespaces: tens, each added once (growing from empty would
+            // reallocate several times per document).
+            strings.reserveCapacity(64)
         }
 
         /// Adds a name or namespace URI, for `startElement` and `addAttribute`.
