@@ -75,7 +75,10 @@ extension XMLElement {
     /// The first `effectiveTime` that places the fact in time. A medicine's second `effectiveTime` is
     /// usually its frequency (a PIVL_TS with a `period`), which is not a date.
     var effectiveDate: ClinicalDate? {
-        cdaChildren("effectiveTime").lazy.filter { $0.cda("period") == nil }.compactMap(\.timestamp).first
+        for time in cdaChildren("effectiveTime") where time.cda("period") == nil {
+            if let date = time.timestamp { return date }
+        }
+        return nil
     }
 
     /// This element read as a PQ (or INT/REAL, which carry a bare `@value`): the decimal as written, and the
@@ -98,6 +101,8 @@ extension XMLElement {
     /// interleaved (`Take <b>two</b> tablets`) their order is lost. Such mixed content reads as nil rather
     /// than as words in a wrong order: a dose instruction with its words shuffled is worse than none.
     var plainText: String? {
+        // Most text is one leaf's ASCII (a title, a name, a display): collapse its white space byte by byte.
+        if children.isEmpty, let collapsed = text.collapsingASCIIWhitespace { return collapsed.isEmpty ? nil : collapsed }
         var words: [Substring] = []
         guard appendPlainText(to: &words), !words.isEmpty else { return nil }
         return words.joined(separator: " ")

@@ -119,6 +119,39 @@ extension String {
         return String(self[first...last])
     }
 
+    /// The words of ASCII text joined by single spaces (`whitespaceSeparatedWords.joined(separator: " ")`),
+    /// made byte by byte, and the text itself when it is already so; nil when the text is not all ASCII.
+    var collapsingASCIIWhitespace: String? {
+        var text = self
+        return text.withUTF8 { bytes -> String? in
+            var changed = false
+            var previousWasSpace = true
+            for byte in bytes {
+                guard byte < 0x80 else { return nil }
+                if byte.isASCIIWhitespace {
+                    // A run of white space, a leading one, or anything but a plain space is rewritten.
+                    if previousWasSpace || byte != 0x20 { changed = true }
+                    previousWasSpace = true
+                } else {
+                    previousWasSpace = false
+                }
+            }
+            if previousWasSpace && !bytes.isEmpty { changed = true }
+            guard changed else { return self }
+            var collapsed: [UInt8] = []
+            collapsed.reserveCapacity(bytes.count)
+            for byte in bytes {
+                if byte.isASCIIWhitespace {
+                    if let last = collapsed.last, last != 0x20 { collapsed.append(0x20) }
+                } else {
+                    collapsed.append(byte)
+                }
+            }
+            if collapsed.last == 0x20 { collapsed.removeLast() }
+            return String(decoding: collapsed, as: UTF8.self)
+        }
+    }
+
     /// The words of the text: `split(whereSeparator: \.isWhitespace)`, without breaking ASCII text into
     /// characters. In ASCII every character is one byte (CR LF aside, which is white space either way), so
     /// splitting the bytes finds the same words.

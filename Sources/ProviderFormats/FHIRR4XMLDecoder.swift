@@ -22,7 +22,7 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     ///
     /// **A reader that reads a new element must add its name here**, or it reads as absent.
     /// `FHIRDecoderScopeTests` decodes the reference and simulated documents both ways and holds them equal.
-    static let scope = XMLReadScope(
+    public static let scope = XMLReadScope(
         skippedNamespaces: [xhtmlNamespace],
         elements: [
             // Bundle and the datatypes every reader shares (Coding, CodeableConcept, Identifier, Quantity,

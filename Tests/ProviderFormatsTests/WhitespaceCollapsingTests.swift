@@ -1,0 +1,23 @@
+import Testing
+
+@testable import ProviderFormats
+
+/// The byte-by-byte fast path for a leaf's text gives exactly what splitting into words and joining them does.
+@Suite struct WhitespaceCollapsingTests {
+    static let samples = [
+        "", " ", "\n\t ", "Discharge summary", "  Discharge   summary  ", "Discharge\nsummary", "a\r\nb",
+        "a\u{0B}b\u{0C}c", "Ladywell  Green\tMedical Practice\n", "x", " x", "x ", "ends with two  ",
+        "Crème brûlée", "non\u{A0}breaking", "  ünïcödé  and  spaces ",
+    ]
+
+    @Test("collapses ASCII white space as the word split does", arguments: samples)
+    func collapsesAsTheWordSplitDoes(_ text: String) {
+        let expected = text.whitespaceSeparatedWords.joined(separator: " ")
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            #expect(text.collapsingASCIIWhitespace == expected)
+        } else {
+            // Non-ASCII text is left to the Unicode-aware split (U+00A0 is white space there).
+            #expect(text.collapsingASCIIWhitespace == nil)
+        }
+    }
+}
