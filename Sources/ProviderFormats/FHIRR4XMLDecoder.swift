@@ -103,10 +103,10 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     /// The resources a document carries: a Bundle's `entry/resource/*` in order, or the root resource itself.
     /// Bundle entries without a `resource` (e.g. a batch's GET requests) carry no data and are skipped.
     private static func resources(in root: XMLElement) -> [FHIRDocumentResource] {
-        guard root.name == "Bundle" else { return [FHIRDocumentResource(fullUrl: nil, element: root)] }
+        guard root.name == "Bundle" else { return [FHIRDocumentResource(entry: nil, element: root)] }
         return root.children("entry").compactMap { entry in
             guard let resource = entry.child("resource") else { return nil }
-            return FHIRDocumentResource(fullUrl: entry.fhirValue("fullUrl"), element: resource.children.first)
+            return FHIRDocumentResource(entry: entry, element: resource.children.first)
         }
     }
 }

@@ -52,7 +52,11 @@ final class FHIRReferenceIndex {
 
 /// One resource of a document, as found: a Bundle entry's resource (with its `fullUrl`), or the root itself.
 struct FHIRDocumentResource {
-    var fullUrl: String?
+    /// The Bundle entry holding it; nil for a document that is the resource itself.
+    var entry: XMLElement?
     /// Nil when a Bundle entry has a `<resource>` wrapper with nothing in it.
     var element: XMLElement?
+
+    /// The entry's `fullUrl`, read only when asked for: most resources are found by their own id.
+    var fullUrl: String? { entry?.fhirValue("fullUrl") }
 }

@@ -42,28 +42,27 @@ public struct MappedXMLDecoder: RecordDecoder {
         {
             record.patient = PatientDemographics(nhsNumber: number)
         }
-        // Through the buffer, so that each rule is borrowed rather than copied (a copy retains every one of its
-        // expressions) for each document.
-        mapping.rules.withUnsafeBufferPointer { rules in
-            for ruleIndex in rules.indices {
-                let nodes: [XPathNode]
-                do {
-                    nodes = try document.nodes(matching: rules[ruleIndex].records)
-                } catch {
-                    // Only a limit exceeded gets here (the mapping was checked when built): the rule's records
-                    // are there but cannot be read.
+        // By index, each rule read in place: binding a rule to a name copies it, which retains every one of its
+        // expressions.
+        for ruleIndex in mapping.rules.indices {
+            let nodes: [XPathNode]
+            do {
+                nodes = try document.nodes(matching: mapping.rules[ruleIndex].records)
+            } catch {
+                // Only a limit exceeded gets here (the mapping was checked when built): the rule's records are
+                // there but cannot be read.
+                record.unreadable += 1
+                continue
+            }
+            for (recordIndex, node) in nodes.enumerated() {
+                let reader = MappedRecordReader(document: document, node: node)
+                if let entry = reader.entry(
+                    mapping.rules[ruleIndex], provider: provider,
+                    position: (rule: ruleIndex + 1, record: recordIndex + 1))
+                {
+                    record.entries.append(entry)
+                } else {
                     record.unreadable += 1
-                    continue
-                }
-                for (recordIndex, node) in nodes.enumerated() {
-                    let reader = MappedRecordReader(document: document, node: node)
-                    if let entry = reader.entry(
-                        rules[ruleIndex], provider: provider, position: (rule: ruleIndex + 1, record: recordIndex + 1))
-                    {
-                        record.entries.append(entry)
-                    } else {
-                        record.unreadable += 1
-                    }
                 }
             }
         }

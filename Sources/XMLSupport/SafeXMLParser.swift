@@ -107,17 +107,22 @@ private struct ParseState: ~Copyable {
     /// The depths of the open elements that keep any child (`XMLReadScope.elementsWithAnyChild`), innermost last.
     var anyChildDepths: [Int] = []
     /// Element names, as their positions in the tree's strings, with what the scope reads of them.
-    var names = InternedStrings<(position: Int32, use: XMLReadScope.NameUse)>(slots: 256)
+    var names: InternedStrings
     /// Attribute names likewise, apart: a document uses few, often one (FHIR's `value`), so that the last one
     /// found is usually the next one asked for.
-    var attributeNames = InternedStrings<(position: Int32, use: XMLReadScope.NameUse)>(slots: 32)
+    var attributeNames = InternedStrings(slots: 16)
     /// Namespace URIs, as their positions in the tree's strings, with whether their subtrees are skipped.
-    var namespaces = InternedStrings<(position: Int32, skipped: Bool)>(slots: 16)
+    var namespaces = InternedStrings(slots: 16)
 
     init(limits: XMLParseLimits, scope: XMLReadScope, expectedBytes: Int) {
         self.limits = limits
         self.scope = scope
         tree = XMLTree.Builder(expectedBytes: expectedBytes)
+        // A small document has few distinct names; sizing the cache to it spares clearing slots it never uses
+        // (a 1 KB response is parsed in a few microseconds).
+        var slots = 32
+        while slots < 256 && slots * 64 < expectedBytes { slots *= 2 }
+        names = InternedStrings(slots: slots)
     }
 
     var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
@@ -128,27 +133,32 @@ private struct ParseState: ~Copyable {
     }
 
     mutating func name(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
-        names.value(for: pointer, dictionary: context?.pointee.dict) { Self.add($0, scope: scope, to: &tree) }
+        let found = names.value(for: pointer, dictionary: context?.pointee.dict) { Self.add($0, scope: scope, to: &tree) }
+        return (found.position, XMLReadScope.NameUse(flags: found.flags))
     }
 
     mutating func attributeName(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
-        attributeNames.value(for: pointer, dictionary: context?.pointee.dict) { Self.add($0, scope: scope, to: &tree) }
+        let found = attributeNames.value(for: pointer, dictionary: context?.pointee.dict) {
+            Self.add($0, scope: scope, to: &tree)
+        }
+        return (found.position, XMLReadScope.NameUse(flags: found.flags))
     }
 
     /// A name met for the first time in this parse, added to the tree's strings (as the scope's own String
     /// when the scope lists it), with what the scope reads of it.
     private static func add(
         _ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope, to tree: inout XMLTree.Builder
-    ) -> (position: Int32, use: XMLReadScope.NameUse) {
+    ) -> Interned {
         let (name, use) = scope.name(at: pointer)
-        return (tree.add(name), use)
+        return Interned(position: tree.add(name), flags: use.flags)
     }
 
     mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
-        namespaces.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
+        let found = namespaces.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
             let uri = String(cString: pointer)
-            return (tree.add(uri), scope.skippedNamespaces.contains(uri))
+            return Interned(position: tree.add(uri), flags: scope.skippedNamespaces.contains(uri) ? 1 : 0)
         }
+        return (found.position, found.flags != 0)
     }
 
     mutating func startElement(
@@ -220,34 +230,33 @@ private struct ParseState: ~Copyable {
 /// value. Only pointers the dictionary owns are cached: a dictionary string stays valid and unchanged until the
 /// parser is freed, after this cache, so a hit can never answer for a different string. Anything else (and a
 /// slot lost to a collision) is simply made again.
-struct InternedStrings<Value> {
+struct InternedStrings {
     private var pointers: [UnsafePointer<xmlChar>?]
-    private var values: [Value?]
+    private var values: [Interned]
     private let shift: UInt
     /// The last pointer found or cached, and its value (a dictionary pointer, like every cached one).
     private var lastPointer: UnsafePointer<xmlChar>?
-    private var lastValue: Value?
+    private var lastValue = Interned(position: 0, flags: 0)
 
     /// `slots` must be a power of two.
     init(slots: Int) {
         precondition(slots > 1 && slots & (slots - 1) == 0)
         pointers = Array(repeating: nil, count: slots)
-        values = Array(repeating: nil, count: slots)
+        values = Array(repeating: Interned(position: 0, flags: 0), count: slots)
         shift = UInt(UInt.bitWidth - slots.trailingZeroBitCount)
     }
 
     mutating func value(
-        for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?,
-        make: (UnsafePointer<xmlChar>) -> Value
-    ) -> Value {
+        for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?, make: (UnsafePointer<xmlChar>) -> Interned
+    ) -> Interned {
         // The same pointer as last time (one namespace for a whole document, usually) skips the table.
-        if pointer == lastPointer, let lastValue { return lastValue }
+        if pointer == lastPointer { return lastValue }
         // Fibonacci hashing: the top bits of the product spread nearby addresses over the slots.
         let slot = Int((UInt(bitPattern: pointer) &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        if pointers[slot] == pointer, let value = values[slot] {
+        if pointers[slot] == pointer {
             lastPointer = pointer
-            lastValue = value
-            return value
+            lastValue = values[slot]
+            return lastValue
         }
         let value = make(pointer)
         if let dictionary, xmlDictOwns(dictionary, pointer) == 1 {
@@ -258,6 +267,21 @@ struct InternedStrings<Value> {
         }
         return value
     }
+}
+
+/// A name's or namespace URI's position in the tree's strings and one byte of flags, packed in one word.
+///
+/// The parser looks one up for every element and attribute; as a tuple of an Int32 and separate flag bytes it
+/// went through memory a byte at a time and was read back a word at a time, a store-forwarding stall each.
+struct Interned {
+    private let bits: UInt64
+
+    init(position: Int32, flags: UInt8) {
+        bits = UInt64(UInt32(bitPattern: position)) | UInt64(flags) << 32
+    }
+
+    var position: Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: bits)) }
+    var flags: UInt8 { UInt8(truncatingIfNeeded: bits >> 32) }
 }
 
 /// The parse's state, from a callback's user data.

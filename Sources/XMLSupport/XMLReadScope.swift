@@ -63,12 +63,14 @@ public struct XMLReadScope: Sendable, Hashable {
         hasher.combine(text)
     }
 
-    /// What the parser decides once per distinct name in a parse.
-    ///
-    /// One byte of flags rather than three Bools: the parser passes it with a name's position for every element
-    /// and attribute, and three separate bytes packed into a tuple cost a store-forwarding stall each time.
+    /// What the parser decides once per distinct name in a parse: one byte of flags, which the parser keeps
+    /// packed in one word with the name's position (see `Interned`).
     struct NameUse: Sendable {
-        private let flags: UInt8
+        let flags: UInt8
+
+        init(flags: UInt8) {
+            self.flags = flags
+        }
 
         init(element: Bool, anyChild: Bool, attribute: Bool) {
             flags = (element ? 1 : 0) | (anyChild ? 2 : 0) | (attribute ? 4 : 0)
