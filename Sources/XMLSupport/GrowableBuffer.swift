@@ -68,14 +68,6 @@ struct GrowableBuffer<Element>: ~Copyable {
     /// A copy of the elements as an array.
     var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    /// The elements in `range`, for reading while the buffer is not changed.
-    func withElements<Result>(
-        in range: Range<Int>, _ body: (UnsafeBufferPointer<Element>) throws -> Result
-    ) rethrows -> Result {
-        precondition(range.lowerBound >= 0 && range.upperBound <= count, "GrowableBuffer range out of range")
-        return try body(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
-    }
-
     @inline(never)
     private mutating func grow(toAtLeast minimum: Int) {
         let newCapacity = max(minimum, capacity * 2)
