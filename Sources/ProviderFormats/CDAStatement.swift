@@ -69,7 +69,7 @@ struct CDAStatement {
             summary: summary(
                 allergyHeadline(
                     code.display ?? "Allergy", substance: substance != nil,
-                    intolerance: type?.display?.lowercased().contains("intoleran") == true),
+                    intolerance: type?.display?.containsIgnoringCase("intoleran") == true),
                 details: [
                     manifestations.isEmpty ? nil : "reaction: " + manifestations.uniqued().joined(separator: ", "),
                     severity.map { "severity: \($0)" },
@@ -124,8 +124,9 @@ struct CDAStatement {
 
     /// "Penicillin allergy", unless the words already say what kind of reaction it is.
     private func allergyHeadline(_ display: String, substance: Bool, intolerance: Bool) -> String {
-        let lowercased = display.lowercased()
-        if !substance || lowercased.contains("allerg") || lowercased.contains("intoleran") { return display }
+        if !substance || display.containsIgnoringCase("allerg") || display.containsIgnoringCase("intoleran") {
+            return display
+        }
         return display + (intolerance ? " intolerance" : " allergy")
     }
 

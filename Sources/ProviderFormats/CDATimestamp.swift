@@ -9,14 +9,20 @@ extension ClinicalDate {
     /// dropped because an ISO 8601 date cannot carry one. Nil when the text is not a valid timestamp.
     public init?(hl7Timestamp text: String) {
         // Surrounding whitespace is a writer's slip, not a different time.
-        guard let trimmed = text.trimmedNonEmpty else { return nil }
-        let bytes = Array(trimmed.utf8)
+        guard var trimmed = text.trimmedNonEmpty else { return nil }
+        // Read in place: a native String's UTF-8 is contiguous, and this runs for nearly every CDA entry.
+        guard let iso = trimmed.withUTF8({ Self.isoText(hl7: $0) }) else { return nil }
+        self.init(iso)
+    }
+
+    /// The ISO 8601 text for an HL7 v3 `TS` (`YYYY[MM[DD[HH[MM[SS[.S+]]]]]][±ZZZZ]`), or nil when it is not one.
+    private static func isoText(hl7 bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var index = 0
         func atDigit() -> Bool {
             index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
         }
         /// The next `count` bytes, moving past them, when they are all digits; nil otherwise.
-        func digits(_ count: Int) -> ArraySlice<UInt8>? {
+        func digits(_ count: Int) -> Slice<UnsafeBufferPointer<UInt8>>? {
             let start = index
             for _ in 0..<count {
                 guard atDigit() else { return nil }
@@ -76,6 +82,6 @@ extension ClinicalDate {
             }
         }
         guard index == bytes.count else { return nil }
-        self.init(String(decoding: iso, as: UTF8.self))
+        return String(decoding: iso, as: UTF8.self)
     }
 }

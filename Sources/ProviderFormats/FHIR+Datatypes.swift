@@ -119,6 +119,29 @@ extension String {
         return String(self[first...last])
     }
 
+    /// True when the text contains `word` (lower-case ASCII) in any case: `lowercased().contains(word)`, but
+    /// without making a lower-cased copy when the text is ASCII (as drug and allergy names nearly always are).
+    func containsIgnoringCase(_ word: String) -> Bool {
+        // As `contains`: no string contains the empty string.
+        guard !word.isEmpty else { return false }
+        var text = self
+        let found = text.withUTF8 { bytes -> Bool? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            let needle = word.utf8
+            guard bytes.count >= needle.count else { return false }
+            for start in 0...(bytes.count - needle.count)
+            where zip(bytes[start...], needle).allSatisfy({ Self.asciiLowercase($0) == $1 }) {
+                return true
+            }
+            return false
+        }
+        return found ?? lowercased().contains(word)
+    }
+
+    private static func asciiLowercase(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+    }
+
     /// The words of ASCII text joined by single spaces (`whitespaceSeparatedWords.joined(separator: " ")`),
     /// made byte by byte, and the text itself when it is already so; nil when the text is not all ASCII.
     var collapsingASCIIWhitespace: String? {

@@ -54,8 +54,7 @@ extension FHIRResource {
     /// "Amoxicillin allergy", unless the concept already says what it is ("Allergy to penicillin",
     /// "No known drug allergy").
     private func allergyHeadline(_ display: String) -> String {
-        let lowercased = display.lowercased()
-        if lowercased.contains("allerg") || lowercased.contains("intoleran") { return display }
+        if display.containsIgnoringCase("allerg") || display.containsIgnoringCase("intoleran") { return display }
         return display + (element.fhirValue("type") == "intolerance" ? " intolerance" : " allergy")
     }
 

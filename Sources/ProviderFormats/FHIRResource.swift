@@ -74,9 +74,16 @@ struct FHIRResource {
     }
 }
 
-extension Sequence where Element: Hashable {
+extension Collection where Element: Hashable {
     /// The elements in order, without repeats.
     func uniqued() -> [Element] {
+        // Usually one or two (an entry's identifiers, an allergy's reactions): comparing each with those kept
+        // costs less than hashing into a set, which only pays from a dozen or so.
+        guard count > 8 else {
+            var kept: [Element] = []
+            for element in self where !kept.contains(element) { kept.append(element) }
+            return kept
+        }
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }

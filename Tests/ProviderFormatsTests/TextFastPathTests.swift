@@ -21,3 +21,18 @@ import Testing
         }
     }
 }
+
+/// The byte-by-byte case-insensitive search gives exactly what lower-casing and searching does.
+@Suite struct CaseInsensitiveSearchTests {
+    static let samples = [
+        "", "Allergy to penicillin", "PENICILLIN ALLERGY", "Lactose intolerance", "INTOLERANCE", "Amoxicillin",
+        "allerg", "alLeRg", "aller", "Peanut — allergic reaction", "İntolerance", "Crème ALLERGY",
+    ]
+
+    @Test("matches lowercased().contains", arguments: samples)
+    func matchesLowercasedContains(_ text: String) {
+        for word in ["allerg", "intoleran", "a", ""] {
+            #expect(text.containsIgnoringCase(word) == text.lowercased().contains(word), "\(word) in \(text)")
+        }
+    }
+}
