@@ -18,16 +18,39 @@ public struct XPathExpression: Sendable, Hashable, CustomStringConvertible {
     public static let maxLength = 2048
 
     /// The expression as written.
-    public let text: String
+    public var text: String { storage.text }
     /// Prefix → namespace URI, for the prefixes the expression uses.
-    public let namespaces: [String: String]
+    public var namespaces: [String: String] { storage.namespaces }
     /// True when the expression gives a node-set (a path), false for a number, string or boolean.
     /// XPath 1.0 types are static, so this holds for every document.
-    public let selectsNodes: Bool
+    public var selectsNodes: Bool { storage.selectsNodes }
 
-    let compiled: CompiledXPathPool
+    var compiled: CompiledXPathPool { storage.compiled }
     /// The expression's form in the subset `XPathDocument` evaluates itself; nil when it is outside it.
-    let subset: XPathSubset?
+    var subset: XPathSubset? { storage.subset }
+
+    /// Everything behind one reference: a decoder copies expressions for every record it reads (a mapping rule
+    /// holds a dozen), and one retain per copy costs far less than one per field.
+    private let storage: Storage
+
+    private final class Storage: Sendable {
+        let text: String
+        let namespaces: [String: String]
+        let selectsNodes: Bool
+        let compiled: CompiledXPathPool
+        let subset: XPathSubset?
+
+        init(
+            text: String, namespaces: [String: String], selectsNodes: Bool, compiled: CompiledXPathPool,
+            subset: XPathSubset?
+        ) {
+            self.text = text
+            self.namespaces = namespaces
+            self.selectsNodes = selectsNodes
+            self.compiled = compiled
+            self.subset = subset
+        }
+    }
 
     public init(_ text: String, namespaces: [String: String] = [:]) throws(XPathError) {
         guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace), text.count <= Self.maxLength else {
@@ -55,11 +78,9 @@ public struct XPathExpression: Sendable, Hashable, CustomStringConvertible {
             guard case .evaluation(let problem) = error.reason else { throw error }
             throw XPathError(expression: text, reason: .syntax(problem))
         }
-        self.text = text
-        self.namespaces = namespaces
-        self.compiled = pool
-        self.selectsNodes = kind == XPATH_NODESET
-        self.subset = XPathSubset(text, namespaces: namespaces)
+        storage = Storage(
+            text: text, namespaces: namespaces, selectsNodes: kind == XPATH_NODESET, compiled: pool,
+            subset: XPathSubset(text, namespaces: namespaces))
     }
 
     public var description: String { text }
