@@ -95,7 +95,8 @@ public struct ClinicalDate: Hashable, Sendable, Codable, Comparable, CustomStrin
         let days = daysFromCivil(year: year, month: month, day: dayOfMonth)
         let sortKey = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
         // `YYYY-MM-DD` is ASCII, so its ten bytes are its ten characters.
-        let day = precision >= .day ? String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<10]), as: UTF8.self) : nil
+        let day =
+            precision >= .day ? String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<10]), as: UTF8.self) : nil
         return (precision, sortKey, day)
     }
 

@@ -102,7 +102,9 @@ extension XMLElement {
     /// than as words in a wrong order: a dose instruction with its words shuffled is worse than none.
     var plainText: String? {
         // Most text is one leaf's ASCII (a title, a name, a display): collapse its white space byte by byte.
-        if children.isEmpty, let collapsed = text.collapsingASCIIWhitespace { return collapsed.isEmpty ? nil : collapsed }
+        if children.isEmpty, let collapsed = text.collapsingASCIIWhitespace {
+            return collapsed.isEmpty ? nil : collapsed
+        }
         var words: [Substring] = []
         guard appendPlainText(to: &words), !words.isEmpty else { return nil }
         return words.joined(separator: " ")

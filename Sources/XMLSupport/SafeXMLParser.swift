@@ -133,7 +133,9 @@ private struct ParseState: ~Copyable {
     }
 
     mutating func name(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
-        let found = names.value(for: pointer, dictionary: context?.pointee.dict) { Self.add($0, scope: scope, to: &tree) }
+        let found = names.value(for: pointer, dictionary: context?.pointee.dict) {
+            Self.add($0, scope: scope, to: &tree)
+        }
         return (found.position, XMLReadScope.NameUse(flags: found.flags))
     }
 
@@ -202,7 +204,9 @@ private struct ParseState: ~Copyable {
             } else {
                 var decoded: [UInt8] = []
                 appendDecodingCharacterReferences(value, to: &decoded)
-                decoded.withUnsafeBufferPointer { tree.addAttribute(name: name.position, namespace: namespace, value: $0) }
+                decoded.withUnsafeBufferPointer {
+                    tree.addAttribute(name: name.position, namespace: namespace, value: $0)
+                }
             }
         }
     }
