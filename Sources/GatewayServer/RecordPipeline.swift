@@ -241,12 +241,9 @@ public struct RecordPipeline: Sendable {
         let record = auditRecord(
             request, decision: .allowed, reason: Self.disclosedReason, providers: providers,
             entriesPerCategory: entriesPerCategory)
-        let started = ContinuousClock.now
         do {
-            _ = try await access.audit.append(record)
-            metrics.recordAuditWrite(started.duration(to: .now), failed: false)
+            try await append(record)
         } catch {
-            metrics.recordAuditWrite(started.duration(to: .now), failed: true)
             logger.error(
                 "audit trail unavailable; the disclosure record of an answer already sent is missing",
                 metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])
@@ -261,14 +258,9 @@ public struct RecordPipeline: Sendable {
     ) async throws(GatewayError) -> Duration {
         let record = auditRecord(
             request, decision: decision, reason: reason, providers: providers, entriesPerCategory: entriesPerCategory)
-        let started = ContinuousClock.now
         do {
-            _ = try await access.audit.append(record)
-            let duration = started.duration(to: .now)
-            metrics.recordAuditWrite(duration, failed: false)
-            return duration
+            return try await append(record)
         } catch {
-            metrics.recordAuditWrite(started.duration(to: .now), failed: true)
             logger.error(
                 "audit trail unavailable; refusing",
                 metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])
@@ -276,6 +268,21 @@ public struct RecordPipeline: Sendable {
                 .serviceUnavailable, code: "audit-unavailable",
                 message: "the access could not be recorded in the audit trail, so no record is shared; try again shortly")
         }
+    }
+
+    /// Appends `record` durably, counting the write (failed or not) in the audit metrics; returns how long it took.
+    @discardableResult
+    private func append(_ record: AuditRecord) async throws -> Duration {
+        let started = ContinuousClock.now
+        do {
+            _ = try await access.audit.append(record)
+        } catch {
+            metrics.recordAuditWrite(started.duration(to: .now), failed: true)
+            throw error
+        }
+        let duration = started.duration(to: .now)
+        metrics.recordAuditWrite(duration, failed: false)
+        return duration
     }
 
     private func auditRecord(

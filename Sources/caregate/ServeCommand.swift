@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("audit-disclosure"),
         help: "with-answer (one audit record committed before each answer) or after-answer (the access committed while providers are asked, the disclosure detail just after the answer).")
-    var auditDisclosure: String?
+    var auditDisclosure: AuditDisclosureTiming?
 
     @Option(
         name: .customLong("drain-delay-ms"),
@@ -80,13 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.deadlineMilliseconds = deadlineMilliseconds
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
-        if let auditDisclosure {
-            guard let timing = AuditDisclosureTiming(rawValue: auditDisclosure) else {
-                throw ValidationError(
-                    "--audit-disclosure must be one of: " + AuditDisclosureTiming.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            configuration.auditDisclosure = timing
-        }
+        if let auditDisclosure { configuration.auditDisclosure = auditDisclosure }
         if let policy { configuration.policyFile = policy }
         if let store {
             guard store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
@@ -172,3 +166,4 @@ struct LoggingOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension StructuredLogHandler.Format: ExpressibleByArgument {}
+extension AuditDisclosureTiming: ExpressibleByArgument {}

@@ -89,26 +89,23 @@ import Testing
 
     @Test func aBadValueOrAnUnknownKeyIsRefusedNamingIt() throws {
         try withConfigFile("port: 8080\ndeadline_ms: 0\n") { path in
-            #expect(throws: ConfigurationError.self) { try GatewayConfiguration(file: path) }
-            do { _ = try GatewayConfiguration(file: path) } catch {
-                #expect("\(error)" == "\(path):2: key 'deadline_ms': must be between 1 and 60000, got 0")
-            }
+            #expect(refusal(path) == "\(path):2: key 'deadline_ms': must be between 1 and 60000, got 0")
         }
         try withConfigFile("audit_disclosure: later\n") { path in
-            do {
-                _ = try GatewayConfiguration(file: path)
-                Issue.record("an unknown audit_disclosure must be refused")
-            } catch {
-                #expect("\(error)".contains("key 'audit_disclosure': expected one of: with-answer, after-answer"))
-            }
+            #expect(refusal(path)?.contains("key 'audit_disclosure': expected one of: with-answer, after-answer") == true)
         }
         try withConfigFile("prot: 8080\n") { path in
-            do {
-                _ = try GatewayConfiguration(file: path)
-                Issue.record("an unknown key must be refused")
-            } catch {
-                #expect("\(error)".contains("key 'prot': unknown key"))
-            }
+            #expect(refusal(path)?.contains("key 'prot': unknown key") == true)
+        }
+    }
+
+    /// Why the config file at `path` is refused; nil when it is accepted.
+    private func refusal(_ path: String) -> String? {
+        do {
+            _ = try GatewayConfiguration(file: path)
+            return nil
+        } catch {
+            return "\(error)"
         }
     }
 }
