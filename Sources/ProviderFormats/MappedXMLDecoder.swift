@@ -13,18 +13,22 @@ import XMLSupport
 /// Each entry's source id is the record's `id`; a record without one gets a position, `<rule>#<record>`
 /// (both counted from 1), which tells entries apart within the response but means nothing to the provider.
 public struct MappedXMLDecoder: RecordDecoder {
-    public var mapping: XMLMapping
-    public var limits: XMLParseLimits
+    public let mapping: XMLMapping
+    public let limits: XMLParseLimits
+    /// Every name the mapping's expressions compare, so that the tree holds the expressions' own Strings and a
+    /// comparison finds them identical at once (see `XMLReadScope.comparedNames`). Keeps every node.
+    private let scope: XMLReadScope
 
     public init(mapping: XMLMapping, limits: XMLParseLimits = XMLParseLimits()) {
         self.mapping = mapping
         self.limits = limits
+        scope = .everything(comparing: mapping.expressions)
     }
 
     public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
         let document: XPathDocument
         do {
-            document = try XPathDocument(parsing: body, limits: limits)
+            document = try XPathDocument(parsing: body, limits: limits, scope: scope)
         } catch {
             throw .xml(error)
         }

@@ -84,6 +84,20 @@ public struct XMLMapping: Sendable, Hashable {
     public var root: Root?
     public var rules: [Rule]
 
+    /// Every expression of the mapping.
+    public var expressions: [XPathExpression] {
+        var all = patientNHSNumber.map { [$0] } ?? []
+        for rule in rules {
+            all.append(rule.records)
+            all.append(rule.id)
+            all += [
+                rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose, rule.summary,
+                rule.identifier,
+            ].compactMap { $0 }
+        }
+        return all
+    }
+
     public init(
         namespaces: [String: String] = [:], patientNHSNumber: XPathExpression? = nil, root: Root? = nil,
         rules: [Rule]

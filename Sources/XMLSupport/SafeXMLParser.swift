@@ -28,15 +28,10 @@ public enum SafeXMLParser {
     public static func parse(
         _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), reading scope: XMLReadScope = .everything
     ) throws(XMLParseError) -> XMLElement {
-        guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
-        // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
-        guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
-        guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
-        ensureInitialised()
-
+        try checkBeforeParsing(bytes, limits: limits)
         // The callbacks reach the parse's state through this pointer rather than a class reference: they run
         // for every element and run of text, and a class's stored properties would cost a retain and release
-        // and a dynamic exclusivity check on each access. Freed after the parser context (defers run in reverse).
+        // and a dynamic exclusivity check on each access.
         let state = UnsafeMutablePointer<ParseState>.allocate(capacity: 1)
         state.initialize(
             to: ParseState(limits: limits, scope: scope, expectedBytes: bytes.count))
@@ -45,7 +40,6 @@ public enum SafeXMLParser {
             state.deallocate()
         }
         var handler = xmlSAXHandler()
-        handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = onStartElement
         handler.endElementNs = onEndElement
         if scope.text {
@@ -56,12 +50,38 @@ public enum SafeXMLParser {
         handler.externalSubset = onDoctype
         handler.entityDecl = onEntityDeclaration
         handler.serror = onError
+        try run(bytes, handler: &handler, userData: state) { state.pointee.context = $0 } failure: {
+            state.pointee.failure
+        }
+        guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
+            throw XMLParseError(.empty)
+        }
+        return root
+    }
 
-        guard let context = xmlCreatePushParserCtxt(&handler, state, nil, 0, nil) else {
+    /// What every parse refuses before libxml2 sees a byte: too large, or nothing but white space.
+    static func checkBeforeParsing(_ bytes: [UInt8], limits: XMLParseLimits) throws(XMLParseError) {
+        guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
+        // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
+        guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
+        guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
+    }
+
+    /// Runs libxml2's push parser over `bytes` with `handler`'s callbacks and the safe options (no network, no
+    /// XInclude, no error output); the handler must refuse a DOCTYPE and entity declarations itself, and stop
+    /// the parser (`xmlStopParser`) on its first failure, which `failure` then gives. `started` receives the
+    /// parser context before the first callback. Throws the callbacks' failure, else libxml2's.
+    static func run(
+        _ bytes: [UInt8], handler: inout xmlSAXHandler, userData: UnsafeMutableRawPointer,
+        started: (xmlParserCtxtPtr) -> Void, failure: () -> XMLParseError?
+    ) throws(XMLParseError) {
+        ensureInitialised()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        guard let context = xmlCreatePushParserCtxt(&handler, userData, nil, 0, nil) else {
             throw XMLParseError(.malformed, detail: "parser could not be created")
         }
         defer { xmlFreeParserCtxt(context) }
-        state.pointee.context = context
+        started(context)
         let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
             | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
         xmlCtxtUseOptions(context, options)
@@ -71,14 +91,10 @@ public enum SafeXMLParser {
                 xmlParseChunk(context, pointer, Int32(buffer.count), 1)
             }
         }
-        if let failure = state.pointee.failure { throw failure }
+        if let failure = failure() { throw failure }
         guard status == 0, context.pointee.wellFormed != 0 else {
             throw XMLParseError(.malformed, line: Int(xmlSAX2GetLineNumber(context)))
         }
-        guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
-            throw XMLParseError(.empty)
-        }
-        return root
     }
 
     /// libxml2's global initialisation is not thread-safe; do it once, before any concurrent parse.
@@ -157,8 +173,8 @@ private struct ParseState: ~Copyable {
 
     mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
         let found = namespaces.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
-            let uri = String(cString: pointer)
-            return Interned(position: tree.add(uri), flags: scope.skippedNamespaces.contains(uri) ? 1 : 0)
+            let (uri, skipped) = scope.namespace(at: pointer)
+            return Interned(position: tree.add(uri), flags: skipped ? 1 : 0)
         }
         return (found.position, found.flags != 0)
     }
@@ -235,8 +251,13 @@ private struct ParseState: ~Copyable {
 /// parser is freed, after this cache, so a hit can never answer for a different string. Anything else (and a
 /// slot lost to a collision) is simply made again.
 struct InternedStrings {
-    private var pointers: [UnsafePointer<xmlChar>?]
-    private var values: [Interned]
+    /// Pointer and value side by side: one allocation per cache, and one cache line per lookup.
+    private struct Slot {
+        var pointer: UnsafePointer<xmlChar>?
+        var value: Interned
+    }
+
+    private var slots: [Slot]
     private let shift: UInt
     /// The last pointer found or cached, and its value (a dictionary pointer, like every cached one).
     private var lastPointer: UnsafePointer<xmlChar>?
@@ -245,8 +266,7 @@ struct InternedStrings {
     /// `slots` must be a power of two.
     init(slots: Int) {
         precondition(slots > 1 && slots & (slots - 1) == 0)
-        pointers = Array(repeating: nil, count: slots)
-        values = Array(repeating: Interned(position: 0, flags: 0), count: slots)
+        self.slots = Array(repeating: Slot(pointer: nil, value: Interned(position: 0, flags: 0)), count: slots)
         shift = UInt(UInt.bitWidth - slots.trailingZeroBitCount)
     }
 
@@ -257,15 +277,14 @@ struct InternedStrings {
         if pointer == lastPointer { return lastValue }
         // Fibonacci hashing: the top bits of the product spread nearby addresses over the slots.
         let slot = Int((UInt(bitPattern: pointer) &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        if pointers[slot] == pointer {
+        if slots[slot].pointer == pointer {
             lastPointer = pointer
-            lastValue = values[slot]
+            lastValue = slots[slot].value
             return lastValue
         }
         let value = make(pointer)
         if let dictionary, xmlDictOwns(dictionary, pointer) == 1 {
-            pointers[slot] = pointer
-            values[slot] = value
+            slots[slot] = Slot(pointer: pointer, value: value)
             lastPointer = pointer
             lastValue = value
         }

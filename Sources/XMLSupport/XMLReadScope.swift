@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// What of a document its reader will look at, so that `SafeXMLParser` builds only that.
 ///
 /// A decoder reads a small, known part of what providers send: FHIR keeps every primitive in a `value`
@@ -11,48 +17,106 @@
 /// skipped. Attributes are kept by local name, whatever their namespace (so `attributes: ["type"]` keeps
 /// `xsi:type`). Keeping more than a reader reads is always safe; leaving out a name it reads loses that field.
 public struct XMLReadScope: Sendable, Hashable {
+    /// Everything behind one reference: the parser holds a scope for the length of a parse and consults it for
+    /// every new name, and a struct of five collections cost five retains and releases each time it was copied.
+    private final class Storage: Sendable {
+        let skippedNamespaces: Set<String>
+        let elements: Set<String>?
+        let elementsWithAnyChild: Set<String>
+        let attributes: Set<String>?
+        let comparedNames: Set<String>
+        let comparedNamespaces: Set<String>
+        let text: Bool
+        let names: NameTable
+        let namespaces: NameTable
+        let unlisted: NameUse
+
+        init(
+            skippedNamespaces: Set<String>, elements: Set<String>?, elementsWithAnyChild: Set<String>,
+            attributes: Set<String>?, comparedNames: Set<String>, comparedNamespaces: Set<String>, text: Bool
+        ) {
+            self.skippedNamespaces = skippedNamespaces
+            self.elements = elements
+            self.elementsWithAnyChild = elementsWithAnyChild
+            self.attributes = attributes
+            self.comparedNames = comparedNames
+            self.comparedNamespaces = comparedNamespaces
+            self.text = text
+            let unlisted = NameUse(element: elements == nil, anyChild: false, attribute: attributes == nil)
+            self.unlisted = unlisted
+            let listed = (elements ?? []).union(elementsWithAnyChild).union(attributes ?? []).union(comparedNames)
+            names = NameTable(
+                listed.map { name in
+                    (
+                        name,
+                        NameUse(
+                            element: elements?.contains(name) ?? true,
+                            anyChild: elementsWithAnyChild.contains(name),
+                            attribute: attributes?.contains(name) ?? true)
+                    )
+                })
+            namespaces = NameTable(
+                skippedNamespaces.union(comparedNamespaces).map { uri in
+                    (uri, NameUse(flags: skippedNamespaces.contains(uri) ? NameUse.skippedNamespace : 0))
+                })
+        }
+    }
+
+    private let storage: Storage
+
     /// Namespaces whose elements are skipped with their subtrees (e.g. FHIR's XHTML narrative).
-    public let skippedNamespaces: Set<String>
+    public var skippedNamespaces: Set<String> { storage.skippedNamespaces }
     /// The local names of the elements read; nil reads every element.
-    public let elements: Set<String>?
+    public var elements: Set<String>? { storage.elements }
     /// Elements whose children are kept whatever their names: a FHIR `resource` holds a resource of any type.
-    public let elementsWithAnyChild: Set<String>
+    public var elementsWithAnyChild: Set<String> { storage.elementsWithAnyChild }
     /// The local names of the attributes read; nil reads every attribute.
-    public let attributes: Set<String>?
+    public var attributes: Set<String>? { storage.attributes }
+    /// Local names and namespace URIs the reader compares the tree's names against. They change nothing about
+    /// what is kept; the tree holds these very Strings for them, so a comparison finds the two identical at once
+    /// instead of comparing bytes (names the other sets list are shared the same way).
+    public var comparedNames: Set<String> { storage.comparedNames }
+    public var comparedNamespaces: Set<String> { storage.comparedNamespaces }
     /// Whether elements' character data is read.
-    public let text: Bool
-    /// Every name the sets above list, with what is read of it, found from libxml2's bytes.
-    let names: NameTable
+    public var text: Bool { storage.text }
 
     public init(
         skippedNamespaces: Set<String> = [], elements: Set<String>? = nil, elementsWithAnyChild: Set<String> = [],
-        attributes: Set<String>? = nil, text: Bool = true
+        attributes: Set<String>? = nil, comparedNames: Set<String> = [], comparedNamespaces: Set<String> = [],
+        text: Bool = true
     ) {
-        self.skippedNamespaces = skippedNamespaces
-        self.elements = elements
-        self.elementsWithAnyChild = elementsWithAnyChild
-        self.attributes = attributes
-        self.text = text
-        let listed = (elements ?? []).union(elementsWithAnyChild).union(attributes ?? [])
-        names = NameTable(
-            listed.map { name in
-                (
-                    name,
-                    NameUse(
-                        element: elements?.contains(name) ?? true, anyChild: elementsWithAnyChild.contains(name),
-                        attribute: attributes?.contains(name) ?? true)
-                )
-            })
-        unlisted = NameUse(element: elements == nil, anyChild: false, attribute: attributes == nil)
+        storage = Storage(
+            skippedNamespaces: skippedNamespaces, elements: elements, elementsWithAnyChild: elementsWithAnyChild,
+            attributes: attributes, comparedNames: comparedNames, comparedNamespaces: comparedNamespaces, text: text)
     }
 
     /// The whole document.
     public static let everything = XMLReadScope()
 
+    /// The whole document, with these names and namespace URIs shared (see `comparedNames`): what an
+    /// `XPathDocument` can be given, as its libxml2 fallback needs every node.
+    public static func everything(comparing expressions: some Sequence<XPathExpression>) -> XMLReadScope {
+        var names = Set<String>()
+        var namespaces = Set<String>()
+        for expression in expressions {
+            let compared = expression.comparedNames
+            names.formUnion(compared.names)
+            namespaces.formUnion(compared.namespaces)
+        }
+        return XMLReadScope(comparedNames: names, comparedNamespaces: namespaces)
+    }
+
+    /// True when the scope leaves nothing out.
+    var keepsEverything: Bool {
+        elements == nil && attributes == nil && text && skippedNamespaces.isEmpty
+    }
+
     public static func == (lhs: XMLReadScope, rhs: XMLReadScope) -> Bool {
-        lhs.skippedNamespaces == rhs.skippedNamespaces && lhs.elements == rhs.elements
-            && lhs.elementsWithAnyChild == rhs.elementsWithAnyChild && lhs.attributes == rhs.attributes
-            && lhs.text == rhs.text
+        lhs.storage === rhs.storage
+            || (lhs.skippedNamespaces == rhs.skippedNamespaces && lhs.elements == rhs.elements
+                && lhs.elementsWithAnyChild == rhs.elementsWithAnyChild && lhs.attributes == rhs.attributes
+                && lhs.comparedNames == rhs.comparedNames && lhs.comparedNamespaces == rhs.comparedNamespaces
+                && lhs.text == rhs.text)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -60,6 +124,8 @@ public struct XMLReadScope: Sendable, Hashable {
         hasher.combine(elements)
         hasher.combine(elementsWithAnyChild)
         hasher.combine(attributes)
+        hasher.combine(comparedNames)
+        hasher.combine(comparedNamespaces)
         hasher.combine(text)
     }
 
@@ -67,6 +133,9 @@ public struct XMLReadScope: Sendable, Hashable {
     /// packed in one word with the name's position (see `Interned`).
     struct NameUse: Sendable {
         let flags: UInt8
+
+        /// The flag a namespace URI's use carries when its elements are skipped.
+        static let skippedNamespace: UInt8 = 1
 
         init(flags: UInt8) {
             self.flags = flags
@@ -85,13 +154,22 @@ public struct XMLReadScope: Sendable, Hashable {
     }
 
     /// What is read of a name no set lists.
-    let unlisted: NameUse
+    var unlisted: NameUse { storage.unlisted }
 
     /// The name at `pointer` (NUL-terminated UTF-8, as libxml2 hands it over) as a String, and what is read of it.
     /// A listed name's String is the table's own, so only an unlisted one is made from the bytes.
     func name(at pointer: UnsafePointer<UInt8>) -> (name: String, use: NameUse) {
-        if let found = names.find(pointer) { return found }
-        return (String(cString: pointer), unlisted)
+        if let found = storage.names.find(pointer) { return found }
+        return (String(cString: pointer), storage.unlisted)
+    }
+
+    /// The namespace URI at `pointer` as a String (the scope's own when it lists it), and whether its elements
+    /// are skipped.
+    func namespace(at pointer: UnsafePointer<UInt8>) -> (uri: String, skipped: Bool) {
+        if let found = storage.namespaces.find(pointer) {
+            return (found.name, found.use.flags & NameUse.skippedNamespace != 0)
+        }
+        return (String(cString: pointer), false)
     }
 }
 
@@ -133,6 +211,13 @@ final class NameTable: Sendable {
     }
 
     func find(_ pointer: UnsafePointer<UInt8>) -> (name: String, use: XMLReadScope.NameUse)? {
+        guard let index = index(of: pointer) else { return nil }
+        let entry = entries[Int(index)]
+        return (entry.name, entry.use)
+    }
+
+    /// The position of the name at `pointer` in the list the table was made from.
+    func index(of pointer: UnsafePointer<UInt8>) -> Int32? {
         guard !entries.isEmpty else { return nil }
         var hash: UInt32 = 2_166_136_261
         var length = 0
@@ -140,12 +225,13 @@ final class NameTable: Sendable {
             hash = (hash ^ UInt32(pointer[length])) &* 16_777_619
             length += 1
         }
-        let bytes = UnsafeBufferPointer(start: pointer, count: length)
         var slot = Int(hash) & (slots.count - 1)
         while slots[slot] != -1 {
             let entry = entries[Int(slots[slot])]
-            if entry.hash == hash && entry.bytes.count == length && entry.bytes.elementsEqual(bytes) {
-                return (entry.name, entry.use)
+            if entry.hash == hash && entry.bytes.count == length
+                && (length == 0 || entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, pointer, length) == 0 }))
+            {
+                return slots[slot]
             }
             slot = (slot + 1) & (slots.count - 1)
         }

@@ -17,9 +17,14 @@ public final class XPathDocument {
     /// libxml2's tree of the same bytes, with its elements in document order (the tree's positions), once needed.
     private var fallback: (document: XMLDocument, elements: [xmlNodePtr])?
 
-    /// Parses `bytes` as `SafeXMLParser` does (same limits and refusals, same errors).
-    public init(parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits()) throws(XMLParseError) {
-        root = try SafeXMLParser.parse(bytes, limits: limits)
+    /// Parses `bytes` as `SafeXMLParser` does (same limits and refusals, same errors). `scope` must keep every
+    /// node (the fallback pairs libxml2's nodes with the tree's by position): build it with
+    /// `XMLReadScope.everything(comparing:)` from the expressions to be evaluated.
+    public init(
+        parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), scope: XMLReadScope = .everything
+    ) throws(XMLParseError) {
+        precondition(scope.keepsEverything, "an XPathDocument needs every node of its document")
+        root = try SafeXMLParser.parse(bytes, limits: limits, reading: scope)
         self.bytes = bytes
         self.limits = limits
     }

@@ -85,6 +85,12 @@ public struct XPathExpression: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// The local names and namespace URIs the tree evaluates this expression against, for a parse's
+    /// `XMLReadScope` (`comparedNames`, `comparedNamespaces`); empty when libxml2 evaluates it.
+    public var comparedNames: (names: Set<String>, namespaces: Set<String>) {
+        subset?.comparedNames ?? ([], [])
+    }
+
     public static func == (lhs: XPathExpression, rhs: XPathExpression) -> Bool {
         lhs.text == rhs.text && lhs.namespaces == rhs.namespaces
     }

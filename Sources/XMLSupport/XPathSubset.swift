@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The small part of XPath 1.0 that mapping files use, evaluated directly on an `XMLTree` instead of through
 /// libxml2's DOM and XPath engine (which cost several times the parse itself).
 ///
@@ -47,6 +49,67 @@ indirect enum XPathSubset: Sendable {
         var parser = Parser(text: Array(text.utf8), namespaces: namespaces)
         guard let expression = parser.stringExpression(), parser.atEnd else { return nil }
         self = expression
+    }
+}
+
+extension XPathSubset {
+    /// The local names and namespace URIs the expression compares against (see `XMLReadScope.comparedNames`).
+    var comparedNames: (names: Set<String>, namespaces: Set<String>) {
+        var names = Set<String>()
+        var namespaces = Set<String>()
+        func add(_ name: Name) {
+            names.insert(name.local)
+            if let namespace = name.namespace { namespaces.insert(namespace) }
+        }
+        func add(_ path: Path) {
+            for step in path.steps {
+                switch step {
+                case .child(let name), .attribute(let name): add(name)
+                case .parent: break
+                }
+            }
+        }
+        func add(_ number: Number) {
+            switch number {
+            case .literal: break
+            case .boolean(let path): add(path)
+            case .product(let left, let right):
+                add(left)
+                add(right)
+            }
+        }
+        func add(_ expression: XPathSubset) {
+            switch expression {
+            case .literal: break
+            case .path(let path): add(path)
+            case .concat(let parts): parts.forEach(add)
+            case .substring(let string, let start, let length):
+                add(string)
+                add(start)
+                if let length { add(length) }
+            }
+        }
+        add(self)
+        return (names, namespaces)
+    }
+}
+
+/// One String for each name and namespace URI any subset expression uses, whichever expression it came from.
+///
+/// A parse given these same Strings (`XMLReadScope.comparedNames`) puts them in the tree, and comparing a String
+/// with itself is a check of two words, where two copies of a long name (a namespace URI) compare byte by byte.
+/// Grows only with the expressions made, which come from mapping files.
+final class NameStrings: Sendable {
+    static let shared = NameStrings()
+
+    private let strings = Mutex<Set<String>>([])
+
+    func intern(_ string: String) -> String {
+        strings.withLock { strings in
+            if let existing = strings.firstIndex(of: string) { return strings[existing] }
+            strings.insert(string)
+            return string
+        }
     }
 }
 
@@ -185,9 +248,9 @@ extension XPathSubset {
         mutating func qualifiedName() -> Name? {
             guard let first = ncName() else { return nil }
             // `::` (an axis) is outside the subset.
-            guard consumeRaw(":") else { return Name(local: first, namespace: nil) }
+            guard consumeRaw(":") else { return Name(local: NameStrings.shared.intern(first), namespace: nil) }
             guard let local = ncName(), let uri = namespaces[first] else { return nil }
-            return Name(local: local, namespace: uri)
+            return Name(local: NameStrings.shared.intern(local), namespace: NameStrings.shared.intern(uri))
         }
 
         /// An ASCII NCName (letters, digits, `-`, `_`, `.`, starting with a letter or `_`). A non-ASCII name is

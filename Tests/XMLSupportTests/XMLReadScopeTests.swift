@@ -52,6 +52,21 @@ import XMLSupport
         #expect(try parse("<r>words<a>more</a></r>", .everything).text == "words")
     }
 
+    @Test func comparedNamesChangeNothingThatIsKept() throws {
+        let text = #"<r xmlns="urn:a" xmlns:b="urn:b"><x id="1">t</x><b:y b:id="2"/><z/></r>"#
+        let compared = try parse(
+            text, XMLReadScope(comparedNames: ["x", "id", "nowhere"], comparedNamespaces: ["urn:b", "urn:none"]))
+        let everything = try parse(text, .everything)
+        #expect(compared.children.map(\.name) == ["x", "y", "z"])
+        #expect(compared.children.map(\.name) == everything.children.map(\.name))
+        #expect(compared.children.map(\.namespace) == ["urn:a", "urn:b", "urn:a"])
+        #expect(compared.child("x")?.attribute("id") == "1" && compared.child("x")?.text == "t")
+        #expect(compared.child("y", namespace: "urn:b")?.attribute("id", namespace: "urn:b") == "2")
+        // With elements listed, a compared name is kept only if listed too.
+        let listed = try parse(text, XMLReadScope(elements: ["z"], comparedNames: ["x"]))
+        #expect(listed.children.map(\.name) == ["z"])
+    }
+
     @Test func skipsTheNamedNamespaces() throws {
         let root = try parse(
             #"<r xmlns="urn:a"><text><div xmlns="urn:skip"><p/></div></text><b/></r>"#,

@@ -65,11 +65,19 @@ import Testing
         }
     }
 
-    @Test(arguments: documents.indices)
-    func stringsMatchLibxml2FromEveryContext(_ index: Int) throws {
+    /// Also with the tree given the expressions' names (`XMLReadScope.everything(comparing:)`), as the mapped
+    /// decoder parses: the results must not change.
+    @Test(arguments: documents.indices, [false, true])
+    func stringsMatchLibxml2FromEveryContext(_ index: Int, comparingNames: Bool) throws {
         let bytes = Array(Self.documents[index].utf8)
         let libxml2 = try XMLDocument(parsing: bytes)
-        let tree = try XPathDocument(parsing: bytes)
+        let scope =
+            comparingNames
+            ? XMLReadScope.everything(
+                comparing: try Self.expressions.map { try XPathExpression($0, namespaces: Self.namespaces) })
+            : .everything
+        if comparingNames { #expect(scope.comparedNames.contains("Item") && scope.comparedNamespaces == ["urn:a", "urn:default"]) }
+        let tree = try XPathDocument(parsing: bytes, scope: scope)
         let elements = try libxml2.nodes(matching: XPathExpression("//*"))
         #expect(elements.count == tree.root.tree.nodes.count)
 
@@ -119,6 +127,35 @@ import Testing
                 }
             }
         }
+    }
+
+    /// A name the expressions use is one String however many expressions use it, and a parse comparing them
+    /// puts that very String in the tree, so comparing the two needs no byte comparison.
+    @Test func theTreeHoldsTheExpressionsOwnStringsForTheirNames() throws {
+        // Longer than 15 bytes, so each String has storage of its own (shorter ones are stored inline).
+        let uri = "urn:caregate:example:a-namespace-long-enough"
+        let first = try XPathExpression("x:r/x:AnElementNameLongerThanFifteen/@code", namespaces: ["x": uri])
+        let second = try XPathExpression("concat(x:AnElementNameLongerThanFifteen, '!')", namespaces: ["y": "urn:y", "x": uri])
+        func storage(_ string: String) -> UnsafeRawPointer? {
+            var copy = string
+            return copy.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        let names = [first, second].map { $0.comparedNames }
+        #expect(names[0].names == ["r", "AnElementNameLongerThanFifteen", "code"])
+        #expect(names[0].namespaces == [uri] && names[1].namespaces == [uri])
+        let fromFirst = try #require(names[0].names.first { $0.hasPrefix("AnElement") })
+        let fromSecond = try #require(names[1].names.first { $0.hasPrefix("AnElement") })
+        #expect(storage(fromFirst) == storage(fromSecond))
+
+        let document = try XPathDocument(
+            parsing: Array("<r xmlns=\"\(uri)\"><AnElementNameLongerThanFifteen code=\"c\"/></r>".utf8),
+            scope: .everything(comparing: [first, second]))
+        let tree = document.root.tree
+        let name = try #require(tree.strings.first { $0.hasPrefix("AnElement") })
+        let namespace = try #require(tree.strings.first { $0 == uri })
+        #expect(storage(name) == storage(fromFirst))
+        #expect(storage(namespace) == storage(try #require(names[0].namespaces.first)))
+        #expect(try document.string(first, from: nil) == "c")
     }
 
     @Test func aNodeOfAnotherDocumentIsRefused() throws {
