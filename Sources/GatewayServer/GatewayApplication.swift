@@ -71,7 +71,7 @@ public func buildApplication(
         lifecycle.append(JWKSRefreshService(url: url, interval: refresh, verifier: access.verifier, logger: logger))
     }
     lifecycle.append(ProviderConnections(providers: providers, readiness: readiness))
-    lifecycle.append(AccessStores(access: access))
+    lifecycle.append(AccessStores(access: access, pendingDisclosures: pipeline.pendingDisclosures))
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -98,15 +98,20 @@ struct ProviderConnections: Service {
     }
 }
 
-/// Closes the opt-out registry and the audit trail (committing what is queued) once the server has drained.
+/// Closes the opt-out registry and the audit trail (committing what is queued) once the server has drained and
+/// the disclosure records of answers already sent (`audit_disclosure: after-answer`) are written.
 struct AccessStores: Service {
     let access: AccessControl
+    let pendingDisclosures: PendingDisclosures
 
     func run() async throws {
         try? await gracefulShutdown()
         // Even when the group is cancelled rather than shut down gracefully: a store closed from a cancelled task
         // could be left half-closed, with its last audit batch uncommitted.
-        let access = access
-        await Task { await access.shutdown() }.value
+        let (access, pending) = (access, pendingDisclosures)
+        await Task {
+            await pending.drained()
+            await access.shutdown()
+        }.value
     }
 }

@@ -49,6 +49,8 @@ public struct RecordPipeline: Sendable {
     public let breakers = CircuitBreakers()
     /// Kept across queries: each provider's recent answer times, for hedging.
     public let latencies = ProviderLatencies()
+    /// Disclosure records being written after their answers; shutdown waits for them before closing the trail.
+    public let pendingDisclosures = PendingDisclosures()
     let logger: Logger
 
     public init(
@@ -179,7 +181,11 @@ public struct RecordPipeline: Sendable {
             // What the answer waited for the access record once the providers were done (usually nothing).
             auditDuration = max(.zero, providersDone.duration(to: accessCommitted))
             // Not awaited: the answer goes now. The access record is already durable and comes first in the chain.
-            Task { await recordDisclosure(request, providers: outcomes, entriesPerCategory: counts) }
+            // Counted before the answer leaves, so a shutdown after it waits for this write (`AccessStores`).
+            let pipeline = self
+            pendingDisclosures.start {
+                await pipeline.recordDisclosure(request, providers: outcomes, entriesPerCategory: counts)
+            }
         } else {
             auditDuration = try await audit(
                 request, decision: .allowed, reason: decision.reason.rawValue, providers: outcomes,

@@ -4,8 +4,10 @@ import CareRecords
 import Foundation
 @testable import GatewayServer
 import Logging
+import Policy
 import Providers
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// Shutting down: `/readyz` turns unready first, in-flight requests are answered, then the process stops.
@@ -50,6 +52,84 @@ import Testing
         // The request that was in flight is answered in full.
         #expect(try await inFlight.value == 200)
         try await running.value
+    }
+}
+
+/// With `audit_disclosure: after-answer`, the record of what an answer disclosed is written after the answer has
+/// gone; a shutdown straight after must still write it before the audit trail closes.
+@Suite struct DisclosureOnShutdownTests {
+    /// The real trail, with every disclosure record held back a while before it is appended.
+    struct SlowDisclosureTrail: AuditTrail {
+        let inner: any AuditTrail
+        let delay: Duration
+
+        func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord {
+            if record.reason == RecordPipeline.disclosedReason { try? await Task.sleep(for: delay) }
+            return try await inner.append(record)
+        }
+
+        func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
+            try await inner.records(patient: patient)
+        }
+
+        func verify() async throws(AuditStoreError) -> AuditVerification { try await inner.verify() }
+
+        func shutdown() async { await inner.shutdown() }
+    }
+
+    @Test func drainedWaitsForEveryWriteAndReturnsAtOnceWhenNoneIsRunning() async {
+        let pending = PendingDisclosures()
+        await pending.drained()
+        let written = Mutex(0)
+        for delay in [30, 90, 60] {
+            pending.start {
+                try? await Task.sleep(for: .milliseconds(delay))
+                written.withLock { $0 += 1 }
+            }
+        }
+        #expect(pending.count == 3)
+        await pending.drained()
+        #expect(written.withLock { $0 } == 3)
+        #expect(pending.count == 0)
+    }
+
+    @Test func aShutdownRightAfterAnAnswerWaitsForItsDisclosureRecord() async throws {
+        let test = try await TestAccess.make()
+        defer { test.remove() }
+        let logger = Logger(label: "test.disclosure")
+        let access = AccessControl(
+            verifier: test.control.verifier, rolePolicy: test.control.rolePolicy, optOuts: test.control.optOuts,
+            audit: SlowDisclosureTrail(inner: test.control.audit, delay: .milliseconds(500)))
+        let (ports, portsContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(
+            configuration: GatewayConfiguration(port: 0, deadlineMilliseconds: 2_000, auditDisclosure: .afterAnswer),
+            providers: try ProviderDirectory(adapters: [FakeAdapter("gp", .answer(after: .zero, entries: 2))]),
+            access: access, logger: logger
+        ) { port in portsContinuation.yield(port) }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+
+        let patient = try NHSNumber("9990000018")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/patients/\(patient.digits)/record")
+        request.headers.add(name: "Authorization", value: "Bearer \(try await test.token(patient: patient))")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        #expect(response.status == .ok)
+        let requestID = try #require(response.headers.first(name: "CareGate-Request-Id"))
+
+        // The answer is in hand and its disclosure record is still held back: stop now.
+        await group.triggerGracefulShutdown()
+        try await running.value
+
+        // The trail is closed; open its file again and read what it holds.
+        let trail = try await makeAuditTrail(AccessControl.storeLocations(test.configuration).audit, logger: logger)
+        let records = try await trail.records(patient: patient)
+        #expect(records.map(\.record.reason) == ["legitimate-relationship", RecordPipeline.disclosedReason])
+        #expect(records.allSatisfy { $0.record.requestID == requestID })
+        #expect(try await trail.verify() == .intact(count: 2))
+        await trail.shutdown()
     }
 }
 
