@@ -16,14 +16,14 @@ struct MatchKey: Hashable {
 
     init(_ entry: CareEntry) {
         category = entry.category
-        concept = ConceptKey.concept(of: entry)
+        concept = ConceptKey.concept(code: entry.code, summary: entry.summary)
         switch entry.category {
         case .medication:
             qualifier = Normalise.text(entry.dose ?? "")
         case .allergy:
             qualifier = ""
         case .testResult, .observation:
-            qualifier = ConceptKey.time(of: entry) + "|" + Normalise.quantity(entry.value)
+            qualifier = ConceptKey.time(entry.date) + "|" + Normalise.quantity(entry.value)
         default:
             qualifier = entry.date?.day ?? entry.date?.text ?? ""
         }
@@ -39,20 +39,25 @@ struct ConceptKey: Hashable {
     var time: String
 
     init(_ entry: CareEntry) {
-        category = entry.category
-        concept = Self.concept(of: entry)
-        time = entry.category == .testResult || entry.category == .observation ? Self.time(of: entry) : ""
+        self.init(category: entry.category, code: entry.code, date: entry.date, summary: entry.summary)
     }
 
-    static func concept(of entry: CareEntry) -> String {
-        if let code = entry.code?.code, !code.isEmpty {
-            return (entry.code?.system ?? "") + "|" + code
+    /// From an entry's parts (a merged entry's, when looking for near-matches).
+    init(category: EntryCategory, code: Coding?, date: ClinicalDate?, summary: String) {
+        self.category = category
+        concept = Self.concept(code: code, summary: summary)
+        time = category == .testResult || category == .observation ? Self.time(date) : ""
+    }
+
+    static func concept(code: Coding?, summary: String) -> String {
+        if let value = code?.code, !value.isEmpty {
+            return (code?.system ?? "") + "|" + value
         }
-        return "text|" + Normalise.text(entry.code?.display ?? entry.summary)
+        return "text|" + Normalise.text(code?.display ?? summary)
     }
 
-    static func time(of entry: CareEntry) -> String {
-        guard let date = entry.date else { return "" }
+    static func time(_ date: ClinicalDate?) -> String {
+        guard let date else { return "" }
         return date.precision == .time ? String(date.sortKey) : (date.day ?? date.text)
     }
 }

@@ -20,6 +20,7 @@ public enum RecordMerger {
     public static func merge(_ entries: [CareEntry]) -> MergeResult {
         var groups = UnionFind(count: entries.count)
         var firstByIdentifier: [IdentifierKey: Int] = [:]
+        firstByIdentifier.reserveCapacity(entries.count)
         var firstByMatch: [MatchKey: Int] = [:]
         firstByMatch.reserveCapacity(entries.count)
 
@@ -40,38 +41,67 @@ public enum RecordMerger {
             }
         }
 
-        // Members of each group, in input order (the first member is the group's representative).
-        var memberLists: [[Int]] = []
-        var listIndexByRoot: [Int: Int] = [:]
+        // Members of each group, in input order (the first member is the group's representative), as runs of
+        // one flat array: an array per group cost an allocation per merged entry.
+        var groupOf = [Int](repeating: -1, count: entries.count)
+        var groupSizes: [Int] = []
+        var groupByRoot = [Int](repeating: -1, count: entries.count)
         for index in entries.indices {
             let root = groups.find(index)
-            if let list = listIndexByRoot[root] {
-                memberLists[list].append(index)
-            } else {
-                listIndexByRoot[root] = memberLists.count
-                memberLists.append([index])
+            if groupByRoot[root] < 0 {
+                groupByRoot[root] = groupSizes.count
+                groupSizes.append(0)
             }
+            groupOf[index] = groupByRoot[root]
+            groupSizes[groupByRoot[root]] += 1
+        }
+        var groupStarts = [Int](repeating: 0, count: groupSizes.count + 1)
+        for (group, size) in groupSizes.enumerated() { groupStarts[group + 1] = groupStarts[group] + size }
+        var members = [Int](repeating: 0, count: entries.count)
+        var filled = groupStarts
+        for index in entries.indices {
+            members[filled[groupOf[index]]] = index
+            filled[groupOf[index]] += 1
         }
 
-        var merged = memberLists.map { members in mergedEntry(members.map { entries[$0] }) }
+        var merged: [MergedEntry] = []
+        merged.reserveCapacity(groupSizes.count)
+        for group in groupSizes.indices {
+            merged.append(mergedEntry(members[groupStarts[group]..<groupStarts[group + 1]], of: entries))
+        }
         let conflicts = flagConflicts(&merged)
-        merged.sort(by: newestFirst)
         return MergeResult(
-            entries: merged, duplicatesCollapsed: entries.count - merged.count, conflicts: conflicts)
+            entries: newestFirst(merged), duplicatesCollapsed: entries.count - merged.count, conflicts: conflicts)
     }
 
-    private static func mergedEntry(_ members: [CareEntry]) -> MergedEntry {
-        let first = members[0]
-        var sources = Array(Set(members.map(\.source))).sorted()
+    private static func mergedEntry(_ members: ArraySlice<Int>, of entries: [CareEntry]) -> MergedEntry {
+        let first = entries[members[members.startIndex]]
+        // Most facts come from one provider: nothing to combine.
+        guard members.count > 1 else {
+            return MergedEntry(
+                id: stableID(first.source), category: first.category, code: first.code, date: first.date,
+                summary: first.summary, status: first.status, value: first.value, dose: first.dose,
+                sources: [first.source])
+        }
+        var sources = Array(Set(members.map { entries[$0].source })).sorted()
         if sources.isEmpty { sources = [first.source] }
         // The most precise date any source gave, so a day-precision copy does not hide another's time.
-        let date = members.compactMap(\.date).max { $0.precision < $1.precision }
+        var date: ClinicalDate?
+        var code = first.code
+        var status = first.status
+        var value = first.value
+        var dose = first.dose
+        for member in members {
+            let entry = entries[member]
+            if let candidate = entry.date, date == nil || date!.precision < candidate.precision { date = candidate }
+            if code == nil { code = entry.code }
+            if status == nil { status = entry.status }
+            if value == nil { value = entry.value }
+            if dose == nil { dose = entry.dose }
+        }
         return MergedEntry(
-            id: stableID(sources[0]), category: first.category,
-            code: first.code ?? members.lazy.compactMap(\.code).first, date: date ?? first.date,
-            summary: first.summary, status: first.status ?? members.lazy.compactMap(\.status).first,
-            value: first.value ?? members.lazy.compactMap(\.value).first,
-            dose: first.dose ?? members.lazy.compactMap(\.dose).first, sources: sources)
+            id: stableID(sources[0]), category: first.category, code: code, date: date ?? first.date,
+            summary: first.summary, status: status, value: value, dose: dose, sources: sources)
     }
 
     /// Flags merged entries that are the same concept but disagree where it matters: dose for medicines,
@@ -80,10 +110,8 @@ public enum RecordMerger {
         var byConcept: [ConceptKey: [Int]] = [:]
         for (index, entry) in merged.enumerated()
         where entry.category == .medication || entry.category == .testResult || entry.category == .observation {
-            let probe = CareEntry(
-                category: entry.category, code: entry.code, date: entry.date, summary: entry.summary,
-                source: entry.sources[0])
-            byConcept[ConceptKey(probe), default: []].append(index)
+            let key = ConceptKey(category: entry.category, code: entry.code, date: entry.date, summary: entry.summary)
+            byConcept[key, default: []].append(index)
         }
         var flagged = 0
         for indices in byConcept.values where indices.count > 1 {
@@ -97,24 +125,51 @@ public enum RecordMerger {
         return flagged
     }
 
-    private static func newestFirst(_ lhs: MergedEntry, _ rhs: MergedEntry) -> Bool {
-        switch (lhs.date, rhs.date) {
-        case let (l?, r?) where l.sortKey != r.sortKey: return l.sortKey > r.sortKey
-        case (.some, nil): return true
-        case (nil, .some): return false
-        default: return (lhs.category, lhs.id) < (rhs.category, rhs.id)
+    /// Newest first; undated last; ties by category, then id. The entries are put in order through their
+    /// positions and plain sort keys: sorting the entries themselves copied (retained) every field of one at each
+    /// comparison, and comparing categories looked each up in `allCases`.
+    private static func newestFirst(_ merged: [MergedEntry]) -> [MergedEntry] {
+        let categoryRank = Dictionary(
+            uniqueKeysWithValues: EntryCategory.allCases.enumerated().map { ($0.element, $0.offset) })
+        let keys = merged.map { entry in
+            SortKey(
+                dated: entry.date != nil, time: entry.date?.sortKey ?? 0, category: categoryRank[entry.category] ?? 0)
         }
+        let ids = merged.map(\.id)
+        var order = Array(merged.indices)
+        order.sort { left, right in
+            let (lhs, rhs) = (keys[left], keys[right])
+            if lhs.dated != rhs.dated { return lhs.dated }
+            if lhs.dated && lhs.time != rhs.time { return lhs.time > rhs.time }
+            if lhs.category != rhs.category { return lhs.category < rhs.category }
+            return ids[left] < ids[right]
+        }
+        return order.map { merged[$0] }
+    }
+
+    private struct SortKey {
+        var dated: Bool
+        var time: Int64
+        var category: Int
     }
 
     /// A short id for a merged entry, stable across requests: a hash of its first source. 64-bit FNV-1a.
     static func stableID(_ source: SourceReference) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in source.provider.rawValue.utf8 + [0] + source.id.utf8 {
+        func add(_ byte: UInt8) {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        let hex = String(hash, radix: 16)
-        return "e" + String(repeating: "0", count: 16 - hex.count) + hex
+        for byte in source.provider.rawValue.utf8 { add(byte) }
+        add(0)
+        for byte in source.id.utf8 { add(byte) }
+        // "e" and sixteen hex digits, zero-padded.
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 17) { buffer in
+            buffer[0] = UInt8(ascii: "e")
+            for position in 0..<16 { buffer[16 - position] = digits[Int((hash >> (4 * UInt64(position))) & 0xF)] }
+            return 17
+        }
     }
 }
 

@@ -112,6 +112,51 @@ import Testing
         #expect(result.entries.map { $0.sources[0].id } == ["3", "4", "1", "2"])
     }
 
+    @Test func atTheSameTimeEntriesGoByCategoryThenID() throws {
+        let input = [
+            entry(.condition, Coding(code: "a"), provider: "p", id: "1", date: "2024-05-01"),
+            entry(.medication, Coding(code: "b"), provider: "p", id: "2", date: "2024-05-01", dose: "x"),
+            entry(.appointment, Coding(code: "c"), provider: "p", id: "3", date: "2024-05-01"),
+            entry(.condition, Coding(code: "d"), provider: "p", id: "4", date: "2024-05-01"),
+            entry(.allergy, Coding(code: "e"), provider: "p", id: "5"),
+            entry(.appointment, Coding(code: "f"), provider: "p", id: "6"),
+        ]
+        let result = RecordMerger.merge(input)
+        // Categories in their declared order (appointment, …, medication, …, condition); undated last, likewise.
+        #expect(result.entries.map(\.category) == [.appointment, .medication, .condition, .condition, .appointment, .allergy])
+        let conditions = result.entries.filter { $0.category == .condition && $0.date != nil }.map(\.id)
+        #expect(conditions == conditions.sorted())
+        #expect(result.entries.map { $0.sources[0].id }.sorted() == ["1", "2", "3", "4", "5", "6"])
+    }
+
+    @Test func aFactFromSeveralProvidersTakesTheMostPreciseDateAndTheFirstOfEachField() throws {
+        let shared = [EntryIdentifier(system: "https://example.org/order", value: "O1")]
+        let result = RecordMerger.merge([
+            entry(.testResult, Self.sodium, provider: "gp", id: "g1", date: "2024-05-01", identifiers: shared),
+            entry(.testResult, nil, provider: "lab", id: "l1", date: "2024-05-01T09:30:00Z",
+                value: Quantity(value: "140", unit: "mmol/L"), identifiers: shared),
+            entry(.testResult, nil, provider: "acute", id: "a1", date: "2024-05-01T10:00:00Z",
+                value: Quantity(value: "141", unit: "mmol/L"), identifiers: shared),
+        ])
+        let merged = try #require(result.entries.first)
+        #expect(result.entries.count == 1 && result.duplicatesCollapsed == 2)
+        #expect(merged.code == Self.sodium)
+        // The first of the most precise dates, and the first value given.
+        #expect(merged.date == ClinicalDate("2024-05-01T09:30:00Z"))
+        #expect(merged.value == Quantity(value: "140", unit: "mmol/L"))
+        #expect(merged.sources.map(\.id) == ["a1", "g1", "l1"])
+        #expect(merged.id == RecordMerger.merge([entry(.testResult, nil, provider: "acute", id: "a1")]).entries[0].id)
+    }
+
+    /// Portals may keep ids between requests: the hash must not change from one release to the next. Expected
+    /// values computed apart (64-bit FNV-1a of provider, NUL, id).
+    @Test func idsAreTheFNVHashOfTheFirstSource() {
+        #expect(RecordMerger.merge([entry(.allergy, Self.penicillin, provider: "gp", id: "a1")]).entries[0].id
+            == "e5323223980e51f9c")
+        #expect(RecordMerger.merge([entry(.observation, nil, provider: "ambulance", id: "amb-obs-0000-2", summary: "HR")])
+            .entries[0].id == "e76669c890f2667ce")
+    }
+
     @Test func idsAreStableAndDistinct() {
         let input = [
             entry(.allergy, Self.penicillin, provider: "gp", id: "a1"),
