@@ -42,8 +42,8 @@ struct DecodeBench: AsyncParsableCommand {
 
         say("CareGate decode benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, "
             + "\(simulator.population.patients.count) patients' responses per feed, \(seconds) s per row")
-        say("| format | documents | mean size | decoder MB/s | element tree alone MB/s | raw SAX2 MB/s | decoder / raw |")
-        say("|---|---:|---:|---:|---:|---:|---:|")
+        say("| format | documents | mean size | decoder MB/s | element tree alone MB/s | raw SAX2 MB/s | decoder / raw | steal |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|")
         let measured = try formats.map { list in
             try list.split(separator: ",").map { name in
                 guard let format = ProviderFormat(rawValue: String(name)) else {
@@ -58,6 +58,7 @@ struct DecodeBench: AsyncParsableCommand {
             // The three are timed in turns, one pass each, so that a noisy neighbour (this VM's steal time
             // varies from minute to minute) slows all three alike rather than skewing their ratio.
             // The element tree alone is what every decoder starts from (the mapped one through XPathDocument).
+            let stealBefore = StealTime.now()
             let rates = Self.rates(bytes: bytes, seconds: seconds * 3, [
                 { for (provider, body) in documents { _ = try? decoders[provider]!.decode(body, from: provider) } },
                 { for (_, body) in documents { _ = try? SafeXMLParser.parse(body) } },
@@ -65,7 +66,8 @@ struct DecodeBench: AsyncParsableCommand {
             ])
             let (decoded, tree, raw) = (rates[0], rates[1], rates[2])
             say("| \(format.rawValue) | \(documents.count) | \(bytes / documents.count / 1024) KB | "
-                + "\(String(format: "%.0f", decoded)) | \(String(format: "%.0f", tree)) | \(String(format: "%.0f", raw)) | \(String(format: "%.0f %%", decoded / raw * 100)) |")
+                + "\(String(format: "%.0f", decoded)) | \(String(format: "%.0f", tree)) | \(String(format: "%.0f", raw)) | \(String(format: "%.0f %%", decoded / raw * 100)) | "
+                + "\(StealTime.share(from: stealBefore, to: StealTime.now())) |")
         }
     }
 

@@ -93,14 +93,16 @@ struct EndToEndBench: AsyncParsableCommand {
     private func closedLoopScenario(_ bench: BenchEnvironment, _ client: HTTPClient) async throws {
         say("")
         say("### a. No provider delay, \(concurrency) clients in a closed loop")
-        say("| gateway | queries/s | p50 ms | p99 ms | gateway CPU per query | gateway memory (RSS) | errors |")
-        say("|---|---:|---:|---:|---:|---:|---:|")
+        say("| gateway | queries/s | p50 ms | p99 ms | gateway CPU per query | gateway memory (RSS) | errors | steal |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|")
         let gateway = try await bench.startGateway()
+        var stealBefore = StealTime.now()
         let caregate = try await LoadRun.closedLoop(
             gateway: gateway, client: client, tokens: bench.tokens, clients: concurrency, seconds: seconds)
-        try await gateway.stop()
         say("| CareGate | \(caregate.rate.rounded0) | \(caregate.latency.p50.ms) | \(caregate.latency.p99.ms) | "
-            + "\(caregate.cpuPerQuery.ms) ms | \(caregate.residentMegabytes) MB | \(caregate.errors) |")
+            + "\(caregate.cpuPerQuery.ms) ms | \(caregate.residentMegabytes) MB | \(caregate.errors) | "
+            + "\(StealTime.share(from: stealBefore, to: StealTime.now())) |")
+        try await gateway.stop()
         guard let peer else { return }
         // The peer in one process (asyncio's one thread), and as one worker process per core, the usual way to
         // give a Python server every core.
@@ -116,12 +118,14 @@ struct EndToEndBench: AsyncParsableCommand {
                 agreementLine = "The peer's merged view was checked against CareGate's for every patient first: "
                     + "\(agreement.agreeing) of \(agreement.patients) agree entry for entry (ids, in order)."
             }
+            stealBefore = StealTime.now()
             let reference = try await LoadRun.closedLoop(
                 gateway: peerGateway, client: client, tokens: bench.tokens, clients: concurrency, seconds: seconds)
+            let steal = StealTime.share(from: stealBefore, to: StealTime.now())
             try await peerGateway.stop()
             say("| Python peer (asyncio, aiohttp, lxml), \(workers) process\(workers == 1 ? "" : "es") | \(reference.rate.rounded0) | "
                 + "\(reference.latency.p50.ms) | \(reference.latency.p99.ms) | \(reference.cpuPerQuery.ms) ms | "
-                + "\(reference.residentMegabytes) MB | \(reference.errors) |")
+                + "\(reference.residentMegabytes) MB | \(reference.errors) | \(steal) |")
             ratios.append(
                 "against \(workers) process\(workers == 1 ? "" : "es"): \(String(format: "%.1f", caregate.rate / max(reference.rate, 0.001)))× "
                     + "the queries/s, \(String(format: "%.1f", reference.cpuPerQuery.seconds / max(caregate.cpuPerQuery.seconds, 1e-9)))× "
@@ -170,8 +174,8 @@ struct EndToEndBench: AsyncParsableCommand {
             + "query − the slowest provider's for that query (from `Server-Timing`); the load generator's own lateness in "
             + "sending is shown apart. The gateway's own share is what it measured between receiving the request and "
             + "sending the answer, less that provider; the audit column is how long the answer waited for the audit.")
-        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | of which policy p50 / p99 ms | audit wait p50 / p99 ms | sent late p50 / p99 ms | errors |")
-        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | of which policy p50 / p99 ms | audit wait p50 / p99 ms | sent late p50 / p99 ms | errors | steal |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         var baseline: LoadRun.Result?
         var failing: LoadRun.Result?
         for scenario in Self.slowProviderScenarioNames
@@ -183,8 +187,10 @@ struct EndToEndBench: AsyncParsableCommand {
             default: break
             }
             let gateway = try await bench.startGateway(auditDisclosure: scenario == "b-after" ? .afterAnswer : .withAnswer)
+            let stealBefore = StealTime.now()
             let run = try await LoadRun.openLoop(
                 gateway: gateway, client: client, tokens: bench.tokens, rate: rate, seconds: seconds)
+            let steal = StealTime.share(from: stealBefore, to: StealTime.now())
             try await gateway.stop()
             let label = switch scenario {
             case "b": "b. all providers delayed"
@@ -195,7 +201,7 @@ struct EndToEndBench: AsyncParsableCommand {
             say("| \(label) | \(run.latency.count) | \(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.latency.max.ms) | "
                 + "\(run.overhead.p50.ms) | \(run.overhead.p99.ms) | \(run.gatewayOwn.p50.ms) / \(run.gatewayOwn.p99.ms) | "
                 + "\(run.policy.p50.ms) / \(run.policy.p99.ms) | \(run.audit.p50.ms) / \(run.audit.p99.ms) | \(run.sendLateness.p50.ms) / \(run.sendLateness.p99.ms) | "
-                + "\(run.errors) |")
+                + "\(run.errors) | \(steal) |")
             if scenario == "b" { baseline = run }
             if scenario == "d" { failing = run }
         }
