@@ -127,13 +127,10 @@ public enum RecordMerger {
 
     /// Newest first; undated last; ties by category, then id. The entries are put in order through their
     /// positions and plain sort keys: sorting the entries themselves copied (retained) every field of one at each
-    /// comparison, and comparing categories looked each up in `allCases`.
+    /// comparison.
     private static func newestFirst(_ merged: [MergedEntry]) -> [MergedEntry] {
-        let categoryRank = Dictionary(
-            uniqueKeysWithValues: EntryCategory.allCases.enumerated().map { ($0.element, $0.offset) })
         let keys = merged.map { entry in
-            SortKey(
-                dated: entry.date != nil, time: entry.date?.sortKey ?? 0, category: categoryRank[entry.category] ?? 0)
+            SortKey(dated: entry.date != nil, time: entry.date?.sortKey ?? 0, category: entry.category)
         }
         let ids = merged.map(\.id)
         var order = Array(merged.indices)
@@ -150,7 +147,7 @@ public enum RecordMerger {
     private struct SortKey {
         var dated: Bool
         var time: Int64
-        var category: Int
+        var category: EntryCategory
     }
 
     /// A short id for a merged entry, stable across requests: a hash of its first source. 64-bit FNV-1a.

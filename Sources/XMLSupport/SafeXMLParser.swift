@@ -28,10 +28,15 @@ public enum SafeXMLParser {
     public static func parse(
         _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), reading scope: XMLReadScope = .everything
     ) throws(XMLParseError) -> XMLElement {
-        try checkBeforeParsing(bytes, limits: limits)
+        guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
+        // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
+        guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
+        guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
+        ensureInitialised()
+
         // The callbacks reach the parse's state through this pointer rather than a class reference: they run
         // for every element and run of text, and a class's stored properties would cost a retain and release
-        // and a dynamic exclusivity check on each access.
+        // and a dynamic exclusivity check on each access. Freed after the parser context (defers run in reverse).
         let state = UnsafeMutablePointer<ParseState>.allocate(capacity: 1)
         state.initialize(
             to: ParseState(limits: limits, scope: scope, expectedBytes: bytes.count))
@@ -40,6 +45,7 @@ public enum SafeXMLParser {
             state.deallocate()
         }
         var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = onStartElement
         handler.endElementNs = onEndElement
         if scope.text {
@@ -50,38 +56,12 @@ public enum SafeXMLParser {
         handler.externalSubset = onDoctype
         handler.entityDecl = onEntityDeclaration
         handler.serror = onError
-        try run(bytes, handler: &handler, userData: state) { state.pointee.context = $0 } failure: {
-            state.pointee.failure
-        }
-        guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
-            throw XMLParseError(.empty)
-        }
-        return root
-    }
 
-    /// What every parse refuses before libxml2 sees a byte: too large, or nothing but white space.
-    static func checkBeforeParsing(_ bytes: [UInt8], limits: XMLParseLimits) throws(XMLParseError) {
-        guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
-        // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
-        guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
-        guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
-    }
-
-    /// Runs libxml2's push parser over `bytes` with `handler`'s callbacks and the safe options (no network, no
-    /// XInclude, no error output); the handler must refuse a DOCTYPE and entity declarations itself, and stop
-    /// the parser (`xmlStopParser`) on its first failure, which `failure` then gives. `started` receives the
-    /// parser context before the first callback. Throws the callbacks' failure, else libxml2's.
-    static func run(
-        _ bytes: [UInt8], handler: inout xmlSAXHandler, userData: UnsafeMutableRawPointer,
-        started: (xmlParserCtxtPtr) -> Void, failure: () -> XMLParseError?
-    ) throws(XMLParseError) {
-        ensureInitialised()
-        handler.initialized = UInt32(XML_SAX2_MAGIC)
-        guard let context = xmlCreatePushParserCtxt(&handler, userData, nil, 0, nil) else {
+        guard let context = xmlCreatePushParserCtxt(&handler, state, nil, 0, nil) else {
             throw XMLParseError(.malformed, detail: "parser could not be created")
         }
         defer { xmlFreeParserCtxt(context) }
-        started(context)
+        state.pointee.context = context
         let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
             | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
         xmlCtxtUseOptions(context, options)
@@ -91,10 +71,14 @@ public enum SafeXMLParser {
                 xmlParseChunk(context, pointer, Int32(buffer.count), 1)
             }
         }
-        if let failure = failure() { throw failure }
+        if let failure = state.pointee.failure { throw failure }
         guard status == 0, context.pointee.wellFormed != 0 else {
             throw XMLParseError(.malformed, line: Int(xmlSAX2GetLineNumber(context)))
         }
+        guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
+            throw XMLParseError(.empty)
+        }
+        return root
     }
 
     /// libxml2's global initialisation is not thread-safe; do it once, before any concurrent parse.

@@ -76,6 +76,7 @@ public struct XMLReadScope: Sendable, Hashable {
     /// what is kept; the tree holds these very Strings for them, so a comparison finds the two identical at once
     /// instead of comparing bytes (names the other sets list are shared the same way).
     public var comparedNames: Set<String> { storage.comparedNames }
+    /// The namespace URIs the reader compares against, shared the same way.
     public var comparedNamespaces: Set<String> { storage.comparedNamespaces }
     /// Whether elements' character data is read.
     public var text: Bool { storage.text }
