@@ -18,11 +18,14 @@ public struct MappedXMLDecoder: RecordDecoder {
     /// Every name the mapping's expressions compare, so that the tree holds the expressions' own Strings and a
     /// comparison finds them identical at once (see `XMLReadScope.comparedNames`). Keeps every node.
     private let scope: XMLReadScope
+    /// Each rule's fields, compiled to be read together, in the order of `mapping.rules`.
+    private let ruleFields: [MappedRuleFields]
 
     public init(mapping: XMLMapping, limits: XMLParseLimits = XMLParseLimits()) {
         self.mapping = mapping
         self.limits = limits
         scope = .everything(comparing: mapping.expressions)
+        ruleFields = mapping.rules.map(MappedRuleFields.init)
     }
 
     public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
@@ -59,9 +62,8 @@ public struct MappedXMLDecoder: RecordDecoder {
                 continue
             }
             for (recordIndex, node) in nodes.enumerated() {
-                let reader = MappedRecordReader(document: document, node: node)
-                if let entry = reader.entry(
-                    mapping.rules[ruleIndex], provider: provider,
+                if let entry = ruleFields[ruleIndex].entry(
+                    mapping.rules[ruleIndex], from: node, in: document, provider: provider,
                     position: (rule: ruleIndex + 1, record: recordIndex + 1))
                 {
                     record.entries.append(entry)
@@ -74,59 +76,63 @@ public struct MappedXMLDecoder: RecordDecoder {
     }
 }
 
-/// Reads one record node.
-struct MappedRecordReader {
-    let document: XPathDocument
-    let node: XPathNode
+/// A mapping rule's fields, read together from each record (see `XPathFieldSet`).
+struct MappedRuleFields: Sendable {
+    let fields: XPathFieldSet
+
+    init(_ rule: XMLMapping.Rule) {
+        fields = XPathFieldSet([
+            rule.id, rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose, rule.summary,
+            rule.identifier,
+        ])
+    }
 
     /// The entry `rule` reads from the record, or nil when it offers nothing to show or cannot be read.
     ///
     /// The rule is a parameter rather than a stored property: storing it would copy (retain) every one of its
     /// expressions for each record.
     /// `position` (rule and record, from 1) names a record without an id.
-    func entry(_ rule: XMLMapping.Rule, provider: ProviderID, position: (rule: Int, record: Int)) -> CareEntry? {
-        do {
-            let code = try field(rule.code)
-            let display = try field(rule.display)
-            let dateText = try field(rule.date)
-            let value = try field(rule.value)
-            let status = try field(rule.status)
-            let dose = try field(rule.dose)
-            // A summary built with concat() is never empty (`concat(a, ' — ', b)` gives " — " when both are
-            // missing); one without a letter or digit says nothing, so it counts as absent.
-            let summary = try field(rule.summary).flatMap { text in
-                text.unicodeScalars.contains(where: Self.isWordCharacter) ? text : nil
+    func entry(
+        _ rule: XMLMapping.Rule, from node: XPathNode, in document: XPathDocument, provider: ProviderID,
+        position: (rule: Int, record: Int)
+    ) -> CareEntry? {
+        guard let values = try? document.strings(fields, from: node) else { return nil }
+        let (code, display, dateText, value, unit, status, dose) =
+            (values[1], values[2], values[3], values[4], values[5], values[6], values[7])
+        // A summary built with concat() is never empty (`concat(a, ' — ', b)` gives " — " when both are
+        // missing); one without a letter or digit says nothing, so it counts as absent.
+        let summary = values[8].flatMap { Self.hasWordCharacter($0) ? $0 : nil }
+        let identifier = values[9]
+        guard
+            code != nil || display != nil || dateText != nil || value != nil || status != nil || dose != nil
+                || summary != nil || identifier != nil
+        else { return nil }
+        let id = values[0] ?? "\(position.rule)#\(position.record)"
+        return CareEntry(
+            category: rule.category,
+            code: code != nil || display != nil ? Coding(system: rule.codeSystem, code: code, display: display) : nil,
+            date: dateText.flatMap { ClinicalDate($0) },
+            summary: summary ?? display ?? code ?? rule.category.rawValue,
+            status: status,
+            value: value.map { Quantity(value: $0, unit: unit) },
+            dose: dose,
+            identifiers: identifier.map {
+                [EntryIdentifier(system: rule.identifierSystem ?? XMLMapping.localIdentifierSystem, value: $0)]
+            } ?? [],
+            source: SourceReference(provider: provider, id: id))
+    }
+
+    /// True when the text holds a letter or digit. ASCII ones are found among the bytes; only a text without
+    /// any looks at its scalars' properties.
+    static func hasWordCharacter(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                ascii = false
+            } else if (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) {
+                return true
             }
-            let identifier = try field(rule.identifier)
-            guard
-                code != nil || display != nil || dateText != nil || value != nil || status != nil || dose != nil
-                    || summary != nil || identifier != nil
-            else { return nil }
-            let id = try field(rule.id) ?? "\(position.rule)#\(position.record)"
-            return CareEntry(
-                category: rule.category,
-                code: code != nil || display != nil
-                    ? Coding(system: rule.codeSystem, code: code, display: display) : nil,
-                date: dateText.flatMap { ClinicalDate($0) },
-                summary: summary ?? display ?? code ?? rule.category.rawValue,
-                status: status,
-                value: try value.map { Quantity(value: $0, unit: try field(rule.unit)) },
-                dose: dose,
-                identifiers: identifier.map {
-                    [EntryIdentifier(system: rule.identifierSystem ?? XMLMapping.localIdentifierSystem, value: $0)]
-                } ?? [],
-                source: SourceReference(provider: provider, id: id))
-        } catch {
-            return nil
         }
-    }
-
-    private static func isWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-    }
-
-    private func field(_ expression: XPathExpression?) throws(XPathError) -> String? {
-        guard let expression else { return nil }
-        return try document.string(expression, from: node)
+        return !ascii && text.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
     }
 }

@@ -92,13 +92,18 @@ extension XMLDocument {
 extension String {
     /// The text without leading and trailing whitespace; nil when nothing else is left.
     var trimmingXMLWhitespace: String? {
-        // Fast path for the usual value with nothing to trim: an ASCII first and last byte are the first and last
-        // scalars, and in ASCII only tab to carriage return and space are white space.
-        func isASCIINonSpace(_ byte: UInt8) -> Bool { byte < 0x80 && byte != 0x20 && !(0x09...0x0D).contains(byte) }
+        // Fast path for the usual value with nothing to trim (see `isASCIINonSpace`).
         if let first = utf8.first, let last = utf8.last, isASCIINonSpace(first), isASCIINonSpace(last) { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return nil }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(scalars[first...last])
     }
+}
+
+/// True for an ASCII byte that is not white space. A value whose first and last bytes are such has nothing to
+/// trim: they are its first and last scalars, and in ASCII only tab to carriage return and space are white space.
+@inline(__always)
+func isASCIINonSpace(_ byte: UInt8) -> Bool {
+    byte < 0x80 && byte != 0x20 && !(0x09...0x0D).contains(byte)
 }

@@ -16,6 +16,10 @@ public final class XPathDocument {
     private let limits: XMLParseLimits
     /// libxml2's tree of the same bytes, with its elements in document order (the tree's positions), once needed.
     private var fallback: (document: XMLDocument, elements: [xmlNodePtr])?
+    /// Scratch space for `strings(_:from:)`, kept between context nodes so that reading a record allocates
+    /// nothing but its values.
+    private var pathValues: [PathValue] = []
+    private var fieldText: [UInt8] = []
 
     /// Parses `bytes` as `SafeXMLParser` does (same limits and refusals, same errors). `scope` must keep every
     /// node (the fallback pairs libxml2's nodes with the tree's by position): build it with
@@ -54,12 +58,83 @@ public final class XPathDocument {
         return try document.string(expression, from: contextNode)
     }
 
+    /// The string value of every field of `fields` from `node` (the document when nil), in order: each exactly
+    /// what `string(_:from:)` gives for the field's expression, and nil for a field without one.
+    public func strings(_ fields: XPathFieldSet, from node: XPathNode? = nil) throws(XPathError) -> [String?] {
+        let storage = fields.storage
+        var values: [String?] = []
+        values.reserveCapacity(storage.fields.count)
+        guard let context = try treeContext(node, for: nil) else {
+            // A node libxml2 selected: every field as libxml2 reads it.
+            for field in storage.fields {
+                switch field {
+                case .absent: values.append(nil)
+                case .alone(let expression), .parts(_, let expression): values.append(try string(expression, from: node))
+                }
+            }
+            return values
+        }
+        let tree = root.tree
+        // Taken out of the document for the loop, so that using them is not an access to a class's property.
+        var found = pathValues
+        var text = fieldText
+        pathValues = []
+        fieldText = []
+        defer {
+            pathValues = found
+            fieldText = text
+        }
+        found.removeAll(keepingCapacity: true)
+        found.append(contentsOf: repeatElement(.unresolved, count: storage.paths.count))
+        func value(ofPath index: Int) -> PathValue {
+            if case .unresolved = found[index] { found[index] = tree.pathValue(storage.paths[index], from: context) }
+            return found[index]
+        }
+        for field in storage.fields {
+            switch field {
+            case .absent:
+                values.append(nil)
+            case .alone(let expression):
+                values.append(try string(expression, from: node))
+            case .parts(let parts, let expression):
+                // A path alone, the usual field, becomes a String straight from the tree's bytes.
+                if parts.count == 1, case .path(let index) = parts[0] {
+                    switch value(ofPath: index) {
+                    case .bytes(let range): values.append(tree.trimmedString(range))
+                    case .string(let string): values.append(string.trimmingXMLWhitespace)
+                    case .unknown, .unresolved: values.append(try string(expression, from: node))
+                    }
+                    continue
+                }
+                text.removeAll(keepingCapacity: true)
+                var known = true
+                for part in parts {
+                    switch part {
+                    case .literal(let bytes):
+                        text.append(contentsOf: bytes)
+                    case .path(let index):
+                        switch value(ofPath: index) {
+                        case .bytes(let range):
+                            text.append(contentsOf: tree.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+                        case .string(let string): text.append(contentsOf: string.utf8)
+                        case .unknown, .unresolved: known = false
+                        }
+                    }
+                }
+                values.append(known ? text.withUnsafeBufferPointer(trimmedText) : try string(expression, from: node))
+            }
+        }
+        return values
+    }
+
     /// The context as a node of the tree; nil when it is one of libxml2's (from a fallback evaluation).
-    private func treeContext(_ node: XPathNode?, for expression: XPathExpression) throws(XPathError) -> TreeNode? {
+    private func treeContext(_ node: XPathNode?, for expression: XPathExpression?) throws(XPathError) -> TreeNode? {
         guard let node else { return .document }
         switch node.storage {
         case .tree(let treeNode, let tree):
-            guard tree === root.tree else { throw XPathError(expression: expression.text, reason: .foreignNode) }
+            guard tree === root.tree else {
+                throw XPathError(expression: expression?.text ?? "(field set)", reason: .foreignNode)
+            }
             return treeNode
         case .libxml2:
             return nil

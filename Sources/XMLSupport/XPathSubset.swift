@@ -19,19 +19,19 @@ indirect enum XPathSubset: Sendable {
     case substring(XPathSubset, start: Number, length: Number?)
 
     /// A location path.
-    struct Path: Sendable {
+    struct Path: Sendable, Hashable {
         var isAbsolute: Bool
         var steps: [Step]
     }
 
-    enum Step: Sendable {
+    enum Step: Sendable, Hashable {
         case child(Name)
         case attribute(Name)
         case parent
     }
 
     /// An expanded name: a local name and a namespace URI (nil for none).
-    struct Name: Sendable {
+    struct Name: Sendable, Hashable {
         var local: String
         var namespace: String?
     }

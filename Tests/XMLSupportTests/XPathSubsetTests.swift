@@ -103,6 +103,46 @@ import Testing
         }
     }
 
+    /// Every expression read together as one field set (with a field that has none) gives, from every context,
+    /// what each gives alone and what libxml2 gives: paths shared between fields, concatenations made from the
+    /// tree's bytes, and the expressions read alone (substring, outside the subset) all land in their places.
+    @Test(arguments: documents.indices)
+    func fieldSetsReadWhatEachExpressionReadsAlone(_ index: Int) throws {
+        let bytes = Array(Self.documents[index].utf8)
+        let libxml2 = try XMLDocument(parsing: bytes)
+        let expressions = try Self.expressions.map { try XPathExpression($0, namespaces: Self.namespaces) }
+        let fields = XPathFieldSet([nil] + expressions + [expressions[0]])
+        #expect(fields.count == expressions.count + 2)
+        let tree = try XPathDocument(parsing: bytes, scope: .everything(comparing: expressions))
+        let elements = try libxml2.nodes(matching: XPathExpression("//*"))
+        var contexts: [(XPathNode?, XMLNode?)] = [(nil, nil)]
+        for (position, element) in elements.enumerated() {
+            contexts.append((XPathNode(.tree(.element(Int32(position)), tree.root.tree)), element))
+        }
+        // Nodes libxml2 selected (an expression outside the subset) as contexts too.
+        contexts += try tree.nodes(matching: XPathExpression("//*")).map { ($0, nil) }
+        for (treeContext, libxml2Context) in contexts {
+            let values = try tree.strings(fields, from: treeContext)
+            #expect(values.count == fields.count)
+            #expect(values.first == .some(nil))
+            for (offset, expression) in expressions.enumerated() {
+                let alone = try tree.string(expression, from: treeContext)
+                #expect(values[offset + 1] == alone, "\(expression.text)")
+                if treeContext == nil || libxml2Context != nil {
+                    #expect(values[offset + 1] == (try libxml2.string(expression, from: libxml2Context)), "\(expression.text)")
+                }
+            }
+            #expect(values.last == values[1])
+        }
+    }
+
+    @Test func aFieldSetRefusesANodeOfAnotherDocument() throws {
+        let one = try XPathDocument(parsing: Array("<a><b>1</b></a>".utf8))
+        let other = try XPathDocument(parsing: Array("<a><b>2</b></a>".utf8))
+        let node = try #require(try other.nodes(matching: XPathExpression("/a/b")).first)
+        #expect(throws: XPathError.self) { try one.strings(XPathFieldSet([try XPathExpression("b")]), from: node) }
+    }
+
     @Test(arguments: documents.indices)
     func nodeSetsMatchLibxml2(_ index: Int) throws {
         let bytes = Array(Self.documents[index].utf8)
