@@ -1,4 +1,5 @@
 import CLibXML2
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -34,38 +35,25 @@ public enum SafeXMLParser {
         guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
         ensureInitialised()
 
+        let parser = try scope.parsers.checkOut()
         // The callbacks reach the parse's state through this pointer rather than a class reference: they run
         // for every element and run of text, and a class's stored properties would cost a retain and release
-        // and a dynamic exclusivity check on each access. Freed after the parser context (defers run in reverse).
+        // and a dynamic exclusivity check on each access. The parser's name caches move in for the parse and
+        // back out after it.
         let state = UnsafeMutablePointer<ParseState>.allocate(capacity: 1)
         state.initialize(
-            to: ParseState(limits: limits, scope: scope, expectedBytes: bytes.count))
+            to: ParseState(
+                limits: limits, scope: scope, expectedBytes: bytes.count, context: parser.context,
+                caches: parser.takeCaches()))
+        // Only a parser whose document parsed is used again: whatever state a refused one left goes with it.
+        var reusable = false
         defer {
-            state.deinitialize(count: 1)
+            parser.putBack(state.move().takeCaches())
             state.deallocate()
+            if reusable { scope.parsers.checkIn(parser) }
         }
-        var handler = xmlSAXHandler()
-        handler.initialized = UInt32(XML_SAX2_MAGIC)
-        handler.startElementNs = onStartElement
-        handler.endElementNs = onEndElement
-        if scope.text {
-            handler.characters = onCharacters
-            handler.cdataBlock = onCharacters
-        }
-        handler.internalSubset = onDoctype
-        handler.externalSubset = onDoctype
-        handler.entityDecl = onEntityDeclaration
-        handler.serror = onError
-
-        guard let context = xmlCreatePushParserCtxt(&handler, state, nil, 0, nil) else {
-            throw XMLParseError(.malformed, detail: "parser could not be created")
-        }
-        defer { xmlFreeParserCtxt(context) }
-        state.pointee.context = context
-        let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
-            | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
-        xmlCtxtUseOptions(context, options)
-
+        let context = parser.context
+        context.pointee.userData = UnsafeMutableRawPointer(state)
         let status = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
                 xmlParseChunk(context, pointer, Int32(buffer.count), 1)
@@ -78,6 +66,7 @@ public enum SafeXMLParser {
         guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
             throw XMLParseError(.empty)
         }
+        reusable = true
         return root
     }
 
@@ -99,68 +88,66 @@ public enum SafeXMLParser {
 private struct ParseState: ~Copyable {
     let limits: XMLParseLimits
     let scope: XMLReadScope
-    var context: xmlParserCtxtPtr?
+    let context: xmlParserCtxtPtr
     var tree: XMLTree.Builder
     var failure: XMLParseError?
     /// Depth inside a skipped subtree (0 when not skipping).
     var skipDepth = 0
     /// The depths of the open elements that keep any child (`XMLReadScope.elementsWithAnyChild`), innermost last.
     var anyChildDepths: [Int] = []
-    /// Element names, as their positions in the tree's strings, with what the scope reads of them.
-    var names: InternedStrings
-    /// Attribute names likewise, apart: a document uses few, often one (FHIR's `value`), so that the last one
-    /// found is usually the next one asked for.
-    var attributeNames = InternedStrings(slots: 16)
-    /// Namespace URIs, as their positions in the tree's strings, with whether their subtrees are skipped.
-    var namespaces = InternedStrings(slots: 16)
+    /// The parser's name caches, lent for this parse (see `ReusableParser`).
+    var caches: NameCaches
 
-    init(limits: XMLParseLimits, scope: XMLReadScope, expectedBytes: Int) {
+    init(
+        limits: XMLParseLimits, scope: XMLReadScope, expectedBytes: Int, context: xmlParserCtxtPtr,
+        caches: consuming NameCaches
+    ) {
         self.limits = limits
         self.scope = scope
+        self.context = context
         tree = XMLTree.Builder(expectedBytes: expectedBytes)
-        // A small document has few distinct names; sizing the cache to it spares clearing slots it never uses
-        // (a 1 KB response is parsed in a few microseconds).
-        var slots = 32
-        while slots < 256 && slots * 64 < expectedBytes { slots *= 2 }
-        names = InternedStrings(slots: slots)
+        caches.startParse()
+        self.caches = caches
     }
 
-    var line: Int { context.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
+    /// The name caches, handed back to the parser when the parse is over.
+    consuming func takeCaches() -> NameCaches { caches }
+
+    var line: Int { Int(xmlSAX2GetLineNumber(context)) }
 
     mutating func fail(_ error: XMLParseError) {
         if failure == nil { failure = error }
-        if let context { xmlStopParser(context) }
+        xmlStopParser(context)
     }
 
     mutating func name(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
-        let found = names.value(for: pointer, dictionary: context?.pointee.dict) {
-            Self.add($0, scope: scope, to: &tree)
-        }
+        let found = caches.names.value(
+            for: pointer, dictionary: context.pointee.dict, tree: &tree, scope: scope, make: Self.makeName)
         return (found.position, XMLReadScope.NameUse(flags: found.flags))
     }
 
     mutating func attributeName(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, use: XMLReadScope.NameUse) {
-        let found = attributeNames.value(for: pointer, dictionary: context?.pointee.dict) {
-            Self.add($0, scope: scope, to: &tree)
-        }
+        let found = caches.attributeNames.value(
+            for: pointer, dictionary: context.pointee.dict, tree: &tree, scope: scope, make: Self.makeName)
         return (found.position, XMLReadScope.NameUse(flags: found.flags))
     }
 
-    /// A name met for the first time in this parse, added to the tree's strings (as the scope's own String
-    /// when the scope lists it), with what the scope reads of it.
-    private static func add(
-        _ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope, to tree: inout XMLTree.Builder
-    ) -> Interned {
-        let (name, use) = scope.name(at: pointer)
-        return Interned(position: tree.add(name), flags: use.flags)
+    mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
+        let found = caches.namespaces.value(
+            for: pointer, dictionary: context.pointee.dict, tree: &tree, scope: scope, make: Self.makeNamespace)
+        return (found.position, found.flags != 0)
     }
 
-    mutating func namespace(_ pointer: UnsafePointer<xmlChar>) -> (position: Int32, skipped: Bool) {
-        let found = namespaces.value(for: pointer, dictionary: context?.pointee.dict) { pointer in
-            let (uri, skipped) = scope.namespace(at: pointer)
-            return Interned(position: tree.add(uri), flags: skipped ? 1 : 0)
-        }
-        return (found.position, found.flags != 0)
+    /// A name not in the cache: as a String (the scope's own when the scope lists it), with what the scope reads
+    /// of it. Static, so that passing it captures nothing.
+    private static func makeName(_ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope) -> (String, UInt8) {
+        let (name, use) = scope.name(at: pointer)
+        return (name, use.flags)
+    }
+
+    private static func makeNamespace(_ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope) -> (String, UInt8) {
+        let (uri, skipped) = scope.namespace(at: pointer)
+        return (uri, skipped ? XMLReadScope.NameUse.skippedNamespace : 0)
     }
 
     mutating func startElement(
@@ -227,52 +214,181 @@ private struct ParseState: ~Copyable {
     }
 }
 
-/// Swift strings for the names libxml2 hands over, made once per distinct name rather than once per element.
+/// Swift strings for the names libxml2 hands over, made once per distinct name rather than once per element,
+/// and kept from one parse to the next while the parser (and so its dictionary) is reused.
 ///
-/// libxml2 interns element and attribute names and namespace URIs in the parser's dictionary, so within one
-/// parse a name arrives as the same pointer every time. This is a small direct-mapped cache from pointer to
-/// value. Only pointers the dictionary owns are cached: a dictionary string stays valid and unchanged until the
-/// parser is freed, after this cache, so a hit can never answer for a different string. Anything else (and a
-/// slot lost to a collision) is simply made again.
+/// libxml2 interns element and attribute names and namespace URIs in the parser's dictionary, so a name arrives
+/// as the same pointer every time, in this parse and in every later one on the same parser (`xmlCtxtResetPush`
+/// keeps the dictionary). This is a small direct-mapped cache from pointer to String and flags. Only pointers
+/// the dictionary owns are cached: a dictionary string stays valid and unchanged until the parser is freed,
+/// after this cache, so a hit can never answer for a different string. Anything else (and a slot lost to a
+/// collision) is simply made again. Each parse adds a cached String to its tree the first time it meets it.
 struct InternedStrings {
     /// Pointer and value side by side: one allocation per cache, and one cache line per lookup.
     private struct Slot {
         var pointer: UnsafePointer<xmlChar>?
-        var value: Interned
+        var string: String
+        var flags: UInt8
+        /// The parse that last added `string` to its tree, at `position`.
+        var parse: Int
+        var position: Int32
     }
 
     private var slots: [Slot]
     private let shift: UInt
-    /// The last pointer found or cached, and its value (a dictionary pointer, like every cached one).
+    /// Counts parses, so that a String cached in an earlier one is added to this one's tree before use.
+    private var parse = 0
+    /// The last pointer found or cached in this parse, and its value (a dictionary pointer, like every cached one).
     private var lastPointer: UnsafePointer<xmlChar>?
     private var lastValue = Interned(position: 0, flags: 0)
 
     /// `slots` must be a power of two.
     init(slots: Int) {
         precondition(slots > 1 && slots & (slots - 1) == 0)
-        self.slots = Array(repeating: Slot(pointer: nil, value: Interned(position: 0, flags: 0)), count: slots)
+        self.slots = Array(
+            repeating: Slot(pointer: nil, string: "", flags: 0, parse: -1, position: 0), count: slots)
         shift = UInt(UInt.bitWidth - slots.trailingZeroBitCount)
     }
 
+    /// Called before each parse: positions found in the last one belong to its tree, not the next.
+    mutating func startParse() {
+        parse += 1
+        lastPointer = nil
+    }
+
     mutating func value(
-        for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?, make: (UnsafePointer<xmlChar>) -> Interned
+        for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?, tree: inout XMLTree.Builder,
+        scope: XMLReadScope, make: (UnsafePointer<xmlChar>, XMLReadScope) -> (String, UInt8)
     ) -> Interned {
         // The same pointer as last time (one namespace for a whole document, usually) skips the table.
         if pointer == lastPointer { return lastValue }
         // Fibonacci hashing: the top bits of the product spread nearby addresses over the slots.
         let slot = Int((UInt(bitPattern: pointer) &* 0x9E37_79B9_7F4A_7C15) >> shift)
         if slots[slot].pointer == pointer {
+            if slots[slot].parse != parse {
+                slots[slot].position = tree.add(slots[slot].string)
+                slots[slot].parse = parse
+            }
             lastPointer = pointer
-            lastValue = slots[slot].value
+            lastValue = Interned(position: slots[slot].position, flags: slots[slot].flags)
             return lastValue
         }
-        let value = make(pointer)
+        let (string, flags) = make(pointer, scope)
+        let value = Interned(position: tree.add(string), flags: flags)
         if let dictionary, xmlDictOwns(dictionary, pointer) == 1 {
-            slots[slot] = Slot(pointer: pointer, value: value)
+            slots[slot] = Slot(pointer: pointer, string: string, flags: flags, parse: parse, position: value.position)
             lastPointer = pointer
             lastValue = value
         }
         return value
+    }
+}
+
+/// A parser's three name caches (see `InternedStrings`): element names, attribute names apart (a document uses
+/// few, often one, so that the last one found is usually the next one asked for), and namespace URIs.
+struct NameCaches: ~Copyable {
+    var names = InternedStrings(slots: 256)
+    var attributeNames = InternedStrings(slots: 16)
+    var namespaces = InternedStrings(slots: 16)
+
+    mutating func startParse() {
+        names.startParse()
+        attributeNames.startParse()
+        namespaces.startParse()
+    }
+}
+
+/// A libxml2 push parser kept between parses with the name caches that go with its dictionary: making a
+/// parser context and its dictionary, and the Strings for a document's names, cost about as much as parsing
+/// a 1 KB response, which is what most providers send.
+///
+/// Belongs to one scope's `ParserPool` (the cached names carry what that scope reads of them), and is used by
+/// one parse at a time: taken out of the pool for the parse, given back after it.
+final class ReusableParser: @unchecked Sendable {
+    let context: xmlParserCtxtPtr
+    private var caches: NameCaches?
+    /// Distinct names the dictionary may hold before the parser is retired: it keeps every name of every
+    /// document parsed with it, and a peer could send a new name with every element.
+    static let dictionaryLimit = 4096
+
+    /// `text`: whether character data is delivered (a scope that reads none spares libxml2 the calls).
+    init?(text: Bool) {
+        var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        handler.startElementNs = onStartElement
+        handler.endElementNs = onEndElement
+        if text {
+            handler.characters = onCharacters
+            handler.cdataBlock = onCharacters
+        }
+        handler.internalSubset = onDoctype
+        handler.externalSubset = onDoctype
+        handler.entityDecl = onEntityDeclaration
+        handler.serror = onError
+        // libxml2 copies the handler into the context.
+        guard let context = xmlCreatePushParserCtxt(&handler, nil, nil, 0, nil) else { return nil }
+        self.context = context
+        caches = NameCaches()
+    }
+
+    deinit {
+        xmlFreeParserCtxt(context)
+    }
+
+    /// Ready for a new document: libxml2's state reset (its dictionary kept) and the options set again.
+    func reset() -> Bool {
+        guard xmlCtxtResetPush(context, nil, 0, nil, nil) == 0 else { return false }
+        let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
+            | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
+        // The result names the options this libxml2 does not act on (2.9 ignores NOXINCNODE, which concerns
+        // XInclude processing that never runs here): nothing to refuse a parse for.
+        _ = xmlCtxtUseOptions(context, options)
+        return true
+    }
+
+    /// True while the dictionary is small enough to keep (see `dictionaryLimit`).
+    var isReusable: Bool { xmlDictSize(context.pointee.dict) <= Self.dictionaryLimit }
+
+    func takeCaches() -> NameCaches {
+        guard let caches = caches.take() else { preconditionFailure("a parser used by two parses at once") }
+        return caches
+    }
+
+    func putBack(_ caches: consuming NameCaches) {
+        self.caches = .some(caches)
+    }
+}
+
+/// Idle parsers of one scope. A parse takes one (or makes one), and gives it back unless it failed or its
+/// dictionary grew too large; at most `maxIdle` wait, so the pool is as large as the most parses ever at once.
+final class ParserPool: Sendable {
+    private let idle = Mutex<[ReusableParser]>([])
+    private let text: Bool
+    private static let maxIdle = 16
+
+    init(text: Bool) {
+        self.text = text
+    }
+
+    /// An idle parser reset for a new document, or a new one.
+    func checkOut() throws(XMLParseError) -> ReusableParser {
+        while let parser = idle.withLock({ $0.popLast() }) {
+            if parser.reset() { return parser }
+        }
+        guard let parser = ReusableParser(text: text), parser.reset() else {
+            throw XMLParseError(.malformed, detail: "parser could not be created")
+        }
+        return parser
+    }
+
+    /// How many parsers wait to be used again.
+    var idleCount: Int { idle.withLock { $0.count } }
+
+    func checkIn(_ parser: ReusableParser) {
+        guard parser.isReusable else { return }
+        idle.withLock { idle in
+            if idle.count < Self.maxIdle { idle.append(parser) }
+        }
     }
 }
 

@@ -30,6 +30,7 @@ public struct XMLReadScope: Sendable, Hashable {
         let names: NameTable
         let namespaces: NameTable
         let unlisted: NameUse
+        let parsers: ParserPool
 
         init(
             skippedNamespaces: Set<String>, elements: Set<String>?, elementsWithAnyChild: Set<String>,
@@ -42,6 +43,7 @@ public struct XMLReadScope: Sendable, Hashable {
             self.comparedNames = comparedNames
             self.comparedNamespaces = comparedNamespaces
             self.text = text
+            parsers = ParserPool(text: text)
             let unlisted = NameUse(element: elements == nil, anyChild: false, attribute: attributes == nil)
             self.unlisted = unlisted
             let listed = (elements ?? []).union(elementsWithAnyChild).union(attributes ?? []).union(comparedNames)
@@ -153,6 +155,9 @@ public struct XMLReadScope: Sendable, Hashable {
         /// An attribute of this name is kept.
         var attribute: Bool { flags & 4 != 0 }
     }
+
+    /// Parsers kept for parses with this scope (their name caches hold what this scope reads of each name).
+    var parsers: ParserPool { storage.parsers }
 
     /// What is read of a name no set lists.
     var unlisted: NameUse { storage.unlisted }
