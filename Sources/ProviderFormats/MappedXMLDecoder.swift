@@ -25,7 +25,7 @@ public struct MappedXMLDecoder: RecordDecoder {
         self.mapping = mapping
         self.limits = limits
         scope = .everything(comparing: mapping.expressions)
-        ruleFields = mapping.rules.map(MappedRuleFields.init)
+        ruleFields = mapping.rules.map { [scope] in MappedRuleFields($0, scope: scope) }
     }
 
     public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
@@ -49,6 +49,7 @@ public struct MappedXMLDecoder: RecordDecoder {
         {
             record.patient = PatientDemographics(nhsNumber: number)
         }
+        var values: [String?] = []
         // By index, each rule read in place: binding a rule to a name copies it, which retains every one of its
         // expressions.
         for ruleIndex in mapping.rules.indices {
@@ -64,7 +65,7 @@ public struct MappedXMLDecoder: RecordDecoder {
             for (recordIndex, node) in nodes.enumerated() {
                 if let entry = ruleFields[ruleIndex].entry(
                     mapping.rules[ruleIndex], from: node, in: document, provider: provider,
-                    position: (rule: ruleIndex + 1, record: recordIndex + 1))
+                    position: (rule: ruleIndex + 1, record: recordIndex + 1), values: &values)
                 {
                     record.entries.append(entry)
                 } else {
@@ -80,23 +81,29 @@ public struct MappedXMLDecoder: RecordDecoder {
 struct MappedRuleFields: Sendable {
     let fields: XPathFieldSet
 
-    init(_ rule: XMLMapping.Rule) {
-        fields = XPathFieldSet([
-            rule.id, rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose, rule.summary,
-            rule.identifier,
-        ])
+    init(_ rule: XMLMapping.Rule, scope: XMLReadScope) {
+        fields = XPathFieldSet(
+            [
+                rule.id, rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose,
+                rule.summary, rule.identifier,
+            ], scope: scope)
     }
 
     /// The entry `rule` reads from the record, or nil when it offers nothing to show or cannot be read.
     ///
     /// The rule is a parameter rather than a stored property: storing it would copy (retain) every one of its
     /// expressions for each record.
-    /// `position` (rule and record, from 1) names a record without an id.
+    /// `position` (rule and record, from 1) names a record without an id. `values` is scratch space, kept
+    /// from one record to the next.
     func entry(
         _ rule: XMLMapping.Rule, from node: XPathNode, in document: XPathDocument, provider: ProviderID,
-        position: (rule: Int, record: Int)
+        position: (rule: Int, record: Int), values: inout [String?]
     ) -> CareEntry? {
-        guard let values = try? document.strings(fields, from: node) else { return nil }
+        do {
+            try document.strings(fields, from: node, into: &values)
+        } catch {
+            return nil
+        }
         let (code, display, dateText, value, unit, status, dose) =
             (values[1], values[2], values[3], values[4], values[5], values[6], values[7])
         // A summary built with concat() is never empty (`concat(a, ' — ', b)` gives " — " when both are

@@ -105,7 +105,7 @@ private struct ParseState: ~Copyable {
         self.limits = limits
         self.scope = scope
         self.context = context
-        tree = XMLTree.Builder(expectedBytes: expectedBytes)
+        tree = XMLTree.Builder(expectedBytes: expectedBytes, scope: scope.identity)
         caches.startParse()
         self.caches = caches
     }
@@ -139,15 +139,15 @@ private struct ParseState: ~Copyable {
     }
 
     /// A name not in the cache: as a String (the scope's own when the scope lists it), with what the scope reads
-    /// of it. Static, so that passing it captures nothing.
-    private static func makeName(_ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope) -> (String, UInt8) {
-        let (name, use) = scope.name(at: pointer)
-        return (name, use.flags)
+    /// of it and its index in the scope's names. Static, so that passing it captures nothing.
+    private static func makeName(_ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope) -> NewName {
+        let (name, use, index) = scope.name(at: pointer)
+        return NewName(string: name, flags: use.flags, index: index)
     }
 
-    private static func makeNamespace(_ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope) -> (String, UInt8) {
-        let (uri, skipped) = scope.namespace(at: pointer)
-        return (uri, skipped ? XMLReadScope.NameUse.skippedNamespace : 0)
+    private static func makeNamespace(_ pointer: UnsafePointer<xmlChar>, scope: XMLReadScope) -> NewName {
+        let (uri, skipped, index) = scope.namespace(at: pointer)
+        return NewName(string: uri, flags: skipped ? XMLReadScope.NameUse.skippedNamespace : 0, index: index)
     }
 
     mutating func startElement(
@@ -165,7 +165,7 @@ private struct ParseState: ~Copyable {
             return
         }
         let namespace = uri.map { self.namespace($0) }
-        let name = localName.map { self.name($0) } ?? (position: tree.add(""), use: scope.unlisted)
+        let name = localName.map { self.name($0) } ?? (position: tree.add("", index: XMLReadScope.noIndex), use: scope.unlisted)
         let depth = tree.depth
         // The root is always kept: a reader checks it to tell a wrong document from an empty one.
         let kept = name.use.element || depth == 0 || anyChildDepths.last == depth
@@ -229,6 +229,8 @@ struct InternedStrings {
         var pointer: UnsafePointer<xmlChar>?
         var string: String
         var flags: UInt8
+        /// The name's index in the scope's names (`XMLReadScope.noIndex` when unlisted).
+        var index: Int32
         /// The parse that last added `string` to its tree, at `position`.
         var parse: Int
         var position: Int32
@@ -246,7 +248,8 @@ struct InternedStrings {
     init(slots: Int) {
         precondition(slots > 1 && slots & (slots - 1) == 0)
         self.slots = Array(
-            repeating: Slot(pointer: nil, string: "", flags: 0, parse: -1, position: 0), count: slots)
+            repeating: Slot(pointer: nil, string: "", flags: 0, index: XMLReadScope.noIndex, parse: -1, position: 0),
+            count: slots)
         shift = UInt(UInt.bitWidth - slots.trailingZeroBitCount)
     }
 
@@ -258,7 +261,7 @@ struct InternedStrings {
 
     mutating func value(
         for pointer: UnsafePointer<xmlChar>, dictionary: xmlDictPtr?, tree: inout XMLTree.Builder,
-        scope: XMLReadScope, make: (UnsafePointer<xmlChar>, XMLReadScope) -> (String, UInt8)
+        scope: XMLReadScope, make: (UnsafePointer<xmlChar>, XMLReadScope) -> NewName
     ) -> Interned {
         // The same pointer as last time (one namespace for a whole document, usually) skips the table.
         if pointer == lastPointer { return lastValue }
@@ -266,22 +269,31 @@ struct InternedStrings {
         let slot = Int((UInt(bitPattern: pointer) &* 0x9E37_79B9_7F4A_7C15) >> shift)
         if slots[slot].pointer == pointer {
             if slots[slot].parse != parse {
-                slots[slot].position = tree.add(slots[slot].string)
+                slots[slot].position = tree.add(slots[slot].string, index: slots[slot].index)
                 slots[slot].parse = parse
             }
             lastPointer = pointer
             lastValue = Interned(position: slots[slot].position, flags: slots[slot].flags)
             return lastValue
         }
-        let (string, flags) = make(pointer, scope)
-        let value = Interned(position: tree.add(string), flags: flags)
+        let new = make(pointer, scope)
+        let value = Interned(position: tree.add(new.string, index: new.index), flags: new.flags)
         if let dictionary, xmlDictOwns(dictionary, pointer) == 1 {
-            slots[slot] = Slot(pointer: pointer, string: string, flags: flags, parse: parse, position: value.position)
+            slots[slot] = Slot(
+                pointer: pointer, string: new.string, flags: new.flags, index: new.index, parse: parse,
+                position: value.position)
             lastPointer = pointer
             lastValue = value
         }
         return value
     }
+}
+
+/// A name met for the first time: its String, what the scope reads of it, its index in the scope's names.
+struct NewName {
+    var string: String
+    var flags: UInt8
+    var index: Int32
 }
 
 /// A parser's three name caches (see `InternedStrings`): element names, attribute names apart (a document uses

@@ -162,21 +162,45 @@ public struct XMLReadScope: Sendable, Hashable {
     /// What is read of a name no set lists.
     var unlisted: NameUse { storage.unlisted }
 
-    /// The name at `pointer` (NUL-terminated UTF-8, as libxml2 hands it over) as a String, and what is read of it.
-    /// A listed name's String is the table's own, so only an unlisted one is made from the bytes.
-    func name(at pointer: UnsafePointer<UInt8>) -> (name: String, use: NameUse) {
-        if let found = storage.names.find(pointer) { return found }
-        return (String(cString: pointer), storage.unlisted)
+    /// The name at `pointer` (NUL-terminated UTF-8, as libxml2 hands it over) as a String, what is read of it,
+    /// and its index among the names this scope lists (`noIndex` when unlisted). A listed name's String is the
+    /// table's own, so only an unlisted one is made from the bytes.
+    func name(at pointer: UnsafePointer<UInt8>) -> (name: String, use: NameUse, index: Int32) {
+        if let index = storage.names.index(of: pointer) {
+            let (name, use) = storage.names.entry(at: index)
+            return (name, use, index)
+        }
+        return (String(cString: pointer), storage.unlisted, Self.noIndex)
     }
 
-    /// The namespace URI at `pointer` as a String (the scope's own when it lists it), and whether its elements
-    /// are skipped.
-    func namespace(at pointer: UnsafePointer<UInt8>) -> (uri: String, skipped: Bool) {
-        if let found = storage.namespaces.find(pointer) {
-            return (found.name, found.use.flags & NameUse.skippedNamespace != 0)
+    /// The namespace URI at `pointer` as a String (the scope's own when it lists it), whether its elements are
+    /// skipped, and its index among the namespace URIs this scope lists (`noIndex` when unlisted).
+    func namespace(at pointer: UnsafePointer<UInt8>) -> (uri: String, skipped: Bool, index: Int32) {
+        if let index = storage.namespaces.index(of: pointer) {
+            let (uri, use) = storage.namespaces.entry(at: index)
+            return (uri, use.flags & NameUse.skippedNamespace != 0, index)
         }
-        return (String(cString: pointer), false)
+        return (String(cString: pointer), false, Self.noIndex)
     }
+
+    /// The index of a name or namespace URI this scope does not list.
+    static let noIndex: Int32 = -1
+
+    /// The index of `name` among the names this scope lists: what a tree parsed with this scope records for
+    /// each of its names (`XMLTree.nameIndices`), so that a reader can match names by number.
+    func index(ofName name: String) -> Int32? {
+        var name = name
+        return name.withUTF8 { bytes in storage.names.index(of: bytes) }
+    }
+
+    /// The index of `uri` among the namespace URIs this scope lists.
+    func index(ofNamespace uri: String) -> Int32? {
+        var uri = uri
+        return uri.withUTF8 { bytes in storage.namespaces.index(of: bytes) }
+    }
+
+    /// Tells parses with this very scope apart from others (equal scopes made apart have different tables).
+    var identity: ObjectIdentifier { ObjectIdentifier(storage) }
 }
 
 /// Names found by their bytes: an open-addressed table, built once per scope and only read after, so parses
@@ -216,10 +240,22 @@ final class NameTable: Sendable {
         return hash
     }
 
-    func find(_ pointer: UnsafePointer<UInt8>) -> (name: String, use: XMLReadScope.NameUse)? {
-        guard let index = index(of: pointer) else { return nil }
+    func entry(at index: Int32) -> (name: String, use: XMLReadScope.NameUse) {
         let entry = entries[Int(index)]
         return (entry.name, entry.use)
+    }
+
+    /// The position of the name in `bytes` in the list the table was made from.
+    func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+        guard !entries.isEmpty else { return nil }
+        let hash = Self.hash(bytes)
+        var slot = Int(hash) & (slots.count - 1)
+        while slots[slot] != -1 {
+            let entry = entries[Int(slots[slot])]
+            if entry.hash == hash && entry.bytes.elementsEqual(bytes) { return slots[slot] }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return nil
     }
 
     /// The position of the name at `pointer` in the list the table was made from.

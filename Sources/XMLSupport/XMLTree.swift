@@ -42,6 +42,12 @@ final class XMLTree: Sendable {
     let nodes: [Node]
     /// Names and namespace URIs, each once per parse (or repeated, when built in code).
     let strings: [String]
+    /// For each of `strings`, its index among the names (or namespace URIs) of the scope the tree was parsed
+    /// with (`XMLReadScope.noIndex` when the scope does not list it): a reader compiled against that scope
+    /// matches names by these numbers.
+    let nameIndices: [Int32]
+    /// The scope the tree was parsed with (`XMLReadScope.identity`); nil for a tree built in code.
+    let scope: ObjectIdentifier?
     let attributes: [Attribute]
     /// Each element's children's positions in `nodes`, one run per element.
     let childPositions: [Int32]
@@ -51,6 +57,8 @@ final class XMLTree: Sendable {
     fileprivate init(_ builder: borrowing Builder) {
         nodes = builder.nodes.array
         strings = builder.strings
+        nameIndices = builder.nameIndices
+        scope = builder.scope
         attributes = builder.attributes.array
         childPositions = builder.childPositions.array
         bytes = builder.bytes.array
@@ -91,6 +99,8 @@ final class XMLTree: Sendable {
     struct Builder: ~Copyable {
         fileprivate var nodes: GrowableBuffer<Node>
         fileprivate var strings: [String] = []
+        fileprivate var nameIndices: [Int32] = []
+        fileprivate let scope: ObjectIdentifier?
         fileprivate var attributes: GrowableBuffer<Attribute>
         fileprivate var childPositions: GrowableBuffer<Int32>
         fileprivate var bytes: GrowableBuffer<UInt8>
@@ -113,7 +123,8 @@ final class XMLTree: Sendable {
         /// True once the root element has ended; the tree is then complete.
         var isComplete: Bool { open.isEmpty && !nodes.isEmpty }
 
-        init(expectedBytes: Int = 0) {
+        init(expectedBytes: Int = 0, scope: ObjectIdentifier? = nil) {
+            self.scope = scope
             // Text and attribute values are most of a document; structure is the rest.
             bytes = GrowableBuffer(capacity: expectedBytes / 2)
             nodes = GrowableBuffer(capacity: expectedBytes / 32)
@@ -125,11 +136,14 @@ final class XMLTree: Sendable {
             // A document's distinct names and namespaces: tens, each added once (growing from empty would
             // reallocate several times per document).
             strings.reserveCapacity(64)
+            nameIndices.reserveCapacity(64)
         }
 
-        /// Adds a name or namespace URI, for `startElement` and `addAttribute`.
-        mutating func add(_ string: String) -> Int32 {
+        /// Adds a name or namespace URI, for `startElement` and `addAttribute`, with its index in the scope's
+        /// names or namespace URIs.
+        mutating func add(_ string: String, index: Int32 = XMLReadScope.noIndex) -> Int32 {
             strings.append(string)
+            nameIndices.append(index)
             return Int32(strings.count - 1)
         }
 

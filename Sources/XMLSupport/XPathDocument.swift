@@ -58,21 +58,20 @@ public final class XPathDocument {
         return try document.string(expression, from: contextNode)
     }
 
-    /// The string value of every field of `fields` from `node` (the document when nil), in order: each exactly
-    /// what `string(_:from:)` gives for the field's expression, and nil for a field without one.
-    public func strings(_ fields: XPathFieldSet, from node: XPathNode? = nil) throws(XPathError) -> [String?] {
+    /// The string value of every field of `fields` from `node` (the document when nil), in order, into
+    /// `values` (replacing what it held, keeping its storage for the next node): each exactly what
+    /// `string(_:from:)` gives for the field's expression, and nil for a field without one.
+    public func strings(_ fields: XPathFieldSet, from node: XPathNode? = nil, into values: inout [String?])
+        throws(XPathError)
+    {
         let storage = fields.storage
-        var values: [String?] = []
-        values.reserveCapacity(storage.fields.count)
+        values.removeAll(keepingCapacity: true)
         guard let context = try treeContext(node, for: nil) else {
             // A node libxml2 selected: every field as libxml2 reads it.
-            for field in storage.fields {
-                switch field {
-                case .absent: values.append(nil)
-                case .alone(let expression), .parts(_, let expression): values.append(try string(expression, from: node))
-                }
+            for expression in storage.expressions {
+                values.append(try expression.map { expression throws(XPathError) in try string(expression, from: node) } ?? nil)
             }
-            return values
+            return
         }
         let tree = root.tree
         // Taken out of the document for the loop, so that using them is not an access to a class's property.
@@ -86,45 +85,51 @@ public final class XPathDocument {
         }
         found.removeAll(keepingCapacity: true)
         found.append(contentsOf: repeatElement(.unresolved, count: storage.paths.count))
-        func value(ofPath index: Int) -> PathValue {
-            if case .unresolved = found[index] { found[index] = tree.pathValue(storage.paths[index], from: context) }
-            return found[index]
+        func value(ofPath index: Int32) -> PathValue {
+            if case .unresolved = found[Int(index)] {
+                found[Int(index)] = tree.pathValue(Int(index), of: storage, from: context)
+            }
+            return found[Int(index)]
         }
-        for field in storage.fields {
-            switch field {
+        for (offset, field) in storage.fields.enumerated() {
+            switch field.kind {
             case .absent:
                 values.append(nil)
-            case .alone(let expression):
-                values.append(try string(expression, from: node))
-            case .parts(let parts, let expression):
-                // A path alone, the usual field, becomes a String straight from the tree's bytes.
-                if parts.count == 1, case .path(let index) = parts[0] {
-                    switch value(ofPath: index) {
-                    case .bytes(let range): values.append(tree.trimmedString(range))
-                    case .string(let string): values.append(string.trimmingXMLWhitespace)
-                    case .unknown, .unresolved: values.append(try string(expression, from: node))
-                    }
+                continue
+            case .alone:
+                values.append(try string(storage.expressions[offset]!, from: node))
+                continue
+            case .parts:
+                break
+            }
+            // A path alone, the usual field, becomes a String straight from the tree's bytes.
+            if field.parts.count == 1, !storage.parts[Int(field.parts.lowerBound)].isLiteral {
+                switch value(ofPath: storage.parts[Int(field.parts.lowerBound)].path) {
+                case .bytes(let range): values.append(tree.trimmedString(range))
+                case .string(let string): values.append(string.trimmingXMLWhitespace)
+                case .unknown, .unresolved: values.append(try string(storage.expressions[offset]!, from: node))
+                }
+                continue
+            }
+            text.removeAll(keepingCapacity: true)
+            var known = true
+            for index in field.parts {
+                let part = storage.parts[Int(index)]
+                if part.isLiteral {
+                    text.append(
+                        contentsOf: storage.literalBytes[Int(part.literal.lowerBound)..<Int(part.literal.upperBound)])
                     continue
                 }
-                text.removeAll(keepingCapacity: true)
-                var known = true
-                for part in parts {
-                    switch part {
-                    case .literal(let bytes):
-                        text.append(contentsOf: bytes)
-                    case .path(let index):
-                        switch value(ofPath: index) {
-                        case .bytes(let range):
-                            text.append(contentsOf: tree.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
-                        case .string(let string): text.append(contentsOf: string.utf8)
-                        case .unknown, .unresolved: known = false
-                        }
-                    }
+                switch value(ofPath: part.path) {
+                case .bytes(let range):
+                    text.append(contentsOf: tree.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+                case .string(let string): text.append(contentsOf: string.utf8)
+                case .unknown, .unresolved: known = false
                 }
-                values.append(known ? text.withUnsafeBufferPointer(trimmedText) : try string(expression, from: node))
             }
+            values.append(
+                known ? text.withUnsafeBufferPointer(trimmedText) : try string(storage.expressions[offset]!, from: node))
         }
-        return values
     }
 
     /// The context as a node of the tree; nil when it is one of libxml2's (from a fallback evaluation).
