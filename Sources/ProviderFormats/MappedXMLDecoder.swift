@@ -55,7 +55,7 @@ public struct MappedXMLDecoder: RecordDecoder {
         for ruleIndex in mapping.rules.indices {
             let nodes: [XPathNode]
             do {
-                nodes = try document.nodes(matching: mapping.rules[ruleIndex].records)
+                nodes = try document.nodes(selectedBy: ruleFields[ruleIndex].records)
             } catch {
                 // Only a limit exceeded gets here (the mapping was checked when built): the rule's records are
                 // there but cannot be read.
@@ -79,9 +79,11 @@ public struct MappedXMLDecoder: RecordDecoder {
 
 /// A mapping rule's fields, read together from each record (see `XPathFieldSet`).
 struct MappedRuleFields: Sendable {
+    let records: XPathNodeSelector
     let fields: XPathFieldSet
 
     init(_ rule: XMLMapping.Rule, scope: XMLReadScope) {
+        records = XPathNodeSelector(rule.records, scope: scope)
         fields = XPathFieldSet(
             [
                 rule.id, rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose,
@@ -104,17 +106,18 @@ struct MappedRuleFields: Sendable {
         } catch {
             return nil
         }
-        let (code, display, dateText, value, unit, status, dose) =
-            (values[1], values[2], values[3], values[4], values[5], values[6], values[7])
+        // Moved out of the scratch array last field first, rather than copied and then released with it.
+        func next() -> String? { values.popLast() ?? nil }
+        let identifier = next()
         // A summary built with concat() is never empty (`concat(a, ' — ', b)` gives " — " when both are
         // missing); one without a letter or digit says nothing, so it counts as absent.
-        let summary = values[8].flatMap { Self.hasWordCharacter($0) ? $0 : nil }
-        let identifier = values[9]
+        let summary = next().flatMap { Self.hasWordCharacter($0) ? $0 : nil }
+        let (dose, status, unit, value, dateText, display, code) = (next(), next(), next(), next(), next(), next(), next())
         guard
             code != nil || display != nil || dateText != nil || value != nil || status != nil || dose != nil
                 || summary != nil || identifier != nil
         else { return nil }
-        let id = values[0] ?? "\(position.rule)#\(position.record)"
+        let id = next() ?? "\(position.rule)#\(position.record)"
         return CareEntry(
             category: rule.category,
             code: code != nil || display != nil ? Coding(system: rule.codeSystem, code: code, display: display) : nil,

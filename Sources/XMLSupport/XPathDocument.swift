@@ -46,6 +46,21 @@ public final class XPathDocument {
         return try document.nodes(matching: expression, from: contextNode).map { XPathNode(.libxml2($0)) }
     }
 
+    /// The nodes `selector` selects from `node` (the document when nil), in document order: exactly
+    /// `nodes(matching:from:)` of its expression, found by the scope's numbers when the selector was compiled for
+    /// the scope this document was parsed with.
+    public func nodes(selectedBy selector: XPathNodeSelector, from node: XPathNode? = nil) throws(XPathError)
+        -> [XPathNode]
+    {
+        let tree = root.tree
+        guard let steps = selector.steps, selector.scope == tree.scope,
+            let context = try treeContext(node, for: selector.expression)
+        else {
+            return try nodes(matching: selector.expression, from: node)
+        }
+        return tree.select(steps, from: selector.isAbsolute ? .document : context).map { XPathNode(.tree($0, tree)) }
+    }
+
     /// The XPath string value of `expression` evaluated from `node` (the document when nil), with surrounding
     /// whitespace trimmed; nil when that leaves nothing. As `XMLDocument.string(_:from:)`.
     public func string(_ expression: XPathExpression, from node: XPathNode? = nil) throws(XPathError) -> String? {

@@ -48,6 +48,37 @@ public struct XPathFieldSet: Sendable {
         var name: Int32
         /// `XMLReadScope.noIndex` for a name in no namespace.
         var namespace: Int32
+
+        /// The path's steps in `scope`'s numbers; nil when the scope does not list one of its names.
+        static func compile(_ path: XPathSubset.Path, for scope: XMLReadScope) -> [CompiledStep]? {
+            var steps: [CompiledStep] = []
+            for step in path.steps {
+                switch step {
+                case .parent:
+                    steps.append(CompiledStep(kind: .parent, name: XMLReadScope.noIndex, namespace: XMLReadScope.noIndex))
+                case .child(let name), .attribute(let name):
+                    guard let local = scope.index(ofName: name.local) else { return nil }
+                    var namespace = XMLReadScope.noIndex
+                    if let uri = name.namespace {
+                        guard let index = scope.index(ofNamespace: uri) else { return nil }
+                        namespace = index
+                    }
+                    let kind: Kind
+                    if case .attribute = step { kind = .attribute } else { kind = .child }
+                    steps.append(CompiledStep(kind: kind, name: local, namespace: namespace))
+                }
+            }
+            return steps
+        }
+
+        /// True when a name and namespace (positions in the tree's strings, the namespace `XMLTree.noNamespace`
+        /// for none) are this step's, by the scope numbers in `names` (the tree's `nameIndices`).
+        @inline(__always)
+        func matches(name: Int32, namespace: Int32, names: UnsafeBufferPointer<Int32>) -> Bool {
+            guard names[Int(name)] == self.name else { return false }
+            if self.namespace == XMLReadScope.noIndex { return namespace == XMLTree.noNamespace }
+            return namespace != XMLTree.noNamespace && names[Int(namespace)] == self.namespace
+        }
     }
 
     /// Behind one reference, as a rule's field set is handed to every record of every document.
@@ -109,30 +140,12 @@ public struct XPathFieldSet: Sendable {
             var stepRanges: [Range<Int32>] = []
             var compiled = scope != nil
             for path in paths where compiled {
-                let start = Int32(steps.count)
-                for step in path.steps {
-                    switch step {
-                    case .parent:
-                        steps.append(CompiledStep(kind: .parent, name: XMLReadScope.noIndex, namespace: XMLReadScope.noIndex))
-                    case .child(let name), .attribute(let name):
-                        guard let scope, let local = scope.index(ofName: name.local) else {
-                            compiled = false
-                            break
-                        }
-                        var namespace = XMLReadScope.noIndex
-                        if let uri = name.namespace {
-                            guard let index = scope.index(ofNamespace: uri) else {
-                                compiled = false
-                                break
-                            }
-                            namespace = index
-                        }
-                        let kind: CompiledStep.Kind
-                        if case .attribute = step { kind = .attribute } else { kind = .child }
-                        steps.append(CompiledStep(kind: kind, name: local, namespace: namespace))
-                    }
+                guard let scope, let pathSteps = CompiledStep.compile(path, for: scope) else {
+                    compiled = false
+                    break
                 }
-                stepRanges.append(start..<Int32(steps.count))
+                stepRanges.append(Int32(steps.count)..<Int32(steps.count + pathSteps.count))
+                steps += pathSteps
             }
             self.scope = compiled ? scope?.identity : nil
             self.stepRanges = compiled ? stepRanges : []
@@ -198,9 +211,7 @@ extension XMLTree {
                 nameIndices.withUnsafeBufferPointer { names in
                     attributes.withUnsafeBufferPointer { attributes in
                         func matches(name: Int32, namespace: Int32, _ step: XPathFieldSet.CompiledStep) -> Bool {
-                            guard names[Int(name)] == step.name else { return false }
-                            if step.namespace == XMLReadScope.noIndex { return namespace == XMLTree.noNamespace }
-                            return namespace != XMLTree.noNamespace && names[Int(namespace)] == step.namespace
+                            step.matches(name: name, namespace: namespace, names: names)
                         }
                         func visit(_ node: TreeNode, _ index: Int) -> TreeNode? {
                             guard index < steps.count else { return node }
@@ -263,4 +274,82 @@ func trimmedText(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
     guard let first = bytes.first, let last = bytes.last else { return nil }
     if isASCIINonSpace(first) && isASCIINonSpace(last) { return String(decoding: bytes, as: UTF8.self) }
     return String(decoding: bytes, as: UTF8.self).trimmingXMLWhitespace
+}
+
+/// One location path selecting nodes (a mapping rule's records), compiled for a read scope as `XPathFieldSet`
+/// compiles its paths. Give it to `XPathDocument.nodes(selectedBy:from:)`.
+public struct XPathNodeSelector: Sendable {
+    let expression: XPathExpression
+    /// The compiled steps, and the scope they are for; nil when the expression is not a path of the subset or
+    /// no scope was given (the selection is then `nodes(matching:from:)`'s).
+    let steps: [XPathFieldSet.CompiledStep]?
+    let isAbsolute: Bool
+    let scope: ObjectIdentifier?
+
+    public init(_ expression: XPathExpression, scope: XMLReadScope? = nil) {
+        self.expression = expression
+        if let scope, case .path(let path) = expression.subset, let steps = XPathFieldSet.CompiledStep.compile(path, for: scope) {
+            self.steps = steps
+            isAbsolute = path.isAbsolute
+            self.scope = scope.identity
+        } else {
+            steps = nil
+            isAbsolute = false
+            self.scope = nil
+        }
+    }
+}
+
+extension XMLTree {
+    /// The nodes compiled `steps` select from `context`, in document order, each once (see `Path.select`).
+    func select(_ steps: [XPathFieldSet.CompiledStep], from context: TreeNode) -> [TreeNode] {
+        var current: [TreeNode] = [context]
+        var next: [TreeNode] = []
+        nodes.withUnsafeBufferPointer { nodes in
+            childPositions.withUnsafeBufferPointer { children in
+                nameIndices.withUnsafeBufferPointer { names in
+                    for step in steps {
+                        next.removeAll(keepingCapacity: true)
+                        for node in current {
+                            switch (step.kind, node) {
+                            case (.child, .document):
+                                if step.matches(name: nodes[0].name, namespace: nodes[0].namespace, names: names) {
+                                    next.append(.element(0))
+                                }
+                            case (.child, .element(let position)):
+                                let range = nodes[Int(position)].children
+                                for child in children[Int(range.lowerBound)..<Int(range.upperBound)]
+                                where step.matches(
+                                    name: nodes[Int(child)].name, namespace: nodes[Int(child)].namespace, names: names)
+                                {
+                                    next.append(.element(child))
+                                }
+                            case (.attribute, .element(let position)):
+                                for index in nodes[Int(position)].attributes
+                                where step.matches(
+                                    name: attributes[Int(index)].name, namespace: attributes[Int(index)].namespace,
+                                    names: names)
+                                {
+                                    next.append(.attribute(element: position, index: index))
+                                    break
+                                }
+                            case (.parent, .element(let position)):
+                                let up = nodes[Int(position)].parent
+                                let parent: TreeNode = up == XMLTree.noParent ? .document : .element(up)
+                                if next.last != parent { next.append(parent) }
+                            case (.parent, .attribute(let element, _)):
+                                if next.last != .element(element) { next.append(.element(element)) }
+                            case (.child, .attribute), (.attribute, .document), (.attribute, .attribute),
+                                (.parent, .document):
+                                break
+                            }
+                        }
+                        swap(&current, &next)
+                        if current.isEmpty { return }
+                    }
+                }
+            }
+        }
+        return current
+    }
 }

@@ -142,6 +142,36 @@ import Testing
         }
     }
 
+    /// A node selector compiled for the document's scope selects exactly what `nodes(matching:)` selects, from
+    /// every element; one compiled for another scope falls back to it.
+    @Test(arguments: documents.indices)
+    func nodeSelectorsSelectWhatTheExpressionSelects(_ index: Int) throws {
+        let bytes = Array(Self.documents[index].utf8)
+        let expressions = try Self.expressions.map { try XPathExpression($0, namespaces: Self.namespaces) }
+        let scope = XMLReadScope.everything(comparing: expressions)
+        let tree = try XPathDocument(parsing: bytes, scope: scope)
+        func positions(_ nodes: [XPathNode]) -> [TreeNode?] {
+            nodes.map { node in
+                guard case .tree(let treeNode, _) = node.storage else { return nil }
+                return treeNode
+            }
+        }
+        var contexts: [XPathNode?] = [nil]
+        for position in tree.root.tree.nodes.indices { contexts.append(XPathNode(.tree(.element(Int32(position)), tree.root.tree))) }
+        var compiled = 0
+        for expression in expressions where expression.selectsNodes {
+            let selector = XPathNodeSelector(expression, scope: scope)
+            let other = XPathNodeSelector(expression, scope: .everything)
+            if selector.steps != nil { compiled += 1 }
+            for context in contexts {
+                let expected = positions(try tree.nodes(matching: expression, from: context))
+                #expect(positions(try tree.nodes(selectedBy: selector, from: context)) == expected, "\(expression.text)")
+                #expect(positions(try tree.nodes(selectedBy: other, from: context)) == expected, "\(expression.text)")
+            }
+        }
+        #expect(compiled >= 20)
+    }
+
     @Test func aFieldSetRefusesANodeOfAnotherDocument() throws {
         let one = try XPathDocument(parsing: Array("<a><b>1</b></a>".utf8))
         let other = try XPathDocument(parsing: Array("<a><b>2</b></a>".utf8))
