@@ -50,9 +50,7 @@ public struct MappedXMLDecoder: RecordDecoder {
             record.patient = PatientDemographics(nhsNumber: number)
         }
         var values: [String?] = []
-        // By index, each rule read in place: binding a rule to a name copies it, which retains every one of its
-        // expressions.
-        for ruleIndex in mapping.rules.indices {
+        for ruleIndex in ruleFields.indices {
             let nodes: [XPathNode]
             do {
                 nodes = try document.nodes(selectedBy: ruleFields[ruleIndex].records)
@@ -62,9 +60,10 @@ public struct MappedXMLDecoder: RecordDecoder {
                 record.unreadable += 1
                 continue
             }
+            record.entries.reserveCapacity(record.entries.count + nodes.count)
             for (recordIndex, node) in nodes.enumerated() {
                 if let entry = ruleFields[ruleIndex].entry(
-                    mapping.rules[ruleIndex], from: node, in: document, provider: provider,
+                    from: node, in: document, provider: provider,
                     position: (rule: ruleIndex + 1, record: recordIndex + 1), values: &values)
                 {
                     record.entries.append(entry)
@@ -81,9 +80,17 @@ public struct MappedXMLDecoder: RecordDecoder {
 struct MappedRuleFields: Sendable {
     let records: XPathNodeSelector
     let fields: XPathFieldSet
+    /// What the entries take from the rule itself, kept here so that reading a record copies no rule (a dozen
+    /// references).
+    let category: EntryCategory
+    let codeSystem: String?
+    let identifierSystem: String
 
     init(_ rule: XMLMapping.Rule, scope: XMLReadScope) {
         records = XPathNodeSelector(rule.records, scope: scope)
+        category = rule.category
+        codeSystem = rule.codeSystem
+        identifierSystem = rule.identifierSystem ?? XMLMapping.localIdentifierSystem
         fields = XPathFieldSet(
             [
                 rule.id, rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose,
@@ -91,14 +98,11 @@ struct MappedRuleFields: Sendable {
             ], scope: scope)
     }
 
-    /// The entry `rule` reads from the record, or nil when it offers nothing to show or cannot be read.
-    ///
-    /// The rule is a parameter rather than a stored property: storing it would copy (retain) every one of its
-    /// expressions for each record.
+    /// The entry the rule reads from the record, or nil when it offers nothing to show or cannot be read.
     /// `position` (rule and record, from 1) names a record without an id. `values` is scratch space, kept
     /// from one record to the next.
     func entry(
-        _ rule: XMLMapping.Rule, from node: XPathNode, in document: XPathDocument, provider: ProviderID,
+        from node: XPathNode, in document: XPathDocument, provider: ProviderID,
         position: (rule: Int, record: Int), values: inout [String?]
     ) -> CareEntry? {
         do {
@@ -119,15 +123,15 @@ struct MappedRuleFields: Sendable {
         else { return nil }
         let id = next() ?? "\(position.rule)#\(position.record)"
         return CareEntry(
-            category: rule.category,
-            code: code != nil || display != nil ? Coding(system: rule.codeSystem, code: code, display: display) : nil,
+            category: category,
+            code: code != nil || display != nil ? Coding(system: codeSystem, code: code, display: display) : nil,
             date: dateText.flatMap { ClinicalDate($0) },
-            summary: summary ?? display ?? code ?? rule.category.rawValue,
+            summary: summary ?? display ?? code ?? category.rawValue,
             status: status,
             value: value.map { Quantity(value: $0, unit: unit) },
             dose: dose,
             identifiers: identifier.map {
-                [EntryIdentifier(system: rule.identifierSystem ?? XMLMapping.localIdentifierSystem, value: $0)]
+                [EntryIdentifier(system: identifierSystem, value: $0)]
             } ?? [],
             source: SourceReference(provider: provider, id: id))
     }
