@@ -48,6 +48,8 @@ public enum SafeXMLParser {
         // Only a parser whose document parsed is used again: whatever state a refused one left goes with it.
         var reusable = false
         defer {
+            // The state is freed here; a kept parser must not point at it until its next parse sets it again.
+            parser.context.pointee.userData = nil
             parser.putBack(state.move().takeCaches())
             state.deallocate()
             if reusable { scope.parsers.checkIn(parser) }
