@@ -90,7 +90,16 @@ public struct ProviderDefinition: Sendable, Hashable {
 
     /// The request URL for one patient. The NHS number is in the URL: never log it above debug level.
     public func url(for patient: NHSNumber) -> String {
-        urlTemplate.replacingOccurrences(of: Self.placeholder, with: patient.digits)
+        // The standard library's search rather than Foundation's `replacingOccurrences`, which goes through
+        // NSString: this runs for every provider of every query.
+        var url = ""
+        var rest = urlTemplate[...]
+        while let found = rest.firstRange(of: Self.placeholder) {
+            url += rest[..<found.lowerBound]
+            url += patient.digits
+            rest = rest[found.upperBound...]
+        }
+        return url + rest
     }
 
     static let keys: Set<String> = [

@@ -165,6 +165,18 @@ struct TokenVerifierTests {
         #expect(error.map { !$0.description.contains("9990000018") } == true)
     }
 
+    @Test("the scheme and the spaces and tabs around a bearer value are stripped, nothing else")
+    func schemeAndSpaces() {
+        #expect(TokenVerifier.stripScheme("Bearer abc.def.ghi") == "abc.def.ghi")
+        #expect(TokenVerifier.stripScheme(" \tbearer   abc.def.ghi \t") == "abc.def.ghi")
+        #expect(TokenVerifier.stripScheme("BEARER") == "")
+        #expect(TokenVerifier.stripScheme("  abc.def.ghi") == "abc.def.ghi")
+        #expect(TokenVerifier.stripScheme("Bearerabc") == "Bearerabc")
+        #expect(TokenVerifier.stripScheme(" \t ") == "")
+        // Only HTTP's white space: a no-break space is part of the value, which then fails to verify.
+        #expect(TokenVerifier.stripScheme("Bearer abc\u{00A0}") == "abc\u{00A0}")
+    }
+
     @Test("a CIS2 role profile code yields its job role; scope marks operators")
     func roleProfileAndScope() async throws {
         var object = TokenFixture.claimsObject()

@@ -27,6 +27,10 @@ import Testing
         #expect(definition.categories == [.medication, .allergy, .testResult])
         #expect(definition.maxConnections == 64)
         #expect(definition.url(for: try NHSNumber("9990000018")) == "http://127.0.0.1:9102/fhir/Patient/9990000018/$everything")
+        // Every placeholder is filled, wherever it stands.
+        var twice = definition
+        twice.urlTemplate = "http://127.0.0.1:9102/p/{nhs}?subject={nhs}"
+        #expect(twice.url(for: try NHSNumber("9990000018")) == "http://127.0.0.1:9102/p/9990000018?subject=9990000018")
     }
 
     /// Each bad file is refused with the file, the line, the key and what is wrong.
