@@ -1,4 +1,5 @@
-/// Compact JSON written straight into bytes: what the hand-written writers (FHIR resources, the record view) share.
+/// Compact JSON written straight into bytes: what the hand-written writers (FHIR resources, the record view, the
+/// audit trail's columns) share.
 /// Keys and values go in exactly as the caller orders them; strings are escaped as RFC 8259 requires (quote,
 /// backslash, control characters, with the short forms `JSONEncoder` uses; `/` and non-ASCII are written as they are).
 public struct JSONOutput: Sendable {

@@ -1,3 +1,5 @@
+import CareRecords
+
 /// FHIR JSON, compact: `resourceType` first, repeating elements always as arrays, decimals and integers as
 /// JSON numbers (their text kept exactly, so `5.00` stays `5.00`), no nulls (the tree holds none).
 enum FHIRJSONWriter {

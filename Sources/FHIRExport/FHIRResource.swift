@@ -1,3 +1,5 @@
+import CareRecords
+
 /// An ordered FHIR element tree for one resource; serialises to FHIR JSON and FHIR XML.
 ///
 /// The tree keeps elements in the order the R4 schema requires, because FHIR XML is order-sensitive (FHIR JSON
