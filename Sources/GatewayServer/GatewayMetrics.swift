@@ -2,6 +2,7 @@ import CoreMetrics
 import FanOut
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The gateway's metrics: one Prometheus registry per application, filled through swift-metrics, exposed at
 /// `GET /metrics`. Every label is from a closed set (provider ids, route templates, outcomes, reason codes) —
@@ -10,13 +11,50 @@ public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: any MetricsFactory
 
+    /// The fan-out's metrics, one for the application: it keeps each provider's metric objects.
+    public let fanOut: FanOutMetrics
+    /// Metric objects made once: making one asks the registry (a lock, a lookup by label and dimensions, a
+    /// description), and every query records several.
+    private let duplicatesCollapsedCounter: CoreMetrics.Counter
+    private let breakGlassCounter: CoreMetrics.Counter
+    private let auditWriteTimer: CoreMetrics.Timer
+    private let auditFailuresCounter: CoreMetrics.Counter
+    /// Those with dimensions from a closed set (routes, decisions and reasons), made on first use.
+    private let byDimensions = Mutex<[String: AnyObject]>([:])
+
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        factory = DocumentedPrometheusFactory(registry: registry)
+        let factory = DocumentedPrometheusFactory(registry: registry)
+        self.factory = factory
+        fanOut = FanOutMetrics(factory: factory)
+        duplicatesCollapsedCounter = CoreMetrics.Counter(label: Self.duplicatesCollapsed, factory: factory)
+        breakGlassCounter = CoreMetrics.Counter(label: Self.breakGlass, factory: factory)
+        auditWriteTimer = CoreMetrics.Timer(label: Self.auditWrite, factory: factory)
+        auditFailuresCounter = CoreMetrics.Counter(label: Self.auditFailures, factory: factory)
     }
 
-    public var fanOut: FanOutMetrics { FanOutMetrics(factory: factory) }
+    /// The metric object for `label` with one set of dimensions, made the first time it is asked for.
+    private func handle<Handle: AnyObject>(
+        _ label: String, _ dimensions: [(String, String)], make: (String, [(String, String)]) -> Handle
+    ) -> Handle {
+        var key = label
+        for (name, value) in dimensions { key += "\u{1F}\(name)=\(value)" }
+        return byDimensions.withLock { handles in
+            if let known = handles[key] as? Handle { return known }
+            let made = make(label, dimensions)
+            handles[key] = made
+            return made
+        }
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        handle(label, dimensions) { [factory] in CoreMetrics.Timer(label: $0, dimensions: $1, factory: factory) }
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        handle(label, dimensions) { [factory] in CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }
+    }
 
     static let queryDuration = "caregate_query_duration_seconds"
     static let overhead = "caregate_gateway_overhead_seconds"
@@ -59,32 +97,29 @@ public final class GatewayMetrics: Sendable {
     ]
 
     func recordQuery(route: String, duration: Duration, slowestProvider: Duration?) {
-        CoreMetrics.Timer(label: Self.queryDuration, dimensions: [("route", route)], factory: factory).record(elapsed: duration)
+        timer(Self.queryDuration, [("route", route)]).record(elapsed: duration)
         if let slowestProvider {
             let overhead = max(.zero, duration - slowestProvider)
-            CoreMetrics.Timer(label: Self.overhead, dimensions: [("route", route)], factory: factory).record(elapsed: overhead)
+            timer(Self.overhead, [("route", route)]).record(elapsed: overhead)
         }
     }
 
     func recordDuplicatesCollapsed(_ count: Int) {
-        Counter(label: Self.duplicatesCollapsed, factory: factory).increment(by: count)
+        duplicatesCollapsedCounter.increment(by: count)
     }
 
     func recordDecision(allowed: Bool, reason: String, breakGlass: Bool) {
-        Counter(
-            label: Self.decisions, dimensions: [("decision", allowed ? "allowed" : "refused"), ("reason", reason)],
-            factory: factory
-        ).increment()
-        if breakGlass { Counter(label: Self.breakGlass, factory: factory).increment() }
+        counter(Self.decisions, [("decision", allowed ? "allowed" : "refused"), ("reason", reason)]).increment()
+        if breakGlass { breakGlassCounter.increment() }
     }
 
     func recordAuditWrite(_ duration: Duration, failed: Bool) {
-        CoreMetrics.Timer(label: Self.auditWrite, factory: factory).record(elapsed: duration)
-        if failed { Counter(label: Self.auditFailures, factory: factory).increment() }
+        auditWriteTimer.record(elapsed: duration)
+        if failed { auditFailuresCounter.increment() }
     }
 
     func recordAuthenticationFailure(reason: String) {
-        Counter(label: Self.authenticationFailures, dimensions: [("reason", reason)], factory: factory).increment()
+        counter(Self.authenticationFailures, [("reason", reason)]).increment()
     }
 
     /// The Prometheus text exposition of everything recorded.
