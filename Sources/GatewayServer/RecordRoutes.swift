@@ -122,7 +122,14 @@ enum ServerTiming {
         return metrics.joined(separator: ", ")
     }
 
-    private static func format(_ milliseconds: Double) -> String {
-        String(format: "%.3f", milliseconds)
+    /// Milliseconds to three decimals (`12.345`), as `%.3f` would write them but without Foundation's
+    /// `String(format:)`, which showed in `perf` (five of them on every answer).
+    static func format(_ milliseconds: Double) -> String {
+        guard milliseconds.isFinite else { return "0.000" }
+        let microseconds = Int64((milliseconds * 1000).rounded())
+        let magnitude = microseconds.magnitude
+        let fraction = String(magnitude % 1000)
+        return (microseconds < 0 ? "-" : "") + String(magnitude / 1000) + "."
+            + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

@@ -1,13 +1,14 @@
 import CareGateTesting
 import CareRecords
 import Foundation
-import GatewayServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Providers
 import Testing
+
+@testable import GatewayServer
 
 /// The records route in process, over fake providers: the HTTP contract without sockets.
 @Suite struct RecordRouteTests {
@@ -86,6 +87,11 @@ import Testing
                 #expect(!header.contains(Self.patient))
             }
         }
+    }
+
+    @Test(arguments: [0.0, 0.0004, 0.0005, 1.5, 12.3456, 80.412, 999.9996, 123_456.789, -0.25, -3.0004])
+    func serverTimingWritesMillisecondsAsPrintfDoes(_ milliseconds: Double) {
+        #expect(ServerTiming.format(milliseconds) == String(format: "%.3f", milliseconds))
     }
 
     @Test func aProviderThatDidNotAnswerMakesTheViewIncomplete() async throws {
