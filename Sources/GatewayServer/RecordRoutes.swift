@@ -49,7 +49,10 @@ struct RecordRoutes: Sendable {
     }
 
     static func patient(from context: GatewayRequestContext) throws -> NHSNumber {
-        let text = (context.parameters.get("nhs") ?? "").removingPercentEncoding ?? ""
+        let raw = context.parameters.get("nhs") ?? ""
+        // Decoded only when there is something to decode: Foundation's `removingPercentEncoding` on every query
+        // showed in `perf`, and an NHS number is plain digits.
+        let text = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding ?? "" : raw
         do {
             return try NHSNumber(text)
         } catch {

@@ -70,12 +70,25 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         try await client.shutdown()
     }
 
+    /// True when a (lower-cased) content type names XML: `application/fhir+xml`, `text/xml; charset=utf-8` …
+    /// Searched byte by byte: with Foundation imported, `String.contains` goes through NSString, and this runs
+    /// for every provider answer.
+    static func mentionsXML(_ contentType: String) -> Bool {
+        let bytes = Array(contentType.utf8)
+        guard bytes.count >= 3 else { return false }
+        for index in 0...(bytes.count - 3)
+        where bytes[index] == UInt8(ascii: "x") && bytes[index + 1] == UInt8(ascii: "m") && bytes[index + 2] == UInt8(ascii: "l") {
+            return true
+        }
+        return false
+    }
+
     public func fetch(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure)
         -> DecodedRecord
     {
         let response = try await exchange(patient, deadline: deadline)
         guard response.status == 200 else { throw .error("HTTP \(response.status) from provider") }
-        guard response.contentType.contains("xml") else {
+        guard Self.mentionsXML(response.contentType) else {
             throw .error(
                 response.contentType.isEmpty ? "response has no content type" : "unexpected content type (expected XML)")
         }

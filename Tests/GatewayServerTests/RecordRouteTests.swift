@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    /// A percent-encoded NHS number in the path still names the patient (decoded only when it holds a `%`).
+    @Test func aPercentEncodedNHSNumberIsDecoded() async throws {
+        try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client, auth in
+            let encoded = Self.patient.utf8.map { "%3\(Character(UnicodeScalar($0)))" }.joined()
+            try await client.execute(uri: "/v1/patients/\(encoded)/record", method: .get, headers: auth) { response in
+                #expect(response.status == .ok)
+                let view = try JSONDecoder().decode(RecordView.self, from: Data(buffer: response.body))
+                #expect(view.patient.nhsNumber == Self.patient)
+            }
+        }
+    }
+
     @Test func theJSONUsesTheDocumentedSpelling() async throws {
         try await withGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client, auth in
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in

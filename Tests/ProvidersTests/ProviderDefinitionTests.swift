@@ -33,6 +33,15 @@ import Testing
         #expect(twice.url(for: try NHSNumber("9990000018")) == "http://127.0.0.1:9102/p/9990000018?subject=9990000018")
     }
 
+    @Test func aContentTypeIsXMLWhenItNamesXML() {
+        for xml in ["application/fhir+xml", "text/xml; charset=utf-8", "application/xml", "xml"] {
+            #expect(HTTPProviderAdapter.mentionsXML(xml), "\(xml)")
+        }
+        for other in ["", "application/json", "text/plain", "xm", "application/x-m-l"] {
+            #expect(!HTTPProviderAdapter.mentionsXML(other), "\(other)")
+        }
+    }
+
     /// Each bad file is refused with the file, the line, the key and what is wrong.
     @Test(arguments: [
         ("kind: gp", "kind: hospital", "gp.yaml:3: key 'kind': unknown kind 'hospital'"),
