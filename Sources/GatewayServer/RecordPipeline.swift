@@ -175,7 +175,10 @@ public struct RecordPipeline: Sendable {
         let outcomes = result.outcomes.filter { $0.status != .skipped }.map {
             ProviderOutcomeSummary(provider: $0.provider.rawValue, status: $0.status.rawValue)
         }
-        let counts = Dictionary(grouping: view.entries, by: \.category.rawValue).mapValues(\.count)
+        // Counted in place: grouping first copied every merged entry into per-category arrays only to count them.
+        var counting: [String: Int] = [:]
+        for entry in view.entries { counting[entry.category.rawValue, default: 0] += 1 }
+        let counts = counting
         let auditDuration: Duration
         if let accessCommitted {
             // What the answer waited for the access record once the providers were done (usually nothing).
