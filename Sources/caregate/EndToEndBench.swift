@@ -315,6 +315,8 @@ struct BenchEnvironment {
                 "--log-level", "notice", "--log-format", "json", "--drain-delay-ms", "0",
                 "--audit-disclosure", auditDisclosure.rawValue,
             ],
+            // As deploy/Dockerfile runs it (two malloc arenas), unless the caller's environment says otherwise.
+            environment: ["MALLOC_ARENA_MAX": ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] ?? "2"],
             readyLine: "CareGate ready", urlKey: "url")
     }
 
@@ -388,10 +390,16 @@ final class BenchGateway: LoadTarget, @unchecked Sendable {
 
     /// Starts the process and waits (up to 30 s) for the line announcing it listens, reading the URL from it: the
     /// JSON log field `urlKey`, or the port at the end of the line.
-    static func launch(executable: String, arguments: [String], readyLine: String, urlKey: String?) async throws -> BenchGateway {
+    static func launch(
+        executable: String, arguments: [String], environment: [String: String] = [:], readyLine: String,
+        urlKey: String?
+    ) async throws -> BenchGateway {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
