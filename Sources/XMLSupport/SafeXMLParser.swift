@@ -107,7 +107,7 @@ private struct ParseState: ~Copyable {
         self.limits = limits
         self.scope = scope
         self.context = context
-        tree = XMLTree.Builder(expectedBytes: expectedBytes, scope: scope.identity)
+        tree = XMLTree.Builder(expectedBytes: expectedBytes, scope: scope)
         caches.startParse()
         self.caches = caches
     }

@@ -199,8 +199,13 @@ public struct XMLReadScope: Sendable, Hashable {
         return uri.withUTF8 { bytes in storage.namespaces.index(of: bytes) }
     }
 
-    /// Tells parses with this very scope apart from others (equal scopes made apart have different tables).
-    var identity: ObjectIdentifier { ObjectIdentifier(storage) }
+    /// True when `other` is this very scope, not merely an equal one: equal scopes made apart number their names
+    /// in different tables. Compares references both sides hold, so an address reused by a freed scope can
+    /// never pass for it.
+    func isSame(as other: XMLReadScope?) -> Bool {
+        guard let other else { return false }
+        return other.storage === storage
+    }
 }
 
 /// Names found by their bytes: an open-addressed table, built once per scope and only read after, so parses
@@ -245,6 +250,12 @@ final class NameTable: Sendable {
         return (entry.name, entry.use)
     }
 
+    /// The position of the name at `pointer` (NUL-terminated, as libxml2 hands names over) in the list the table
+    /// was made from.
+    func index(of pointer: UnsafePointer<UInt8>) -> Int32? {
+        index(of: UnsafeBufferPointer(start: pointer, count: strlen(pointer)))
+    }
+
     /// The position of the name in `bytes` in the list the table was made from.
     func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         guard !entries.isEmpty else { return nil }
@@ -252,26 +263,9 @@ final class NameTable: Sendable {
         var slot = Int(hash) & (slots.count - 1)
         while slots[slot] != -1 {
             let entry = entries[Int(slots[slot])]
-            if entry.hash == hash && entry.bytes.elementsEqual(bytes) { return slots[slot] }
-            slot = (slot + 1) & (slots.count - 1)
-        }
-        return nil
-    }
-
-    /// The position of the name at `pointer` in the list the table was made from.
-    func index(of pointer: UnsafePointer<UInt8>) -> Int32? {
-        guard !entries.isEmpty else { return nil }
-        var hash: UInt32 = 2_166_136_261
-        var length = 0
-        while pointer[length] != 0 {
-            hash = (hash ^ UInt32(pointer[length])) &* 16_777_619
-            length += 1
-        }
-        var slot = Int(hash) & (slots.count - 1)
-        while slots[slot] != -1 {
-            let entry = entries[Int(slots[slot])]
-            if entry.hash == hash && entry.bytes.count == length
-                && (length == 0 || entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, pointer, length) == 0 }))
+            if entry.hash == hash && entry.bytes.count == bytes.count
+                && (bytes.isEmpty
+                    || entry.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
             {
                 return slots[slot]
             }

@@ -46,8 +46,8 @@ final class XMLTree: Sendable {
     /// with (`XMLReadScope.noIndex` when the scope does not list it): a reader compiled against that scope
     /// matches names by these numbers.
     let nameIndices: [Int32]
-    /// The scope the tree was parsed with (`XMLReadScope.identity`); nil for a tree built in code.
-    let scope: ObjectIdentifier?
+    /// The scope the tree was parsed with; nil for a tree built in code.
+    let scope: XMLReadScope?
     let attributes: [Attribute]
     /// Each element's children's positions in `nodes`, one run per element.
     let childPositions: [Int32]
@@ -100,7 +100,7 @@ final class XMLTree: Sendable {
         fileprivate var nodes: GrowableBuffer<Node>
         fileprivate var strings: [String] = []
         fileprivate var nameIndices: [Int32] = []
-        fileprivate let scope: ObjectIdentifier?
+        fileprivate let scope: XMLReadScope?
         fileprivate var attributes: GrowableBuffer<Attribute>
         fileprivate var childPositions: GrowableBuffer<Int32>
         fileprivate var bytes: GrowableBuffer<UInt8>
@@ -123,7 +123,7 @@ final class XMLTree: Sendable {
         /// True once the root element has ended; the tree is then complete.
         var isComplete: Bool { open.isEmpty && !nodes.isEmpty }
 
-        init(expectedBytes: Int = 0, scope: ObjectIdentifier? = nil) {
+        init(expectedBytes: Int = 0, scope: XMLReadScope? = nil) {
             self.scope = scope
             // Text and attribute values are most of a document; structure is the rest.
             bytes = GrowableBuffer(capacity: expectedBytes / 2)

@@ -53,7 +53,7 @@ public final class XPathDocument {
         -> [XPathNode]
     {
         let tree = root.tree
-        guard let steps = selector.steps, selector.scope == tree.scope,
+        guard let steps = selector.steps, let compiledFor = selector.scope, compiledFor.isSame(as: tree.scope),
             let context = try treeContext(node, for: selector.expression)
         else {
             return try nodes(matching: selector.expression, from: node)
@@ -81,7 +81,7 @@ public final class XPathDocument {
     {
         let storage = fields.storage
         values.removeAll(keepingCapacity: true)
-        guard let context = try treeContext(node, for: nil) else {
+        guard let context = try treeContext(node, for: storage.expressions.lazy.compactMap { $0 }.first) else {
             // A node libxml2 selected: every field as libxml2 reads it.
             for expression in storage.expressions {
                 values.append(try expression.map { expression throws(XPathError) in try string(expression, from: node) } ?? nil)
@@ -153,7 +153,7 @@ public final class XPathDocument {
         switch node.storage {
         case .tree(let treeNode, let tree):
             guard tree === root.tree else {
-                throw XPathError(expression: expression?.text ?? "(field set)", reason: .foreignNode)
+                throw XPathError(expression: expression?.text ?? "", reason: .foreignNode)
             }
             return treeNode
         case .libxml2:

@@ -91,7 +91,7 @@ public struct XPathFieldSet: Sendable {
         /// Every distinct location path the fields' parts use, each walked at most once per context node.
         let paths: [XPathSubset.Path]
         /// The scope the steps were compiled for; nil when they were not (no scope given, or a name it lacks).
-        let scope: ObjectIdentifier?
+        let scope: XMLReadScope?
         /// Each path's steps, in `steps`, and whether it starts from the document.
         let stepRanges: [Range<Int32>]
         let absolute: [Bool]
@@ -147,7 +147,7 @@ public struct XPathFieldSet: Sendable {
                 stepRanges.append(Int32(steps.count)..<Int32(steps.count + pathSteps.count))
                 steps += pathSteps
             }
-            self.scope = compiled ? scope?.identity : nil
+            self.scope = compiled ? scope : nil
             self.stepRanges = compiled ? stepRanges : []
             self.steps = compiled ? steps : []
             absolute = paths.map(\.isAbsolute)
@@ -181,7 +181,7 @@ extension XMLTree {
     /// What the path's first node gives as a string value from `context`.
     func pathValue(_ index: Int, of fields: XPathFieldSet.Storage, from context: TreeNode) -> PathValue {
         let found: TreeNode?
-        if fields.scope != nil && fields.scope == scope {
+        if let compiledFor = fields.scope, compiledFor.isSame(as: scope) {
             let range = fields.stepRanges[index]
             found = fields.steps.withUnsafeBufferPointer { steps in
                 first(
@@ -284,14 +284,14 @@ public struct XPathNodeSelector: Sendable {
     /// no scope was given (the selection is then `nodes(matching:from:)`'s).
     let steps: [XPathFieldSet.CompiledStep]?
     let isAbsolute: Bool
-    let scope: ObjectIdentifier?
+    let scope: XMLReadScope?
 
     public init(_ expression: XPathExpression, scope: XMLReadScope? = nil) {
         self.expression = expression
         if let scope, case .path(let path) = expression.subset, let steps = XPathFieldSet.CompiledStep.compile(path, for: scope) {
             self.steps = steps
             isAbsolute = path.isAbsolute
-            self.scope = scope.identity
+            self.scope = scope
         } else {
             steps = nil
             isAbsolute = false

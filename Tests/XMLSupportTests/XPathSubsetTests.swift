@@ -172,6 +172,28 @@ import Testing
         #expect(compiled >= 20)
     }
 
+    /// A field set or selector compiled for one scope, on a tree parsed with another (even an equal one, whose
+    /// table may number names differently), does not match by number: it reads by name, with the same results.
+    @Test func compiledReadersOnATreeOfAnotherScopeReadByName() throws {
+        let expressions = try ["d:Item/d:Value", "d:Code/@code", "concat(d:Value, d:Unit)", "/d:Root/d:Item"].map {
+            try XPathExpression($0, namespaces: Self.namespaces)
+        }
+        let compiledFor = XMLReadScope.everything(comparing: expressions)
+        let parsedWith = XMLReadScope.everything(comparing: expressions)
+        #expect(compiledFor == parsedWith && !compiledFor.isSame(as: parsedWith) && compiledFor.isSame(as: compiledFor))
+        let fields = XPathFieldSet(expressions, scope: compiledFor)
+        let selector = XPathNodeSelector(expressions[3], scope: compiledFor)
+        #expect(fields.storage.scope != nil && selector.steps != nil)
+        let tree = try XPathDocument(parsing: Array(Self.documents[0].utf8), scope: parsedWith)
+        let items = try tree.nodes(selectedBy: selector)
+        #expect(items.count == (try tree.nodes(matching: expressions[3])).count && items.count == 3)
+        var values: [String?] = []
+        for item in items {
+            try tree.strings(fields, from: item, into: &values)
+            #expect(values == (try expressions.map { try tree.string($0, from: item) }))
+        }
+    }
+
     @Test func aFieldSetRefusesANodeOfAnotherDocument() throws {
         let one = try XPathDocument(parsing: Array("<a><b>1</b></a>".utf8))
         let other = try XPathDocument(parsing: Array("<a><b>2</b></a>".utf8))
