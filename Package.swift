@@ -101,6 +101,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -137,6 +138,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
+        // The shipped binary itself: `caregate serve` started as a process, as an operator or container runs it.
+        .testTarget(name: "CareGateCommandTests", dependencies: [
+            "caregate", "CareRecords", "GatewayServer",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy", "XMLSupport",
             "FHIRExport", "RecordMerge",

@@ -18,6 +18,8 @@ import Providers
 ///   trail between replicas; without it, SQLite files in `data_dir`
 /// - `audit_disclosure` (`with-answer` or `after-answer`, default `with-answer`): when the record of what a query
 ///   disclosed is committed; see `AuditDisclosureTiming`
+/// - `executor` (`swift` or `event-loops`, default `swift`): which threads run the gateway's async work; see
+///   `TaskExecutorChoice`
 public struct GatewayConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -29,11 +31,13 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// A `postgres://` URL; nil keeps the stores in SQLite files in `dataDirectory`.
     public var storeURL: String?
     public var auditDisclosure: AuditDisclosureTiming
+    public var executor: TaskExecutorChoice
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, providersDirectory: String = "providers",
         deadlineMilliseconds: Int = 2000, dataDirectory: String = "data", policyFile: String = "deploy/policy.yaml",
-        auth: AuthConfiguration? = nil, storeURL: String? = nil, auditDisclosure: AuditDisclosureTiming = .withAnswer
+        auth: AuthConfiguration? = nil, storeURL: String? = nil, auditDisclosure: AuditDisclosureTiming = .withAnswer,
+        executor: TaskExecutorChoice = .swift
     ) {
         self.host = host
         self.port = port
@@ -44,10 +48,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.auth = auth
         self.storeURL = storeURL
         self.auditDisclosure = auditDisclosure
+        self.executor = executor
     }
 
     static let keys: Set<String> = [
         "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure",
+        "executor",
     ]
 
     /// Reads a config file. Paths in it are taken relative to the file's folder.
@@ -90,7 +96,35 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
             auditDisclosure = parsed
         }
+        if let choice = try fields.string("executor", required: false) {
+            guard let parsed = TaskExecutorChoice(rawValue: choice) else {
+                throw fields.error(
+                    "executor", "expected one of: " + TaskExecutorChoice.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            executor = parsed
+        }
     }
+}
+
+/// Which threads run the gateway's async work (request handlers, the fan-out, decoding and merging).
+///
+/// By default Swift's tasks run on a pool of their own threads, and every hop to or from I/O — a provider's answer
+/// arriving, the response being written — is a switch to one of SwiftNIO's event-loop threads and back. With
+/// `event-loops`, SwiftNIO's event loops are installed as Swift's global executor when the process starts, so a
+/// task resumed by I/O mostly runs on the thread that did the I/O.
+///
+/// A trade, measured with `caregate bench e2e` on a 2-core machine (interleaved runs, README "Speed"):
+/// `event-loops` answered 10–26 % more queries/s at saturation with 13–24 % less CPU per query and less memory,
+/// but under the open-loop load with slow providers its latency was worse — decoding and merging now run on the
+/// threads that also read every other query's provider answers, so those wait behind them (overhead p50 about
+/// 0.3 ms higher, and one run of eight with a p99 of 48 ms). A clinician waiting matters more than peak
+/// throughput, so `swift` is the default; `event-loops` suits a gateway sized by CPU rather than by latency.
+/// Process-wide and made before anything else runs, so read from the command line and config file at start-up.
+public enum TaskExecutorChoice: String, Sendable, Equatable, CaseIterable {
+    /// Swift's own cooperative pool runs tasks; I/O stays on the event loops.
+    case swift
+    /// SwiftNIO's event loops run Swift's tasks (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`).
+    case eventLoops = "event-loops"
 }
 
 /// When the record of what a records query disclosed is made durable. Either way nothing leaves the gateway before

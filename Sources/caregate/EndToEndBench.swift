@@ -38,6 +38,8 @@ struct EndToEndBench: AsyncParsableCommand {
     var peer: String?
     @Option(name: .long, help: "The folder holding the simulated providers' mapping files.") var providers = "providers"
     @Option(name: .long, help: "The role policy.") var policy = "deploy/policy.yaml"
+    @Option(help: "The gateway's executor (swift or event-loops), to compare the two.")
+    var executor = GatewayConfiguration().executor
 
     func run() async throws {
         let requested = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
@@ -46,14 +48,15 @@ struct EndToEndBench: AsyncParsableCommand {
         guard seconds >= 1, rate >= 1, concurrency >= 1 else { throw ValidationError("--seconds, --rate and --concurrency must be positive") }
 
         let logger = Logger(label: "caregate.bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let bench = try await BenchEnvironment.start(providersFolder: providers, policy: policy, logger: logger)
+        let bench = try await BenchEnvironment.start(
+            providersFolder: providers, policy: policy, executor: executor, logger: logger)
         defer { bench.removeFolder() }
         let client = HTTPClient(
             configuration: .init(
                 connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)))
 
         say("CareGate end-to-end benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, gateway as its own process "
-            + "(`caregate serve`), \(bench.endpoints.count) simulated provider feeds and the load generator in this process, "
+            + "(`caregate serve --executor \(executor.rawValue)`), \(bench.endpoints.count) simulated provider feeds and the load generator in this process, "
             + "loopback, \(seconds) s per scenario")
         do {
             if requested.contains("pool") { try await poolScenario(bench, client) }
@@ -173,9 +176,11 @@ struct EndToEndBench: AsyncParsableCommand {
         say("Latency counts from when each query was due. Overhead = the client's latency from when it actually sent the "
             + "query − the slowest provider's for that query (from `Server-Timing`); the load generator's own lateness in "
             + "sending is shown apart. The gateway's own share is what it measured between receiving the request and "
-            + "sending the answer, less that provider; the audit column is how long the answer waited for the audit.")
-        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | of which policy p50 / p99 ms | audit wait p50 / p99 ms | sent late p50 / p99 ms | errors | steal |")
-        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            + "sending the answer, less that provider; the audit column is how long the answer waited for the audit; "
+            + "outside the gateway is the client's latency less all the gateway's time in its handler (the wire, HTTP on both "
+            + "sides, and waiting to be scheduled).")
+        say("| scenario | queries | p50 ms | p99 ms | max ms | overhead p50 ms | overhead p99 ms | gateway's own p50 / p99 ms | of which policy p50 / p99 ms | audit wait p50 / p99 ms | outside the gateway p50 / p99 ms | sent late p50 / p99 ms | errors | steal |")
+        say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         var baseline: LoadRun.Result?
         var failing: LoadRun.Result?
         for scenario in Self.slowProviderScenarioNames
@@ -200,7 +205,7 @@ struct EndToEndBench: AsyncParsableCommand {
             }
             say("| \(label) | \(run.latency.count) | \(run.latency.p50.ms) | \(run.latency.p99.ms) | \(run.latency.max.ms) | "
                 + "\(run.overhead.p50.ms) | \(run.overhead.p99.ms) | \(run.gatewayOwn.p50.ms) / \(run.gatewayOwn.p99.ms) | "
-                + "\(run.policy.p50.ms) / \(run.policy.p99.ms) | \(run.audit.p50.ms) / \(run.audit.p99.ms) | \(run.sendLateness.p50.ms) / \(run.sendLateness.p99.ms) | "
+                + "\(run.policy.p50.ms) / \(run.policy.p99.ms) | \(run.audit.p50.ms) / \(run.audit.p99.ms) | \(run.outside.p50.ms) / \(run.outside.p99.ms) | \(run.sendLateness.p50.ms) / \(run.sendLateness.p99.ms) | "
                 + "\(run.errors) | \(steal) |")
             if scenario == "b" { baseline = run }
             if scenario == "d" { failing = run }
@@ -269,8 +274,14 @@ struct BenchEnvironment {
     let jwksFile: String
     let providersFolder: String
     let policy: String
+    let executor: TaskExecutorChoice
+    /// The `caregate` binary that gateways are started from.
+    let executable: String
 
-    static func start(providersFolder: String, policy: String, logger: Logger) async throws -> BenchEnvironment {
+    /// `executable` defaults to this process's own binary (the benchmark is `caregate bench`).
+    static func start(
+        providersFolder: String, policy: String, executor: TaskExecutorChoice, executable: String? = nil, logger: Logger
+    ) async throws -> BenchEnvironment {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let key = try DemoSigningKey(dataDirectory: folder)
@@ -292,7 +303,8 @@ struct BenchEnvironment {
             simulator: simulator, endpoints: endpoints, tokens: tokens,
             telemonitoredToken: try await token(telemonitored.nhsNumber), folder: folder, jwksFile: jwksFile,
             providersFolder: URL(fileURLWithPath: providersFolder).standardizedFileURL.path,
-            policy: URL(fileURLWithPath: policy).standardizedFileURL.path)
+            policy: URL(fileURLWithPath: policy).standardizedFileURL.path, executor: executor,
+            executable: try executable ?? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     }
 
     func setFaultOnAll(_ fault: SimulatedFault) throws {
@@ -306,14 +318,13 @@ struct BenchEnvironment {
     {
         let run = folder + "/gateway-\(UUID().uuidString.prefix(8))"
         let providers = try writeProviderFiles(into: run, maxConnections: maxConnections)
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         return try await BenchGateway.launch(
             executable: executable,
             arguments: [
                 "serve", "--providers", providers, "--port", "0", "--data-dir", run + "/data", "--policy", policy,
                 "--jwks-file", jwksFile, "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
                 "--log-level", "notice", "--log-format", "json", "--drain-delay-ms", "0",
-                "--audit-disclosure", auditDisclosure.rawValue,
+                "--audit-disclosure", auditDisclosure.rawValue, "--executor", executor.rawValue,
             ],
             // As deploy/Dockerfile runs it (two malloc arenas), unless the caller's environment says otherwise.
             environment: ["MALLOC_ARENA_MAX": ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] ?? "2"],
@@ -382,10 +393,13 @@ struct BenchEnvironment {
 final class BenchGateway: LoadTarget, @unchecked Sendable {
     let process: Process
     let baseURL: String
+    /// The line that said the process was ready.
+    let readyLine: String
 
-    private init(process: Process, baseURL: String) {
+    private init(process: Process, baseURL: String, readyLine: String) {
         self.process = process
         self.baseURL = baseURL
+        self.readyLine = readyLine
     }
 
     /// Starts the process and waits (up to 30 s) for the line announcing it listens, reading the URL from it: the
@@ -426,7 +440,7 @@ final class BenchGateway: LoadTarget, @unchecked Sendable {
             }
         }
         try process.run()
-        let url = try await withThrowingTaskGroup(of: String?.self) { group in
+        let ready = try await withThrowingTaskGroup(of: (url: String, line: String)?.self) { group in
             group.addTask {
                 var seen: [String] = []
                 for await line in lines {
@@ -436,9 +450,9 @@ final class BenchGateway: LoadTarget, @unchecked Sendable {
                     }
                     if let urlKey {
                         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-                        return object?[urlKey] as? String
+                        return (object?[urlKey] as? String).map { ($0, line) }
                     }
-                    return line.split(separator: " ").last.map { "http://127.0.0.1:\($0)" }
+                    return line.split(separator: " ").last.map { ("http://127.0.0.1:\($0)", line) }
                 }
                 throw ValidationError("\(executable) exited before it was ready: \(seen.suffix(5).joined(separator: "\n"))")
             }
@@ -450,11 +464,11 @@ final class BenchGateway: LoadTarget, @unchecked Sendable {
             group.cancelAll()
             return first
         }
-        guard let url else {
+        guard let ready else {
             process.terminate()
             throw ValidationError("\(executable) did not say it was ready within 30 s")
         }
-        return BenchGateway(process: process, baseURL: url)
+        return BenchGateway(process: process, baseURL: ready.url, readyLine: ready.line)
     }
 
     /// The process and every process under it (a server that forks workers is measured whole).
@@ -550,6 +564,9 @@ enum LoadRun {
         var audit: LatencySummary
         /// The opt-out check and access decision, part of the gateway's own time (Server-Timing `policy`).
         var policy: LatencySummary
+        /// The client's latency from sending less the gateway's whole time in its handler (Server-Timing `total`):
+        /// the request and answer on the wire, HTTP parsing and writing on both sides, and waiting to be scheduled.
+        var outside: LatencySummary
         var errors: Int
         var cpuPerQuery: Duration
         var residentMegabytes: Int
@@ -568,6 +585,7 @@ enum LoadRun {
         var gateway: Double?
         var audit: Double?
         var policy: Double?
+        var total: Double?
         var manifest: [(String, Int)]
     }
 
@@ -694,7 +712,7 @@ enum LoadRun {
             keep(Array(buffer: body))
             return Sample(
                 latency: latency, sentLatency: sent.duration(to: received), providers: timing.providers, gateway: timing.gateway, audit: timing.audit, policy: timing.policy,
-                manifest: manifest)
+                total: timing.total, manifest: manifest)
         } catch {
             return nil
         }
@@ -711,10 +729,13 @@ enum LoadRun {
         let own = samples.compactMap { $0.gateway.map { Duration.microseconds(Int64($0 * 1000)) } }
         let audit = samples.compactMap { $0.audit.map { Duration.microseconds(Int64($0 * 1000)) } }
         let policy = samples.compactMap { $0.policy.map { Duration.microseconds(Int64($0 * 1000)) } }
+        let outside = samples.compactMap { sample in
+            sample.total.map { max(.zero, sample.sentLatency - .microseconds(Int64($0 * 1000))) }
+        }
         return Result(
             rate: Double(samples.count) / Double(seconds), latency: LatencySummary(samples.map(\.latency)),
             overhead: LatencySummary(overhead),
-            sendLateness: LatencySummary(samples.map { max(.zero, $0.latency - $0.sentLatency) }), gatewayOwn: LatencySummary(own), audit: LatencySummary(audit), policy: LatencySummary(policy), errors: errors,
+            sendLateness: LatencySummary(samples.map { max(.zero, $0.latency - $0.sentLatency) }), gatewayOwn: LatencySummary(own), audit: LatencySummary(audit), policy: LatencySummary(policy), outside: LatencySummary(outside), errors: errors,
             cpuPerQuery: samples.isEmpty ? .zero : cpu / samples.count, residentMegabytes: gateway.residentMegabytes,
             providerLatencies: providerLatencies, lastBody: lastBody)
     }
@@ -738,6 +759,7 @@ struct ServerTimingValues {
     var gateway: Double?
     var audit: Double?
     var policy: Double?
+    var total: Double?
 
     init(_ header: String) {
         for metric in header.split(separator: ",") {
@@ -748,6 +770,7 @@ struct ServerTimingValues {
             if name == "gateway" { gateway = duration }
             if name == "audit" { audit = duration }
             if name == "policy" { policy = duration }
+            if name == "total" { total = duration }
         }
     }
 }

@@ -15,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
             `caregate token --print-jwks > demo-jwks.json` and --jwks-file demo-jwks.json --issuer caregate-demo.
             """)
 
-    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, auth, store, audit_disclosure).")
+    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, auth, store, audit_disclosure, executor).")
     var config: String?
 
     @Option(name: .customLong("jwks-file"), help: "The identity provider's JWKS (public keys), as a file.")
@@ -54,11 +54,23 @@ struct ServeCommand: AsyncParsableCommand {
     var auditDisclosure: AuditDisclosureTiming?
 
     @Option(
+        help: "swift (Swift's own thread pool: the default, for latency) or event-loops (Swift tasks on SwiftNIO's event loops: more throughput per core, worse latency under load).")
+    var executor: TaskExecutorChoice?
+
+    @Option(
         name: .customLong("drain-delay-ms"),
         help: "On SIGTERM, how long /readyz reports unready before the server stops accepting and drains.")
     var drainDelay = 1000
 
     @OptionGroup var logging: LoggingOptions
+
+    /// `--executor`, else the config file's `executor`, else the default: read before `run`, as `main` must act on
+    /// it before any task runs. A config file that cannot be read gives the default here; `run` reports why.
+    func executorChoice() -> TaskExecutorChoice {
+        if let executor { return executor }
+        guard let config, let file = try? GatewayConfiguration(file: config) else { return GatewayConfiguration().executor }
+        return file.executor
+    }
 
     func run() async throws {
         var configuration = GatewayConfiguration()
@@ -81,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         if let auditDisclosure { configuration.auditDisclosure = auditDisclosure }
+        if let executor { configuration.executor = executor }
         if let policy { configuration.policyFile = policy }
         if let store {
             guard store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
@@ -129,12 +142,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let host = configuration.host
         let count = registry.definitions.count
+        let executor = ProcessExecutor.current
+        if executor != configuration.executor {
+            logger.warning(
+                "Swift tasks could not be put on the event loops; they run on Swift's own pool",
+                metadata: ["executor": "\(configuration.executor.rawValue)"])
+        }
         let readiness = Readiness()
         let app = buildApplication(
             configuration: configuration, providers: providers, access: access,
             providersFolder: configuration.providersDirectory, logger: logger, readiness: readiness
         ) { port in
-            logger.notice("CareGate ready", metadata: ["url": "http://\(host):\(port)", "providers": "\(count)"])
+            logger.notice(
+                "CareGate ready",
+                metadata: ["url": "http://\(host):\(port)", "providers": "\(count)", "executor": "\(executor.rawValue)"])
         }
         try await ServiceGroup(
             services: [app, ReadinessGate(readiness: readiness, drainDelay: .milliseconds(drainDelay), logger: logger)],
@@ -167,3 +188,4 @@ struct LoggingOptions: ParsableArguments {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension StructuredLogHandler.Format: ExpressibleByArgument {}
 extension AuditDisclosureTiming: ExpressibleByArgument {}
+extension TaskExecutorChoice: ExpressibleByArgument {}

@@ -29,6 +29,7 @@ import Testing
             store:
               url: postgres://caregate:secret@db.internal:5432/caregate
             audit_disclosure: after-answer
+            executor: event-loops
             """
         ) { path in
             let configuration = try GatewayConfiguration(file: path)
@@ -46,6 +47,7 @@ import Testing
                         audience: "caregate-london"))
             #expect(configuration.storeURL == "postgres://caregate:secret@db.internal:5432/caregate")
             #expect(configuration.auditDisclosure == .afterAnswer)
+            #expect(configuration.executor == .eventLoops)
         }
     }
 
@@ -84,6 +86,7 @@ import Testing
             #expect(configuration.host == "127.0.0.1")
             #expect(configuration.deadlineMilliseconds == 2000)
             #expect(configuration.auditDisclosure == .withAnswer)
+            #expect(configuration.executor == .swift)
         }
     }
 
@@ -93,6 +96,9 @@ import Testing
         }
         try withConfigFile("audit_disclosure: later\n") { path in
             #expect(refusal(path)?.contains("key 'audit_disclosure': expected one of: with-answer, after-answer") == true)
+        }
+        try withConfigFile("executor: threads\n") { path in
+            #expect(refusal(path)?.contains("key 'executor': expected one of: swift, event-loops") == true)
         }
         try withConfigFile("prot: 8080\n") { path in
             #expect(refusal(path)?.contains("key 'prot': unknown key") == true)
