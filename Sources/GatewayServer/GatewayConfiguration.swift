@@ -117,7 +117,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
 /// `event-loops` answered 10–26 % more queries/s at saturation with 13–24 % less CPU per query and less memory,
 /// but under the open-loop load with slow providers its latency was worse — decoding and merging now run on the
 /// threads that also read every other query's provider answers, so those wait behind them (overhead p50 about
-/// 0.3 ms higher, and one run of eight with a p99 of 48 ms). A clinician waiting matters more than peak
+/// 0.3 ms higher over four interleaved pairs). A clinician waiting matters more than peak
 /// throughput, so `swift` is the default; `event-loops` suits a gateway sized by CPU rather than by latency.
 /// Process-wide and made before anything else runs, so read from the command line and config file at start-up.
 public enum TaskExecutorChoice: String, Sendable, Equatable, CaseIterable {
