@@ -12,7 +12,9 @@ final class ProviderFaultState: Sendable {
         case reset
         /// Answer with the record's body rewritten (malformed, hostile or cut).
         case rewriteBody(HostileBody.Rewrite)
-        case oversize(bytes: Int)
+        case oversize(bytes: Int, chunked: Bool)
+        /// Half the body after a head announcing all of it, then a reset.
+        case cutOff
         case drip(intervalMilliseconds: Int)
         case wrongContentType
     }
@@ -61,7 +63,9 @@ final class ProviderFaultState: Sendable {
             case .deepNesting: .rewriteBody(.deepNesting)
             case .invalidUTF8: .rewriteBody(.invalidUTF8)
             case .truncated: .rewriteBody(.truncated)
-            case .oversize(let bytes): .oversize(bytes: bytes)
+            case .oversize(let bytes): .oversize(bytes: bytes, chunked: false)
+            case .oversizeChunked(let bytes): .oversize(bytes: bytes, chunked: true)
+            case .cutOff: .cutOff
             case .drip(let milliseconds): .drip(intervalMilliseconds: milliseconds)
             case .wrongContentType: .wrongContentType
             }

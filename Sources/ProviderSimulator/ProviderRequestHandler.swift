@@ -86,12 +86,23 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
             var response = answer()
             if response.isRecord { response.contentType = "text/html; charset=utf-8" }
             send(response, for: head, context: context)
-        case .oversize(let bytes):
+        case .oversize(let bytes, let chunked):
             let response = answer()
             if response.isRecord, let padded = HostileBody.padding(response.body, to: bytes) {
-                sendPadded(response, padded, for: head, context: context)
+                sendPadded(response, padded, chunked: chunked, for: head, context: context)
             } else {
                 send(response, for: head, context: context)
+            }
+        case .cutOff:
+            let response = answer()
+            guard response.isRecord else {
+                send(response, for: head, context: context)
+                return
+            }
+            context.write(wrapOutboundOut(.head(responseHead(response, for: head, length: response.body.count))), promise: nil)
+            let half = context.channel.allocator.buffer(bytes: response.body.prefix(response.body.count / 2))
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).assumeIsolated().whenComplete { _ in
+                self.reset(context: context)
             }
         case .drip(let milliseconds):
             let response = answer()
@@ -138,12 +149,13 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
     /// Sends `head + padding + tail` with one Content-Length, the padding as one block of spaces written again and
     /// again, so a body of any size costs one block of memory.
     private func sendPadded(
-        _ response: ProviderResponder.Response, _ padded: (head: [UInt8], padding: Int, tail: [UInt8]),
+        _ response: ProviderResponder.Response, _ padded: (head: [UInt8], padding: Int, tail: [UInt8]), chunked: Bool,
         for head: HTTPRequestHead, context: ChannelHandlerContext
     ) {
         let length = padded.head.count + padded.padding + padded.tail.count
         let allocator = context.channel.allocator
-        context.write(wrapOutboundOut(.head(responseHead(response, for: head, length: length))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(responseHead(response, for: head, length: chunked ? nil : length))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(allocator.buffer(bytes: padded.head)))), promise: nil)
         let block = allocator.buffer(repeating: UInt8(ascii: " "), count: Self.paddingBlockBytes)
         var remaining = padded.padding

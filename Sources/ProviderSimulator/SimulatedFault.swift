@@ -3,7 +3,8 @@
 ///
 /// The text form (`description`, `init(parsing:)`) is what the CLI accepts: `none`, `delay:200`, `delay:50-300`,
 /// `lognormal:40-300`, `hang`, `http-500` (any status 400–599), `malformed`, `reset`, and the hostile bodies `doctype`, `xxe`,
-/// `entity-bomb`, `deep`, `oversize:BYTES`, `drip:MS`, `bad-utf8`, `wrong-type`, `truncated`.
+/// `entity-bomb`, `deep`, `oversize:BYTES`, `oversize-chunked:BYTES`, `drip:MS`, `bad-utf8`, `wrong-type`, `truncated`,
+/// `cut-off`.
 ///
 /// The body faults change only a patient's record (a 200 answer); error answers go out as they are.
 public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, LosslessStringConvertible {
@@ -42,6 +43,8 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
     /// The normal body padded to `bytes` with an XML comment before the root's end tag: still well-formed, with a
     /// correct Content-Length. A body already that large goes out unpadded. Sent in chunks, never held whole.
     case oversize(bytes: Int)
+    /// As `oversize`, but sent chunked with no Content-Length: only counting the bytes as they come shows the size.
+    case oversizeChunked(bytes: Int)
     /// Send the head, then the body a few bytes at a time every `intervalMilliseconds`, chunked, and after the body
     /// whitespace, never ending, until the client closes the connection or the simulator stops.
     case drip(intervalMilliseconds: Int)
@@ -52,6 +55,9 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
     /// A 200 whose body stops in the middle of an element's start tag, with a Content-Length that matches the cut
     /// body, so nothing but the XML itself says it is incomplete.
     case truncated
+    /// The head with the body's full Content-Length and the first half of the body, then a TCP reset: the answer
+    /// breaks off after it has begun, which a client must not take for a failure to connect (nor retry).
+    case cutOff
 
     /// The longest delay accepted from text: ten minutes.
     public static let maximumDelayMilliseconds = 600_000
@@ -74,10 +80,12 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case .entityBomb: "entity-bomb"
         case .deepNesting: "deep"
         case .oversize(let bytes): "oversize:\(bytes)"
+        case .oversizeChunked(let bytes): "oversize-chunked:\(bytes)"
         case .drip(let milliseconds): "drip:\(milliseconds)"
         case .invalidUTF8: "bad-utf8"
         case .wrongContentType: "wrong-type"
         case .truncated: "truncated"
+        case .cutOff: "cut-off"
         }
     }
 
@@ -104,6 +112,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case "bad-utf8": self = .invalidUTF8
         case "wrong-type": self = .wrongContentType
         case "truncated": self = .truncated
+        case "cut-off": self = .cutOff
         default:
             if trimmed.hasPrefix("delay:") {
                 let spec = trimmed.dropFirst("delay:".count)
@@ -142,14 +151,13 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
                     throw SimulatedFaultParseError(text: text, reason: "`flaky:PERCENT` needs a percentage of 0–100")
                 }
                 self = .flaky(percent: percent)
-            } else if trimmed.hasPrefix("oversize:") {
-                guard let bytes = Int(trimmed.dropFirst("oversize:".count)),
-                    (1...Self.maximumOversizeBytes).contains(bytes)
+            } else if let prefix = ["oversize:", "oversize-chunked:"].first(where: { trimmed.hasPrefix($0) }) {
+                guard let bytes = Int(trimmed.dropFirst(prefix.count)), (1...Self.maximumOversizeBytes).contains(bytes)
                 else {
                     throw SimulatedFaultParseError(
-                        text: text, reason: "`oversize:BYTES` needs a size of 1–\(Self.maximumOversizeBytes) bytes")
+                        text: text, reason: "`\(prefix)BYTES` needs a size of 1–\(Self.maximumOversizeBytes) bytes")
                 }
-                self = .oversize(bytes: bytes)
+                self = prefix == "oversize:" ? .oversize(bytes: bytes) : .oversizeChunked(bytes: bytes)
             } else if trimmed.hasPrefix("drip:") {
                 guard let milliseconds = Int(trimmed.dropFirst("drip:".count)),
                     (1...Self.maximumDelayMilliseconds).contains(milliseconds)
@@ -179,7 +187,7 @@ public struct SimulatedFaultParseError: Error, Sendable, Equatable, CustomString
 
     public static let acceptedForms =
         "none, delay:MS, delay:MIN-MAX, hang, http-STATUS (400–599), malformed, reset, flaky:PERCENT, doctype, xxe, entity-bomb, deep, "
-        + "oversize:BYTES, drip:MS, bad-utf8, wrong-type, truncated"
+        + "oversize:BYTES, oversize-chunked:BYTES, drip:MS, bad-utf8, wrong-type, truncated, cut-off"
 
     public var description: String {
         if let reason {

@@ -109,19 +109,33 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { throw .timeout() }
-            var request = HTTPClientRequest(url: definition.url(for: patient))
-            request.headers.add(name: "Accept", value: "application/fhir+xml, application/xml;q=0.9")
-            request.headers.add(name: "User-Agent", value: "CareGate")
-            request.headers.add(
-                name: "CareGate-Deadline-Ms", value: String(Self.advertisedBudget(remaining).wholeMilliseconds))
-            let response: HTTPClientResponse
+            let request: HTTPClient.Request
             do {
-                response = try await client.execute(
-                    request, deadline: .now() + .nanoseconds(remaining.wholeNanoseconds), logger: logger)
+                request = try HTTPClient.Request(
+                    url: definition.url(for: patient), method: .GET,
+                    headers: [
+                        "Accept": "application/fhir+xml, application/xml;q=0.9", "User-Agent": "CareGate",
+                        "CareGate-Deadline-Ms": String(Self.advertisedBudget(remaining).wholeMilliseconds),
+                    ])
+            } catch {
+                // The URL template was checked when the definition was loaded; never the URL itself (NHS number).
+                throw .error("the provider URL cannot be requested: \(type(of: error))")
+            }
+            let collector = ProviderResponseCollector(maxBytes: definition.maxResponseBytes)
+            let task = client.execute(
+                request: request, delegate: collector, deadline: .now() + .nanoseconds(remaining.wholeNanoseconds),
+                logger: logger)
+            do {
+                // A cancelled query (the client went away, or the deadline's watchdog) cancels the request.
+                return try await withTaskCancellationHandler {
+                    try await task.futureResult.get()
+                } onCancel: {
+                    task.cancel()
+                }
             } catch {
                 // No byte of an answer arrived: a GET is safe to send again, once, if time and budget allow.
-                if !retried, Self.isRetryable(error), ContinuousClock.now.duration(to: deadline) > Self.minimumRetryTime,
-                    retryBudget.withdraw()
+                if !retried, !collector.receivedHead, Self.isRetryable(error),
+                    ContinuousClock.now.duration(to: deadline) > Self.minimumRetryTime, retryBudget.withdraw()
                 {
                     retried = true
                     retryCount.add(1, ordering: .relaxed)
@@ -130,7 +144,6 @@ public final class HTTPProviderAdapter: ProviderAdapter {
                 }
                 throw Self.failure(for: error, deadline: deadline, maxBytes: definition.maxResponseBytes)
             }
-            return try await Self.read(response, deadline: deadline, maxBytes: definition.maxResponseBytes)
         }
     }
 
@@ -158,19 +171,6 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         if error is NIOConnectionError { return true }
         if let error = error as? ChannelError { return error == .ioOnClosedChannel || error == .eof }
         return false
-    }
-
-    private static func read(
-        _ response: HTTPClientResponse, deadline: ContinuousClock.Instant, maxBytes: Int
-    ) async throws(ProviderFailure) -> ProviderResponse {
-        do {
-            let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-            let body = try await response.body.collect(upTo: maxBytes)
-            return ProviderResponse(
-                status: Int(response.status.code), contentType: contentType, body: Array(body.readableBytesView))
-        } catch {
-            throw Self.failure(for: error, deadline: deadline, maxBytes: maxBytes)
-        }
     }
 
     /// Maps transport errors to a short reason a clinician's portal can show. Never includes the URL (it holds

@@ -13,8 +13,8 @@ struct FaultOptions: ParsableArguments {
             "Inject a fault into a simulated provider, as ID=FAULT (repeatable).",
             discussion: """
                 FAULT is one of: none, delay:MS, delay:MIN-MAX, hang, http-500 (any status), malformed, reset, flaky:PERCENT (reset that share of requests); \
-                or a hostile body: doctype, xxe, entity-bomb, deep, oversize:BYTES, drip:MS, bad-utf8, wrong-type, \
-                truncated.
+                or a hostile body: doctype, xxe, entity-bomb, deep, oversize:BYTES, oversize-chunked:BYTES, drip:MS, bad-utf8, wrong-type, \
+                truncated, cut-off (half the body, then a reset).
                 """
         ))
     var faults: [String] = []

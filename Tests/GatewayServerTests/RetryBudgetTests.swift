@@ -53,6 +53,16 @@ import Testing
         }
     }
 
+    /// Retrying is for a request that never got an answer. Once the head has arrived the provider has begun to
+    /// answer — resending could double its work, and it is no longer "before any byte" — so a cut is a failure.
+    @Test func anAnswerCutOffAfterItBeganIsNotRetried() async throws {
+        try await LiveGateway.run(faults: [SimulatedProviderID.gp: .cutOff]) { gateway in
+            let result = try await run(gateway, budget: 1, queries: 10)
+            #expect(result.errors == 10)
+            #expect(result.retries == 0)
+        }
+    }
+
     @Test func aProviderThatIsDownIsNotHammered() async throws {
         try await LiveGateway.run(faults: [SimulatedProviderID.gp: .connectionReset]) { gateway in
             let result = try await run(gateway, budget: 0.2, queries: 40)

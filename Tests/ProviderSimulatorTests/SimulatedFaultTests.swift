@@ -13,6 +13,7 @@ struct SimulatedFaultTests {
             ("doctype", .doctype), ("xxe", .externalEntity), ("entity-bomb", .entityBomb), ("deep", .deepNesting),
             ("oversize:20000000", .oversize(bytes: 20_000_000)), ("drip:250", .drip(intervalMilliseconds: 250)),
             ("bad-utf8", .invalidUTF8), ("wrong-type", .wrongContentType), ("truncated", .truncated),
+            ("oversize-chunked:20000000", .oversizeChunked(bytes: 20_000_000)), ("cut-off", .cutOff),
             ("lognormal:40-300", .logNormalDelay(medianMilliseconds: 40, p99Milliseconds: 300)),
         ])
     func parses(text: String, fault: SimulatedFault) throws {
@@ -32,7 +33,7 @@ struct SimulatedFaultTests {
         arguments: [
             "slow", "", "delay:", "delay:abc", "delay:-5", "delay:300-50", "delay:1-2-3", "delay:999999999",
             "http-200", "http-abc", "http-", "resets", "oversize:", "oversize:0", "oversize:-1", "oversize:2000000000",
-            "drip:", "drip:0", "drip:fast", "xxe:1", "deep:10",
+            "oversize-chunked:", "oversize-chunked:0", "cut-off:1", "drip:", "drip:0", "drip:fast", "xxe:1", "deep:10",
             "lognormal:", "lognormal:40", "lognormal:300-40", "lognormal:0-10", "lognormal:a-b", "lognormal:40-300-1",
         ])
     func refuses(text: String) {
