@@ -8,6 +8,7 @@ import Glibc
 import GatewayServer
 import Logging
 import NIOCore
+import NIOHTTP1
 import Policy
 import ProviderSimulator
 import Providers
@@ -695,16 +696,19 @@ enum LoadRun {
         _ gateway: any LoadTarget, _ client: HTTPClient, _ patient: NHSNumber, _ token: String, decodeManifest: Bool,
         from due: ContinuousClock.Instant = .now, body keep: ([UInt8]) -> Void
     ) async -> Sample? {
-        var request = HTTPClientRequest(url: "\(gateway.baseURL)/v1/patients/\(patient.digits)/record")
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let sent = ContinuousClock.now
         do {
-            let response = try await client.execute(request, timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
-            let received = ContinuousClock.now
+            let request = try HTTPClient.Request(
+                url: "\(gateway.baseURL)/v1/patients/\(patient.digits)/record", headers: ["Authorization": "Bearer \(token)"])
+            let exchange = TimedExchange()
+            let task = client.execute(request: request, delegate: exchange, deadline: .now() + .seconds(30))
+            let (head, body, sent, received) = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
             let latency = due.duration(to: received)
-            guard response.status == .ok else { return nil }
-            let timing = ServerTimingValues(response.headers.first(name: "Server-Timing") ?? "")
+            guard head.status == .ok else { return nil }
+            let timing = ServerTimingValues(head.headers.first(name: "Server-Timing") ?? "")
             var manifest: [(String, Int)] = []
             if decodeManifest, let view = try? JSONDecoder().decode(ManifestOnly.self, from: Data(buffer: body)) {
                 manifest = view.providers.filter { $0.status == "ok" }.map { ($0.id, $0.latencyMs) }
@@ -738,6 +742,48 @@ enum LoadRun {
             sendLateness: LatencySummary(samples.map { max(.zero, $0.latency - $0.sentLatency) }), gatewayOwn: LatencySummary(own), audit: LatencySummary(audit), policy: LatencySummary(policy), outside: LatencySummary(outside), errors: errors,
             cpuPerQuery: samples.isEmpty ? .zero : cpu / samples.count, residentMegabytes: gateway.residentMegabytes,
             providerLatencies: providerLatencies, lastBody: lastBody)
+    }
+}
+
+/// One exchange read whole on the event loop, timed there: from when the request's head was written to when the
+/// answer's last byte was read. Timed in the load generator's task instead, both ends would include waiting for that
+/// task to be scheduled (and for each part of the body to wake it), which is the harness's delay, not the gateway's.
+private final class TimedExchange: HTTPClientResponseDelegate {
+    typealias Response = (head: HTTPResponseHead, body: ByteBuffer, sent: ContinuousClock.Instant, received: ContinuousClock.Instant)
+
+    private struct State {
+        var sent = ContinuousClock.now
+        var head: HTTPResponseHead?
+        var body = ByteBuffer()
+    }
+
+    private let state = Mutex(State())
+
+    func didSendRequestHead(task: HTTPClient.Task<Response>, _ head: HTTPRequestHead) {
+        state.withLock { $0.sent = .now }
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        state.withLock { $0.head = head }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ part: ByteBuffer) -> EventLoopFuture<Void> {
+        state.withLock { state in
+            var part = part
+            state.body.writeBuffer(&part)
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    struct NoResponseHead: Error {}
+
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+        let received = ContinuousClock.now
+        return try state.withLock { state in
+            guard let head = state.head else { throw NoResponseHead() }
+            return (head, state.body, state.sent, received)
+        }
     }
 }
 
