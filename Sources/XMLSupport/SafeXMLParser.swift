@@ -378,7 +378,7 @@ final class ReusableParser: @unchecked Sendable {
 final class ParserPool: Sendable {
     private let idle = Mutex<[ReusableParser]>([])
     private let text: Bool
-    private static let maxIdle = 16
+    static let maxIdle = 16
 
     init(text: Bool) {
         self.text = text

@@ -79,4 +79,18 @@ import Testing
         #expect(matches == Array(repeating: true, count: 8))
         #expect((1...8).contains(scope.parsers.idleCount))
     }
+
+    /// A burst of parses leaves at most `maxIdle` parsers behind (each holds a libxml2 context and dictionary),
+    /// and those still parse as new ones do.
+    @Test func aBurstLeavesAtMostMaxIdleParsersWaiting() throws {
+        let scope = XMLReadScope(comparedNames: ["Item"])
+        let burst = try (0..<(ParserPool.maxIdle + 5)).map { _ in try scope.parsers.checkOut() }
+        #expect(scope.parsers.idleCount == 0)
+        for parser in burst { scope.parsers.checkIn(parser) }
+        #expect(scope.parsers.idleCount == ParserPool.maxIdle)
+        for text in Self.documents {
+            #expect(try SafeXMLParser.parse(Array(text.utf8), reading: scope) == fresh(text, scope: scope))
+        }
+        #expect(scope.parsers.idleCount == ParserPool.maxIdle)
+    }
 }
