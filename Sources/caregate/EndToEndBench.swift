@@ -59,19 +59,13 @@ struct EndToEndBench: AsyncParsableCommand {
         say("CareGate end-to-end benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, gateway as its own process "
             + "(`caregate serve --executor \(executor.rawValue)`), \(bench.endpoints.count) simulated provider feeds and the load generator in this process, "
             + "loopback, \(seconds) s per scenario")
-        do {
+        try await bench.closing(client) {
             if requested.contains("pool") { try await poolScenario(bench, client) }
             if requested.contains("a") { try await closedLoopScenario(bench, client) }
             if !requested.isDisjoint(with: Self.slowProviderScenarioNames) { try await slowProviderScenarios(bench, client, requested) }
             if requested.contains("e") { try await largeRecordScenario(bench, client) }
             if memoryQueries > 0 { try await memoryScenario(bench, client) }
-        } catch {
-            try? await client.shutdown()
-            try? await bench.simulator.shutdown()
-            throw error
         }
-        try await client.shutdown()
-        try await bench.simulator.shutdown()
     }
 
     // MARK: Scenarios
@@ -306,6 +300,19 @@ struct BenchEnvironment {
             providersFolder: URL(fileURLWithPath: providersFolder).standardizedFileURL.path,
             policy: URL(fileURLWithPath: policy).standardizedFileURL.path, executor: executor,
             executable: try executable ?? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    }
+
+    /// Runs `body`, then shuts `client` and the simulator down, whether or not it threw.
+    func closing(_ client: HTTPClient, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            try? await client.shutdown()
+            try? await simulator.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        try await simulator.shutdown()
     }
 
     func setFaultOnAll(_ fault: SimulatedFault) throws {

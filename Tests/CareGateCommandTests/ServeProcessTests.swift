@@ -28,7 +28,7 @@ import Testing
             executable: Self.binary, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         defer { bench.removeFolder() }
         let client = HTTPClient()
-        do {
+        try await bench.closing(client) {
             let gateway = try await bench.startGateway()
             do {
                 let ready = try JSONSerialization.jsonObject(with: Data(gateway.readyLine.utf8)) as? [String: Any]
@@ -54,12 +54,6 @@ import Testing
             try await gateway.stop()
             #expect(gateway.process.terminationReason == .exit)
             #expect(gateway.process.terminationStatus == 0)
-        } catch {
-            try? await client.shutdown()
-            try? await bench.simulator.shutdown()
-            throw error
         }
-        try await client.shutdown()
-        try await bench.simulator.shutdown()
     }
 }
