@@ -1,5 +1,7 @@
 import CareRecords
 import Logging
+import NIOCore
+import NIOPosix
 import Providers
 
 /// Asks every eligible provider for one patient at once, under one shared deadline.
@@ -14,21 +16,25 @@ public struct FanOut: Sendable {
     private let metrics: FanOutMetrics?
     private let latencies: ProviderLatencies?
     private let logger: Logger
+    private let timers: any EventLoopGroup
 
     /// - Parameters:
     ///   - breakers: the providers' circuit breakers, kept across queries; nil calls every provider.
     ///   - metrics: where per-provider latency, outcomes and in-flight counts go; nil records none.
     ///   - latencies: providers' recent answer times, kept across queries, for hedging (providers with
     ///     `hedge: true`); nil hedges nothing.
+    ///   - timers: where the providers' deadlines are scheduled.
     public init(
         adapters: [any ProviderAdapter], breakers: CircuitBreakers? = nil, metrics: FanOutMetrics? = nil,
-        latencies: ProviderLatencies? = nil, logger: Logger = Logger(label: "caregate.fanout")
+        latencies: ProviderLatencies? = nil, logger: Logger = Logger(label: "caregate.fanout"),
+        timers: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.adapters = adapters
         self.breakers = breakers
         self.metrics = metrics
         self.latencies = latencies
         self.logger = logger
+        self.timers = timers
     }
 
     /// - Parameters:
@@ -84,11 +90,13 @@ public struct FanOut: Sendable {
             deadlines.append((index, providerDeadline))
         }
         // Reports each provider still unanswered at its deadline as a timeout (the loop below ignores a timeout
-        // for a provider that has answered). One task and one timer at a time, not one per provider.
-        let watchdog: Task<Void, Never>? = deadlines.isEmpty ? nil : Task { [adapters, deadlines] in
-            for (deadline, due) in Dictionary(grouping: deadlines, by: \.deadline).sorted(by: { $0.key < $1.key }) {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                if Task.isCancelled { return }
+        // for a provider that has answered). One timer per distinct deadline, scheduled on an event loop and
+        // cancelled when the fan-out ends: a sleeping Swift task would cost a task and a Dispatch timer per query,
+        // and the timer would still fire, waking a thread, long after the answer had gone.
+        let timerLoop = timers.any()
+        let now = ContinuousClock.now
+        let watchdogs = Dictionary(grouping: deadlines, by: \.deadline).map { [adapters] deadline, due in
+            timerLoop.scheduleTask(deadline: .now() + .nanoseconds(Int64(now.duration(to: deadline) / .nanoseconds(1)))) {
                 let budget = start.duration(to: deadline).roundedMilliseconds
                 for (index, _) in due {
                     let definition = adapters[index].definition
@@ -125,7 +133,7 @@ public struct FanOut: Sendable {
         }
         continuation.finish()
         for task in calls.values { task.cancel() }
-        watchdog?.cancel()
+        for watchdog in watchdogs { watchdog.cancel() }
 
         let end = ContinuousClock.now
         for index in calls.keys {

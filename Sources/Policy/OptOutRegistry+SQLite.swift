@@ -1,6 +1,7 @@
 import CareRecords
 import Foundation
 import Logging
+import NIOPosix
 import SQLiteNIO
 import Synchronization
 
@@ -15,15 +16,19 @@ public final class SQLiteOptOutRegistry: OptOutRegistry {
 
     /// Opens (creating if missing) the database file at `path` and its `opt_outs` table.
     ///
-    /// The directory must exist: a missing or unusable one throws ``OptOutStoreError/unavailable``.
+    /// The directory must exist: a missing or unusable one throws ``OptOutStoreError/unavailable``. SQLite's calls
+    /// run on `threadPool`.
     public init(
         path: String,
         timeout: Duration = OptOutStoreDeadline.default,
+        threadPool: NIOThreadPool = .singleton,
         logger: Logger = Logger(label: "caregate.opt-out")
     ) async throws(OptOutStoreError) {
         let busyMilliseconds = max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let opened = try await OptOutStoreDeadline.run(timeout, logger: logger) {
-            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let connection = try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: threadPool, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any())
             do {
                 _ = try await connection.query("PRAGMA busy_timeout = \(busyMilliseconds)")
                 _ = try await connection.query("PRAGMA journal_mode = WAL")
@@ -90,8 +95,6 @@ public final class SQLiteOptOutRegistry: OptOutRegistry {
 
     private func query(_ sql: String, _ binds: [SQLiteData]) async throws(OptOutStoreError) -> [SQLiteRow] {
         guard let connection = self.connection.withLock({ $0 }) else { throw .closed }
-        return try await OptOutStoreDeadline.run(timeout, logger: logger) {
-            try await connection.query(sql, binds)
-        }
+        return try await OptOutStoreDeadline.run(timeout, logger: logger, future: { connection.query(sql, binds) })
     }
 }

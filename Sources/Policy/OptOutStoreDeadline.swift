@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import Synchronization
 
 /// Bounds every opt-out store call, so a store that hangs makes the gateway refuse (503) rather than wait.
@@ -39,6 +40,38 @@ public enum OptOutStoreDeadline {
                 timer.cancel()
                 race.finish(outcome)
             })
+        }
+        return try result.get()
+    }
+
+    /// As `run`, for a call that is already under way as an `EventLoopFuture` (SQLite's, on its thread pool): the
+    /// deadline is a task scheduled on the future's event loop. The opt-out check runs before every query, and the
+    /// general form costs it two Swift tasks and a Dispatch timer (which fires two seconds later even when the call
+    /// returned at once), each a thread to wake.
+    static func run<T: Sendable>(
+        _ timeout: Duration,
+        failure: OptOutStoreError = .unavailable,
+        logger: Logger,
+        future call: () -> EventLoopFuture<T>
+    ) async throws(OptOutStoreError) -> T {
+        let future = call()
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, OptOutStoreError>, Never>) in
+            let race = Race(continuation)
+            let timer = future.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+                if race.finish(.failure(.timedOut)) {
+                    logger.debug("opt-out store call timed out", metadata: ["timeout": "\(timeout)"])
+                }
+            }
+            future.whenComplete { outcome in
+                timer.cancel()
+                switch outcome {
+                case .success(let value): race.finish(.success(value))
+                case .failure(let error as OptOutStoreError): race.finish(.failure(error))
+                case .failure(let error):
+                    logger.debug("opt-out store call failed", metadata: ["error": "\(String(reflecting: error))"])
+                    race.finish(.failure(failure))
+                }
+            }
         }
         return try result.get()
     }

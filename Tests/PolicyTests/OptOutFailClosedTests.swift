@@ -1,5 +1,6 @@
 import CareRecords
 import Foundation
+import NIOPosix
 import Policy
 import Testing
 
@@ -22,6 +23,29 @@ struct OptOutFailClosedTests {
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await expectPromptFailure { try await makeOptOutRegistry(.sqlite(path: path), logger: .init(label: "test")) }
+    }
+
+    @Test("an SQLite read that cannot run is cut off at the deadline, and the registry works again after")
+    func sqliteStuckReadIsCutOff() async throws {
+        // SQLite's only thread is busy for 1.5 s, so the read cannot start: the registry must give up at its
+        // 300 ms deadline rather than wait, and answer normally once the thread is free again.
+        let threads = NIOThreadPool(numberOfThreads: 1)
+        threads.start()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-stuck-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let registry = try await SQLiteOptOutRegistry(
+            path: path, timeout: .milliseconds(300), threadPool: threads, logger: .init(label: "test"))
+        let patient = try NHSNumber("9990000018")
+        try await registry.add(patient, source: "test")
+        threads.submit { _ in Thread.sleep(forTimeInterval: 1.5) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: OptOutStoreError.timedOut) { try await registry.isOptedOut(patient) }
+        #expect(clock.now - start < .seconds(1))
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await registry.isOptedOut(patient))
+        await registry.shutdown()
+        try await threads.shutdownGracefully()
     }
 
     @Test("PostgreSQL on a closed port")
