@@ -96,7 +96,7 @@ public struct FanOut: Sendable {
         let timerLoop = timers.any()
         let now = ContinuousClock.now
         let watchdogs = Dictionary(grouping: deadlines, by: \.deadline).map { [adapters] deadline, due in
-            timerLoop.scheduleTask(deadline: .now() + .nanoseconds(Int64(now.duration(to: deadline) / .nanoseconds(1)))) {
+            timerLoop.scheduleTask(deadline: .now() + TimeAmount(now.duration(to: deadline))) {
                 let budget = start.duration(to: deadline).roundedMilliseconds
                 for (index, _) in due {
                     let definition = adapters[index].definition

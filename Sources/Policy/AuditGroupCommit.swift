@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Group commit: appends from many requests are queued, and one writer commits whatever is waiting as one
@@ -99,9 +101,9 @@ func withAuditDeadline<T: Sendable>(
             do throws(AuditStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
             race.finish(result)
         }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { race.finish(.failure(.deadlineExceeded("no answer within \(timeout) while \(what)"))) }
+        // An event-loop timer, cancelled when the work ends (a sleeping task would fire long after it returned).
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
+            race.finish(.failure(.deadlineExceeded("no answer within \(timeout) while \(what)")))
             work.cancel()
         }
         race.onFinish { timer.cancel() }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Bounds every opt-out store call, so a store that hangs makes the gateway refuse (503) rather than wait.
@@ -19,8 +20,9 @@ public enum OptOutStoreDeadline {
     ) async throws(OptOutStoreError) -> T {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, OptOutStoreError>, Never>) in
             let race = Race(continuation)
-            let timer = Task {
-                do { try await Task.sleep(for: timeout) } catch { return }
+            // An event-loop timer, cancelled when the work ends: a sleeping task would be a Dispatch timer that
+            // fires, waking a thread, long after a quick call returned.
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
                 if race.finish(.failure(.timedOut)) {
                     logger.debug("opt-out store call timed out", metadata: ["timeout": "\(timeout)"])
                     race.cancelWork()
@@ -57,7 +59,7 @@ public enum OptOutStoreDeadline {
         let future = call()
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, OptOutStoreError>, Never>) in
             let race = Race(continuation)
-            let timer = future.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+            let timer = future.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 if race.finish(.failure(.timedOut)) {
                     logger.debug("opt-out store call timed out", metadata: ["timeout": "\(timeout)"])
                 }
