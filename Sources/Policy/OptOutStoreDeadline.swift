@@ -47,9 +47,9 @@ public enum OptOutStoreDeadline {
     }
 
     /// As `run`, for a call that is already under way as an `EventLoopFuture` (SQLite's, on its thread pool): the
-    /// deadline is a task scheduled on the future's event loop. The opt-out check runs before every query, and the
-    /// general form costs it two Swift tasks and a Dispatch timer (which fires two seconds later even when the call
-    /// returned at once), each a thread to wake.
+    /// deadline is a task scheduled on the future's event loop, and no Swift task is needed to leave a stuck call
+    /// behind (the general form runs the call in one). The opt-out check runs before every query; before this it
+    /// cost two Swift tasks and a Dispatch timer that fired two seconds later, each a thread to wake.
     static func run<T: Sendable>(
         _ timeout: Duration,
         failure: OptOutStoreError = .unavailable,
