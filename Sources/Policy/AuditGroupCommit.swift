@@ -1,5 +1,3 @@
-import NIOCore
-import NIOPosix
 import Synchronization
 
 /// Group commit: appends from many requests are queued, and one writer commits whatever is waiting as one
@@ -93,53 +91,7 @@ func withAuditDeadline<T: Sendable>(
     _ timeout: Duration, _ what: String,
     _ operation: @escaping @Sendable () async throws(AuditStoreError) -> T
 ) async throws(AuditStoreError) -> T {
-    let race = AuditDeadlineRace<T>()
-    let outcome = await withCheckedContinuation { (waiter: CheckedContinuation<Result<T, AuditStoreError>, Never>) in
-        race.start(waiter)
-        let work = Task {
-            let result: Result<T, AuditStoreError>
-            do throws(AuditStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
-            race.finish(result)
-        }
-        // An event-loop timer, cancelled when the work ends (a sleeping task would fire long after it returned).
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
-            race.finish(.failure(.deadlineExceeded("no answer within \(timeout) while \(what)")))
-            work.cancel()
-        }
-        race.onFinish { timer.cancel() }
-    }
-    return try outcome.get()
-}
-
-private final class AuditDeadlineRace<T: Sendable>: Sendable {
-    private struct State {
-        var waiter: CheckedContinuation<Result<T, AuditStoreError>, Never>?
-        var finished = false
-        var onFinish: (@Sendable () -> Void)?
-    }
-    private let state = Mutex(State())
-
-    func start(_ waiter: CheckedContinuation<Result<T, AuditStoreError>, Never>) {
-        state.withLock { $0.waiter = waiter }
-    }
-
-    func onFinish(_ action: @escaping @Sendable () -> Void) {
-        let runNow = state.withLock { state -> Bool in
-            if state.finished { return true }
-            state.onFinish = action
-            return false
-        }
-        if runNow { action() }
-    }
-
-    func finish(_ result: Result<T, AuditStoreError>) {
-        let (waiter, action) = state.withLock { state -> (CheckedContinuation<Result<T, AuditStoreError>, Never>?, (@Sendable () -> Void)?) in
-            guard !state.finished else { return (nil, nil) }
-            state.finished = true
-            defer { state.waiter = nil; state.onFinish = nil }
-            return (state.waiter, state.onFinish)
-        }
-        waiter?.resume(returning: result)
-        action?()
-    }
+    try await StoreDeadline.race(timeout, timedOut: AuditStoreError.deadlineExceeded("no answer within \(timeout) while \(what)")) {
+        do throws(AuditStoreError) { return .success(try await operation()) } catch { return .failure(error) }
+    }.get()
 }
