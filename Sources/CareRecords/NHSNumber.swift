@@ -8,23 +8,29 @@ public struct NHSNumber: Hashable, Sendable, Comparable, CustomStringConvertible
     public let digits: String
 
     public init(_ text: String) throws(NHSNumberError) {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(10)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "0"..."9":
-                digits.append(UInt8(scalar.value - 48))
-            case " ", "-":
+        // Read as bytes into a fixed buffer: this runs for every query and every document a provider returns.
+        // A byte ≥ 0x80 begins a scalar that is neither a digit nor a separator, so it is refused as one.
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard count < 10 else { throw .wrongLength(count + 1) }
+                withUnsafeMutableBytes(of: &digits) { $0[count] = byte }
+                count += 1
+            case UInt8(ascii: " "), UInt8(ascii: "-"):
                 continue
             default:
                 throw .invalidCharacter
             }
-            if digits.count > 10 { throw .wrongLength(digits.count) }
         }
-        guard digits.count == 10 else { throw .wrongLength(digits.count) }
-        guard let check = Self.checkDigit(digits.prefix(9)) else { throw .noValidCheckDigit }
-        guard check == digits[9] else { throw .checkDigitMismatch }
-        self.digits = String(decoding: digits.map { $0 + 48 }, as: UTF8.self)
+        guard count == 10 else { throw .wrongLength(count) }
+        let (check, written) = withUnsafeBytes(of: &digits) { ascii in
+            (Self.checkDigit(ascii.prefix(9).lazy.map { $0 - 48 }), ascii[9] - 48)
+        }
+        guard let check else { throw .noValidCheckDigit }
+        guard check == written else { throw .checkDigitMismatch }
+        self.digits = withUnsafeBytes(of: &digits) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The modulus-11 check digit for nine digits, or nil when the nine digits have none (remainder gives 10).

@@ -23,6 +23,42 @@ public struct CDADecoder: RecordDecoder {
 
     static let xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
 
+    /// What the readers look at, so that only that is built (see `XMLReadScope`): the header and section
+    /// elements some reader names, every element of the narrative block (`section/text`, whose elements coded
+    /// entries point into by `ID` and whose words are read whole), and the attributes some reader reads. The
+    /// rest (realm, type and confidentiality codes, routes, statement authors' people, `classCode`, `moodCode`,
+    /// `codeSystemName` …) is skipped while parsing. A wrapper's children are all kept, so that one of other
+    /// things is refused rather than read as an empty wrapper.
+    ///
+    /// **A reader that reads a new element or attribute must add its name here**, or it reads as absent.
+    /// `CDADecoderScopeTests` decodes the reference and simulated documents both ways and holds them equal.
+    public static let scope = XMLReadScope(
+        elements: [
+            // Header.
+            "ClinicalDocument", "id", "setId", "code", "title", "effectiveTime", "statusCode", "recordTarget",
+            "patientRole", "patient", "name", "given", "family", "birthTime", "administrativeGenderCode", "author",
+            "assignedAuthor", "representedOrganization", "custodian", "assignedCustodian",
+            "representedCustodianOrganization", "componentOf", "encompassingEncounter", "dischargeDispositionCode",
+            // Body, sections and their entries.
+            "component", "structuredBody", "section", "templateId", "entry", "act", "organizer", "observation",
+            "substanceAdministration", "entryRelationship", "consumable", "manufacturedProduct",
+            "manufacturedMaterial", "manufacturedLabeledDrug", "participant", "participantRole", "playingEntity",
+            "value", "doseQuantity", "low", "center", "period", "translation", "originalText", "reference",
+            // The narrative block (CDA R2 StrucDoc): `text` itself, and every element it may hold.
+            "text", "paragraph", "content", "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr",
+            "th", "td", "list", "item", "br", "sub", "sup", "footnote", "footnoteRef", "linkHtml",
+            "renderMultiMedia",
+        ],
+        attributes: [
+            "root", "extension", "code", "codeSystem", "displayName", "value", "unit", "nullFlavor", "type", "use",
+            "typeCode", "inversionInd", "negationInd", "ID",
+        ],
+        keepsRootChildren: true)
+
+    /// What the decoder builds of a document: `scope` unless widened (to `.everything`, say, to check that the
+    /// scope leaves out nothing a reader reads).
+    public var readScope: XMLReadScope = Self.scope
+
     public var limits: XMLParseLimits
 
     public init(limits: XMLParseLimits = XMLParseLimits()) {
@@ -50,7 +86,7 @@ public struct CDADecoder: RecordDecoder {
 
     private func parse(_ body: [UInt8]) throws(DecodeError) -> XMLElement {
         do {
-            return try SafeXMLParser.parse(body, limits: limits)
+            return try SafeXMLParser.parse(body, limits: limits, reading: readScope)
         } catch {
             throw .xml(error)
         }

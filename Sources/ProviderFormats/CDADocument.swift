@@ -107,17 +107,24 @@ struct CDADocument {
         guard let role = element.cda(at: "recordTarget", "patientRole") else { return nil }
         var nhsNumber: NHSNumber?
         for id in role.cdaChildren("id")
-        where id.cdaAttribute("root") == Self.nhsNumberOID && !id.isNullFlavored {
+        where id.cdaAttribute("root", is: Self.nhsNumberOID) && !id.isNullFlavored {
             if let number = id.cdaAttribute("extension").flatMap({ try? NHSNumber($0) }) {
                 nhsNumber = number
                 break
             }
         }
         let person = role.cda("patient")
-        let names = person?.cdaChildren("name") ?? []
-        // `L` is HL7 v3's legal name, the one FHIR calls official.
-        let name = names.first { ($0.attribute("use") ?? "").split(separator: " ").contains("L") } ?? names.first
-        let given = name?.cdaChildren("given").compactMap(\.plainText).joined(separator: " ").trimmedNonEmpty
+        // `L` is HL7 v3's legal name, the one FHIR calls official; without one, the first name.
+        var (legal, first): (XMLElement?, XMLElement?) = (nil, nil)
+        for candidate in person?.cdaChildren("name") ?? XMLElement.NamedChildren() {
+            if first == nil { first = candidate }
+            if (candidate.attribute("use") ?? "").split(separator: " ").contains("L") {
+                legal = candidate
+                break
+            }
+        }
+        let name = legal ?? first
+        let given = name?.cdaChildren("given").compactMap { $0.plainText }.joined(separator: " ").trimmedNonEmpty
         let demographics = PatientDemographics(
             nhsNumber: nhsNumber, givenName: given, familyName: name?.cda("family")?.plainText,
             birthDate: person?.cda("birthTime")?.timestamp.flatMap(Self.day),
@@ -164,26 +171,30 @@ struct CDADocument {
     /// results), so it is not used: the merge would otherwise collapse different results into one. Such
     /// statements, and those without ids, are named by position instead (`<document>/#3`).
     private func readStatements(into reading: inout Reading) {
-        var found: [(statement: XMLElement, container: XMLElement?, section: CDASection)] = []
-        for section in CDASection.readable(in: element) {
+        let sections = CDASection.readable(in: element)
+        var found: [(statement: XMLElement, container: XMLElement?, section: Int, ids: [CDAInstanceIdentifier])] = []
+        for (index, section) in sections.enumerated() {
             for entry in section.element.cdaChildren("entry") {
                 let statements = section.kind.statements(in: entry)
                 if statements.isEmpty { reading.unreadable += 1 }
                 // A negated statement ("no known allergies", a medicine not taken) asserts an absence, which
                 // must never be shown as the thing itself.
                 for (statement, container) in statements where !statement.isNegated {
-                    found.append((statement, container, section))
+                    found.append((statement, container, index, statement.instanceIdentifiers))
                 }
             }
         }
         var uses: [CDAInstanceIdentifier: Int] = [:]
         for item in found {
-            for id in Set(item.statement.instanceIdentifiers) { uses[id, default: 0] += 1 }
+            // Counted once per statement: a statement repeating its own id does not make it ambiguous.
+            for (offset, id) in item.ids.enumerated() where !item.ids[..<offset].contains(id) {
+                uses[id, default: 0] += 1
+            }
         }
         for (offset, item) in found.enumerated() {
-            let ids = item.statement.instanceIdentifiers.filter { uses[$0] == 1 }
+            let ids = item.ids.filter { uses[$0] == 1 }
             let statement = CDAStatement(
-                element: item.statement, container: item.container, section: item.section,
+                element: item.statement, container: item.container, section: sections[item.section],
                 source: SourceReference(provider: provider, id: "\(sourceID)/\(ids.first?.key ?? "#\(offset + 1)")"),
                 identifiers: ids.map(\.entryIdentifier).uniqued())
             if let entry = statement.read() {

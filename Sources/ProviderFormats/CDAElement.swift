@@ -15,19 +15,24 @@ extension XMLElement {
         child(name, namespace: CDADecoder.namespace)
     }
 
-    /// Every child in the CDA namespace with this local name, in document order.
-    func cdaChildren(_ name: String) -> [XMLElement] {
-        children(name, namespace: CDADecoder.namespace)
+    /// Every child in the CDA namespace with this local name, in document order (found as it is walked).
+    func cdaChildren(_ name: String) -> NamedChildren {
+        children(named: name, namespace: CDADecoder.namespace)
     }
 
-    /// Follows a path of CDA child names through first matching children.
-    func cda(at path: String...) -> XMLElement? {
-        var current = self
-        for name in path {
-            guard let next = current.cda(name) else { return nil }
-            current = next
-        }
-        return current
+    // Paths of CDA child names, followed through first matching children. Fixed arities rather than a
+    // variadic list, which would allocate an array on every call of these hot reads.
+
+    func cda(at first: String, _ second: String) -> XMLElement? {
+        cda(first)?.cda(second)
+    }
+
+    func cda(at first: String, _ second: String, _ third: String) -> XMLElement? {
+        cda(first)?.cda(second)?.cda(third)
+    }
+
+    func cda(at first: String, _ second: String, _ third: String, _ fourth: String) -> XMLElement? {
+        cda(first)?.cda(second)?.cda(third)?.cda(fourth)
     }
 
     /// An attribute's value, trimmed; nil when absent or blank.
@@ -35,8 +40,33 @@ extension XMLElement {
         attribute(name)?.trimmedNonEmpty
     }
 
+    /// Calls `body` with an attribute's value as `cdaAttribute` reads it (trimmed), as UTF-8, without making a
+    /// String of it; nil when absent or blank. For values that are compared, looked up or parsed, not kept:
+    /// most of what a CDA reader reads. Only a value with white space (or non-ASCII) at an end is made a String,
+    /// to be trimmed as `cdaAttribute` trims it.
+    func withCDAAttribute<Result>(_ name: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        var needsTrimming = false
+        let direct: Result?? = withAttribute(name) { bytes -> Result? in
+            guard let first = bytes.first, let last = bytes.last else { return nil }
+            guard first.isASCIINonSpace, last.isASCIINonSpace else {
+                needsTrimming = true
+                return nil
+            }
+            return body(bytes)
+        }
+        guard let direct else { return nil }
+        guard needsTrimming else { return direct }
+        guard var trimmed = cdaAttribute(name) else { return nil }
+        return trimmed.withUTF8(body)
+    }
+
+    /// True when the attribute, trimmed, is `value`: `cdaAttribute(name) == value` without making a String.
+    func cdaAttribute(_ name: String, is value: String) -> Bool {
+        withCDAAttribute(name) { $0.elementsEqual(value.utf8) } ?? false
+    }
+
     /// True when the element says its value is missing (`nullFlavor="NI"`, `"UNK"` …).
-    var isNullFlavored: Bool { attribute("nullFlavor") != nil }
+    var isNullFlavored: Bool { hasAttribute("nullFlavor") }
 
     /// The `@code` of a CS or CD child (`statusCode`), unless absent or `nullFlavor`ed.
     func cdaCode(_ name: String) -> String? {
@@ -46,7 +76,12 @@ extension XMLElement {
 
     /// True when the act or observation states that it did *not* happen or is *not* present
     /// (`negationInd="true"`): "no known allergies", a medicine not taken.
-    var isNegated: Bool { attribute("negationInd")?.trimmedNonEmpty?.lowercased() == "true" }
+    var isNegated: Bool {
+        withCDAAttribute("negationInd") { bytes in
+            // `true` in any case: ASCII letters compare equal once their case bit is set.
+            bytes.count == 4 && zip(bytes, "true".utf8).allSatisfy { $0 | 0x20 == $1 }
+        } ?? false
+    }
 
     /// This element read as an II; nil when it is `nullFlavor`ed or has no root.
     var instanceIdentifier: CDAInstanceIdentifier? {
@@ -63,10 +98,11 @@ extension XMLElement {
     /// (`low`), else its `center`. An end alone (`high`) does not say when something began, so it is not used.
     var timestamp: ClinicalDate? {
         guard !isNullFlavored else { return nil }
-        if let value = cdaAttribute("value") { return ClinicalDate(hl7Timestamp: value) }
-        for bound in ["low", "center"] {
-            if let element = cda(bound), !element.isNullFlavored, let value = element.cdaAttribute("value") {
-                return ClinicalDate(hl7Timestamp: value)
+        // A value that is there but not a timestamp reads as no date (nil), without falling back to the bounds.
+        if let date = withCDAAttribute("value", ClinicalDate.init(hl7Timestamp:)) { return date }
+        for bound in [cda("low"), cda("center")] {
+            if let bound, !bound.isNullFlavored, let date = bound.withCDAAttribute("value", ClinicalDate.init(hl7Timestamp:)) {
+                return date
             }
         }
         return nil
@@ -91,7 +127,19 @@ extension XMLElement {
     /// The local part of `xsi:type` (`PQ`, `CD`, `IVL_TS`), upper-cased; nil when the element has none.
     var xsiType: String? {
         guard let type = attribute("type", namespace: CDADecoder.xsiNamespace)?.trimmedNonEmpty else { return nil }
-        return String(type.split(separator: ":").last ?? Substring(type)).uppercased()
+        let utf8 = type.utf8
+        let local = utf8.lastIndex(of: UInt8(ascii: ":")).map { utf8[utf8.index(after: $0)...] } ?? utf8[...]
+        guard local.allSatisfy({ $0 < 0x80 }) else {
+            return String(type.split(separator: ":").last ?? Substring(type)).uppercased()
+        }
+        // HL7 datatype names are short ASCII: upper-cased byte by byte, without the copies `split` and
+        // `uppercased` make.
+        return String(unsafeUninitializedCapacity: local.count) { buffer in
+            for (offset, byte) in local.enumerated() {
+                buffer[offset] = (0x61...0x7A).contains(byte) ? byte - 0x20 : byte
+            }
+            return local.count
+        }
     }
 
     /// This element's words: its character data and its descendants', in order, with white space collapsed
@@ -144,14 +192,19 @@ struct CDAInstanceIdentifier: Hashable {
         return EntryIdentifier(system: "urn:oid:" + root, value: `extension` ?? root)
     }
 
+    /// True for `8-4-4-4-12` hex digits. Read as bytes: this runs for every id of every document, and most
+    /// roots are OIDs, told apart by their length alone.
     private static func isUUID(_ text: String) -> Bool {
-        let scalars = Array(text.unicodeScalars)
-        guard scalars.count == 36 else { return false }
-        for (offset, scalar) in scalars.enumerated() {
-            if [8, 13, 18, 23].contains(offset) {
-                guard scalar == "-" else { return false }
+        guard text.utf8.count == 36 else { return false }
+        for (offset, byte) in text.utf8.enumerated() {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return false }
             } else {
-                guard scalar.properties.isASCIIHexDigit else { return false }
+                let isHex =
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+                guard isHex else { return false }
             }
         }
         return true

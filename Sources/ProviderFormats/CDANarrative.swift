@@ -4,10 +4,12 @@ import XMLSupport
 ///
 /// C-CDA entries often carry no text of their own, only `<text><reference value="#Medication_0"/></text>`:
 /// the dose instruction a clinician wrote lives in the narrative element with that `ID`.
-struct CDANarrative {
-    private let elementsByID: [String: XMLElement]
-
-    init(_ text: XMLElement?) {
+///
+/// The narrative is indexed by `ID` when a reference is first followed, not before: many sections' entries carry
+/// words of their own and never point into it. One section's narrative is read by one decode, on one thread.
+final class CDANarrative {
+    private let text: XMLElement?
+    private lazy var elementsByID: [String: XMLElement] = {
         var elements: [String: XMLElement] = [:]
         func index(_ element: XMLElement) {
             if let id = element.cdaAttribute("ID") {
@@ -17,7 +19,11 @@ struct CDANarrative {
             element.children.forEach(index)
         }
         text.map(index)
-        elementsByID = elements
+        return elements
+    }()
+
+    init(_ text: XMLElement?) {
+        self.text = text
     }
 
     /// The words of a `text` or `originalText` element: its own, else those of the narrative element its

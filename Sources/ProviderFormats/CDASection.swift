@@ -13,48 +13,48 @@ enum CDASectionKind: Sendable {
     /// Recognises a section by its C-CDA templateId, else by its LOINC code.
     init?(_ section: XMLElement) {
         for templateID in section.cdaChildren("templateId") {
-            if let root = templateID.cdaAttribute("root"), let kind = Self.byTemplateID[root] {
+            if let kind = templateID.withCDAAttribute("root", { Self.byTemplateID[$0] }) ?? nil {
                 self = kind
                 return
             }
         }
-        guard let code = section.cda("code"), !code.isNullFlavored, let value = code.cdaAttribute("code"),
-            (code.cdaAttribute("codeSystem") ?? CDACodeSystem.loinc) == CDACodeSystem.loinc,
-            let kind = Self.byLOINCCode[value]
+        guard let code = section.cda("code"), !code.isNullFlavored,
+            code.withCDAAttribute("codeSystem", { $0.elementsEqual(CDACodeSystem.loinc.utf8) }) ?? true,
+            let kind = code.withCDAAttribute("code", { Self.byLOINCCode[$0] }) ?? nil
         else { return nil }
         self = kind
     }
 
-    private static let byTemplateID: [String: CDASectionKind] = [
-        "2.16.840.1.113883.10.20.22.2.1": .medications,
-        "2.16.840.1.113883.10.20.22.2.1.1": .medications,
-        "2.16.840.1.113883.10.20.22.2.11": .medications,  // discharge medications
-        "2.16.840.1.113883.10.20.22.2.11.1": .medications,
-        "2.16.840.1.113883.10.20.22.2.44": .medications,  // admission medications
-        "2.16.840.1.113883.10.20.22.2.6": .allergies,
-        "2.16.840.1.113883.10.20.22.2.6.1": .allergies,
-        "2.16.840.1.113883.10.20.22.2.5": .problems,
-        "2.16.840.1.113883.10.20.22.2.5.1": .problems,
-        "2.16.840.1.113883.10.20.22.2.24": .problems,  // hospital discharge diagnosis
-        "2.16.840.1.113883.10.20.22.2.43": .problems,  // hospital admission diagnosis
-        "2.16.840.1.113883.10.20.22.2.3": .results,
-        "2.16.840.1.113883.10.20.22.2.3.1": .results,
-        "2.16.840.1.113883.10.20.22.2.4": .vitalSigns,
-        "2.16.840.1.113883.10.20.22.2.4.1": .vitalSigns,
-    ]
+    private static let byTemplateID = UTF8Table<CDASectionKind>([
+        ("2.16.840.1.113883.10.20.22.2.1", .medications),
+        ("2.16.840.1.113883.10.20.22.2.1.1", .medications),
+        ("2.16.840.1.113883.10.20.22.2.11", .medications),  // discharge medications
+        ("2.16.840.1.113883.10.20.22.2.11.1", .medications),
+        ("2.16.840.1.113883.10.20.22.2.44", .medications),  // admission medications
+        ("2.16.840.1.113883.10.20.22.2.6", .allergies),
+        ("2.16.840.1.113883.10.20.22.2.6.1", .allergies),
+        ("2.16.840.1.113883.10.20.22.2.5", .problems),
+        ("2.16.840.1.113883.10.20.22.2.5.1", .problems),
+        ("2.16.840.1.113883.10.20.22.2.24", .problems),  // hospital discharge diagnosis
+        ("2.16.840.1.113883.10.20.22.2.43", .problems),  // hospital admission diagnosis
+        ("2.16.840.1.113883.10.20.22.2.3", .results),
+        ("2.16.840.1.113883.10.20.22.2.3.1", .results),
+        ("2.16.840.1.113883.10.20.22.2.4", .vitalSigns),
+        ("2.16.840.1.113883.10.20.22.2.4.1", .vitalSigns),
+    ])
 
-    private static let byLOINCCode: [String: CDASectionKind] = [
-        "10160-0": .medications,  // history of medication use
-        "10183-2": .medications,  // hospital discharge medications
-        "75311-1": .medications,  // discharge medications
-        "42346-7": .medications,  // medications on admission
-        "48765-2": .allergies,
-        "11450-4": .problems,
-        "11535-2": .problems,  // hospital discharge diagnosis
-        "46241-6": .problems,  // hospital admission diagnosis
-        "30954-2": .results,
-        "8716-3": .vitalSigns,
-    ]
+    private static let byLOINCCode = UTF8Table<CDASectionKind>([
+        ("10160-0", .medications),  // history of medication use
+        ("10183-2", .medications),  // hospital discharge medications
+        ("75311-1", .medications),  // discharge medications
+        ("42346-7", .medications),  // medications on admission
+        ("48765-2", .allergies),
+        ("11450-4", .problems),
+        ("11535-2", .problems),  // hospital discharge diagnosis
+        ("46241-6", .problems),  // hospital admission diagnosis
+        ("30954-2", .results),
+        ("8716-3", .vitalSigns),
+    ])
 
     /// The clinical statements in one section `entry` that this kind of section reads, each with the act or
     /// organizer around it (whose status and time it may inherit). Empty when the entry holds nothing of
@@ -85,19 +85,24 @@ extension XMLElement {
     /// reaction, criticality or status observation beside a concern act's allergy or problem. Read as an
     /// allergy, "Moderate to severe" would show as something the patient is allergic to.
     fileprivate var isSupportingObservation: Bool {
-        let templates = cdaChildren("templateId").compactMap { $0.cdaAttribute("root") }
-        if templates.contains(where: Self.supportingTemplates.contains) { return true }
-        return ["SEV", "33999-4", "82606-5"].contains(cdaCode("code") ?? "")
+        for template in cdaChildren("templateId")
+        where template.withCDAAttribute("root", { Self.supportingTemplates[$0] != nil }) == true {
+            return true
+        }
+        switch cdaCode("code") {
+        case "SEV", "33999-4", "82606-5": return true
+        default: return false
+        }
     }
 
-    private static let supportingTemplates: Set<String> = [
-        "2.16.840.1.113883.10.20.22.4.5",  // health status
-        "2.16.840.1.113883.10.20.22.4.6",  // problem status
-        "2.16.840.1.113883.10.20.22.4.8",  // severity
-        "2.16.840.1.113883.10.20.22.4.9",  // reaction
-        "2.16.840.1.113883.10.20.22.4.28",  // allergy status
-        "2.16.840.1.113883.10.20.22.4.145",  // criticality
-    ]
+    private static let supportingTemplates = UTF8Table<Void>([
+        ("2.16.840.1.113883.10.20.22.4.5", ()),  // health status
+        ("2.16.840.1.113883.10.20.22.4.6", ()),  // problem status
+        ("2.16.840.1.113883.10.20.22.4.8", ()),  // severity
+        ("2.16.840.1.113883.10.20.22.4.9", ()),  // reaction
+        ("2.16.840.1.113883.10.20.22.4.28", ()),  // allergy status
+        ("2.16.840.1.113883.10.20.22.4.145", ()),  // criticality
+    ])
 }
 
 /// A section being read: its kind and the narrative its entries point into.
@@ -119,7 +124,7 @@ struct CDASection {
             }
         }
         let body = document.cda(at: "component", "structuredBody")
-        for component in body?.cdaChildren("component") ?? [] {
+        for component in body?.cdaChildren("component") ?? XMLElement.NamedChildren() {
             component.cda("section").map(visit)
         }
         return sections

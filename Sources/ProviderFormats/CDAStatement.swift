@@ -53,7 +53,7 @@ struct CDAStatement {
         // Without a substance, the allergy's type ("allergy to substance", "food intolerance") is all there is.
         let type = element.cda("value")?.cdaCoding(narrative: section.narrative)
         guard let code = substance ?? type else { return nil }
-        let related = element.cdaChildren("entryRelationship")
+        let related = Array(element.cdaChildren("entryRelationship"))
         let reactions = related.filter { relationship in
             relationship.cdaAttribute("typeCode") == "MFST"
                 || relationship.cda("observation")?.hasTemplate("2.16.840.1.113883.10.20.22.4.9") == true
@@ -61,7 +61,7 @@ struct CDAStatement {
         let manifestations = reactions.compactMap { $0.cda("value")?.cdaCoding(narrative: section.narrative)?.display }
         // C-CDA has put the severity beside the allergy, on its concern act, and (since R2) on each reaction.
         let severity = [
-            related, container?.cdaChildren("entryRelationship") ?? [],
+            related, container.map { Array($0.cdaChildren("entryRelationship")) } ?? [],
             reactions.flatMap { $0.cdaChildren("entryRelationship") },
         ].lazy.compactMap { $0.lazy.compactMap(\.severity).first }.first
         return entry(
@@ -151,7 +151,7 @@ struct CDAStatement {
 extension XMLElement {
     /// True when one of the element's `templateId`s has this root.
     func hasTemplate(_ root: String) -> Bool {
-        cdaChildren("templateId").contains { $0.cdaAttribute("root") == root }
+        cdaChildren("templateId").contains { $0.cdaAttribute("root", is: root) }
     }
 
     /// The severity an `entryRelationship` states (C-CDA severity observation), as words.

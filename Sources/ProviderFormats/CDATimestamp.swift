@@ -11,7 +11,13 @@ extension ClinicalDate {
         // Surrounding whitespace is a writer's slip, not a different time.
         guard var trimmed = text.trimmedNonEmpty else { return nil }
         // Read in place: a native String's UTF-8 is contiguous, and this runs for nearly every CDA entry.
-        guard let iso = trimmed.withUTF8({ Self.isoText(hl7: $0) }) else { return nil }
+        guard let date = trimmed.withUTF8({ Self(hl7Timestamp: $0) }) else { return nil }
+        self = date
+    }
+
+    /// Reads an HL7 v3 `TS` from its UTF-8, already trimmed (as an attribute's value is read in place).
+    init?(hl7Timestamp bytes: UnsafeBufferPointer<UInt8>) {
+        guard let iso = Self.isoText(hl7: bytes) else { return nil }
         self.init(iso)
     }
 
@@ -31,9 +37,9 @@ extension ClinicalDate {
             return bytes[start..<index]
         }
 
-        // The ISO 8601 text, built as bytes (all ASCII) and made a String once.
-        var iso: [UInt8] = []
-        iso.reserveCapacity(25)
+        // The ISO 8601 text, built as bytes (all ASCII) on the stack and made a String once: at most 25 bytes
+        // (`YYYY-MM-DDThh:mm:ss+hh:mm`).
+        var iso = ISOBytes()
         guard let year = digits(4) else { return nil }
         iso += year
         var hasTime = false
@@ -82,6 +88,27 @@ extension ClinicalDate {
             }
         }
         guard index == bytes.count else { return nil }
-        return String(decoding: iso, as: UTF8.self)
+        return iso.string
+    }
+}
+
+/// Up to 32 ASCII bytes on the stack, appended to as `isoText` writes the ISO 8601 form.
+private struct ISOBytes {
+    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var count = 0
+
+    mutating func append(_ byte: UInt8) {
+        precondition(count < 32, "ISO 8601 text longer than 32 bytes")
+        withUnsafeMutableBytes(of: &storage) { $0[count] = byte }
+        count += 1
+    }
+
+    static func += (iso: inout ISOBytes, bytes: some Sequence<UInt8>) {
+        for byte in bytes { iso.append(byte) }
+    }
+
+    var string: String {
+        var storage = storage
+        return withUnsafeBytes(of: &storage) { String(decoding: $0.prefix(count), as: UTF8.self) }
     }
 }

@@ -186,12 +186,12 @@ extension String {
 
 extension UInt8 {
     /// The ASCII bytes `Character.isWhitespace` counts as white space: tab to carriage return, and space.
-    fileprivate var isASCIIWhitespace: Bool {
+    var isASCIIWhitespace: Bool {
         self == 0x20 || (0x09...0x0D).contains(self)
     }
 
     /// An ASCII byte that is not white space.
-    fileprivate var isASCIINonSpace: Bool {
+    var isASCIINonSpace: Bool {
         self < 0x80 && !isASCIIWhitespace
     }
 }

@@ -175,7 +175,7 @@ private struct ParseState: ~Copyable {
             skipDepth = 1
             return
         }
-        if name.use.anyChild { anyChildDepths.append(depth + 1) }
+        if name.use.anyChild || (depth == 0 && scope.keepsRootChildren) { anyChildDepths.append(depth + 1) }
         tree.startElement(name: name.position, namespace: namespace?.position ?? XMLTree.noNamespace, line: line)
         guard attributeCount > 0, let attributes else { return }
         // Five pointers per attribute: local name, prefix, namespace URI, value start, value end.

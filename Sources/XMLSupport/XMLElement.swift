@@ -59,13 +59,34 @@ public struct XMLElement: Sendable {
 
     /// The value of the first attribute with this local name (and no namespace, unless one is given).
     public func attribute(_ name: String, namespace: String? = nil) -> String? {
+        attributeValueRange(name, namespace: namespace).map(tree.string)
+    }
+
+    /// Calls `body` with the UTF-8 of the first attribute with this local name (and no namespace, unless one is
+    /// given), without making a String of it; nil when there is no such attribute. For readers that compare or
+    /// parse a value rather than keep it.
+    package func withAttribute<Result>(
+        _ name: String, namespace: String? = nil, _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result? {
+        guard let range = attributeValueRange(name, namespace: namespace) else { return nil }
+        return tree.bytes.withUnsafeBufferPointer { bytes in
+            body(UnsafeBufferPointer(rebasing: bytes[Int(range.lowerBound)..<Int(range.upperBound)]))
+        }
+    }
+
+    /// True when the element has an attribute with this local name (and no namespace, unless one is given).
+    package func hasAttribute(_ name: String, namespace: String? = nil) -> Bool {
+        attributeValueRange(name, namespace: namespace) != nil
+    }
+
+    private func attributeValueRange(_ name: String, namespace: String?) -> Range<Int32>? {
         let range = node.attributes
         for index in Int(range.lowerBound)..<Int(range.upperBound) {
             let attribute = tree.attributes[index]
             if tree.string(at: attribute.name, equals: name)
                 && tree.namespace(at: attribute.namespace, equals: namespace)
             {
-                return tree.string(attribute.value)
+                return attribute.value
             }
         }
         return nil
@@ -94,6 +115,12 @@ public struct XMLElement: Sendable {
     /// Every child element with this local name and namespace URI (nil: in no namespace), in document order.
     public func children(_ name: String, namespace: String?) -> [XMLElement] {
         children { tree.string(at: $0.name, equals: name) && tree.namespace(at: $0.namespace, equals: namespace) }
+    }
+
+    /// Every child element with this local name and namespace URI (nil: in no namespace), in document order,
+    /// found as the sequence is walked: nothing is allocated, and a walk that stops early looks no further.
+    public func children(named name: String, namespace: String?) -> NamedChildren {
+        NamedChildren(tree: tree, positions: node.children, name: name, namespace: namespace)
     }
 
     // The lookups above run for nearly every field a decoder reads, so they test the children's nodes in place
@@ -140,6 +167,62 @@ public struct XMLElement: Sendable {
         public subscript(index: Int) -> XMLElement {
             precondition(indices.contains(index), "child index out of range")
             return XMLElement(tree: tree, position: tree.childPositions[Int(positions.lowerBound) + index])
+        }
+    }
+}
+
+extension XMLElement {
+    /// The child elements of one name and namespace (see `children(named:namespace:)`).
+    public struct NamedChildren: Sequence, Sendable {
+        let tree: XMLTree
+        let positions: Range<Int32>
+        let name: String
+        let namespace: String?
+
+        /// No children at all (what an absent parent has).
+        public init() {
+            tree = XMLTree.empty
+            positions = 0..<0
+            name = ""
+            namespace = nil
+        }
+
+        init(tree: XMLTree, positions: Range<Int32>, name: String, namespace: String?) {
+            self.tree = tree
+            self.positions = positions
+            self.name = name
+            self.namespace = namespace
+        }
+
+        public func makeIterator() -> Iterator {
+            Iterator(children: self, index: Int(positions.lowerBound))
+        }
+
+        /// True when there is no such child.
+        public var isEmpty: Bool {
+            var iterator = makeIterator()
+            return iterator.next() == nil
+        }
+
+        public struct Iterator: IteratorProtocol {
+            let children: NamedChildren
+            /// The next position to look at in `tree.childPositions`.
+            var index: Int
+
+            public mutating func next() -> XMLElement? {
+                let tree = children.tree
+                while index < Int(children.positions.upperBound) {
+                    let position = tree.childPositions[index]
+                    index += 1
+                    let node = tree.nodes[Int(position)]
+                    if tree.string(at: node.name, equals: children.name)
+                        && tree.namespace(at: node.namespace, equals: children.namespace)
+                    {
+                        return XMLElement(tree: tree, position: position)
+                    }
+                }
+                return nil
+            }
         }
     }
 }

@@ -13,7 +13,8 @@
 /// (libxml2 still checks it is well-formed, and the limits still apply to all of it).
 ///
 /// An element is kept when its namespace is not skipped and its local name is in `elements` (or `elements`
-/// is nil), or its parent is kept and named in `elementsWithAnyChild`. A skipped element's whole subtree is
+/// is nil), or its parent is kept and named in `elementsWithAnyChild`, or it is a child of the root and
+/// `keepsRootChildren` is set. A skipped element's whole subtree is
 /// skipped. Attributes are kept by local name, whatever their namespace (so `attributes: ["type"]` keeps
 /// `xsi:type`). Keeping more than a reader reads is always safe; leaving out a name it reads loses that field.
 public struct XMLReadScope: Sendable, Hashable {
@@ -27,6 +28,7 @@ public struct XMLReadScope: Sendable, Hashable {
         let comparedNames: Set<String>
         let comparedNamespaces: Set<String>
         let text: Bool
+        let keepsRootChildren: Bool
         let names: NameTable
         let namespaces: NameTable
         let unlisted: NameUse
@@ -34,7 +36,8 @@ public struct XMLReadScope: Sendable, Hashable {
 
         init(
             skippedNamespaces: Set<String>, elements: Set<String>?, elementsWithAnyChild: Set<String>,
-            attributes: Set<String>?, comparedNames: Set<String>, comparedNamespaces: Set<String>, text: Bool
+            attributes: Set<String>?, comparedNames: Set<String>, comparedNamespaces: Set<String>, text: Bool,
+            keepsRootChildren: Bool
         ) {
             self.skippedNamespaces = skippedNamespaces
             self.elements = elements
@@ -43,6 +46,7 @@ public struct XMLReadScope: Sendable, Hashable {
             self.comparedNames = comparedNames
             self.comparedNamespaces = comparedNamespaces
             self.text = text
+            self.keepsRootChildren = keepsRootChildren
             parsers = ParserPool(text: text)
             let unlisted = NameUse(element: elements == nil, anyChild: false, attribute: attributes == nil)
             self.unlisted = unlisted
@@ -82,15 +86,19 @@ public struct XMLReadScope: Sendable, Hashable {
     public var comparedNamespaces: Set<String> { storage.comparedNamespaces }
     /// Whether elements' character data is read.
     public var text: Bool { storage.text }
+    /// Whether the root's children are kept whatever their names (their own children still by the rules
+    /// above): for a reader that tells a wrapper of things it does not read from an empty one by them.
+    public var keepsRootChildren: Bool { storage.keepsRootChildren }
 
     public init(
         skippedNamespaces: Set<String> = [], elements: Set<String>? = nil, elementsWithAnyChild: Set<String> = [],
         attributes: Set<String>? = nil, comparedNames: Set<String> = [], comparedNamespaces: Set<String> = [],
-        text: Bool = true
+        text: Bool = true, keepsRootChildren: Bool = false
     ) {
         storage = Storage(
             skippedNamespaces: skippedNamespaces, elements: elements, elementsWithAnyChild: elementsWithAnyChild,
-            attributes: attributes, comparedNames: comparedNames, comparedNamespaces: comparedNamespaces, text: text)
+            attributes: attributes, comparedNames: comparedNames, comparedNamespaces: comparedNamespaces, text: text,
+            keepsRootChildren: keepsRootChildren)
     }
 
     /// The whole document.
@@ -119,7 +127,7 @@ public struct XMLReadScope: Sendable, Hashable {
             || (lhs.skippedNamespaces == rhs.skippedNamespaces && lhs.elements == rhs.elements
                 && lhs.elementsWithAnyChild == rhs.elementsWithAnyChild && lhs.attributes == rhs.attributes
                 && lhs.comparedNames == rhs.comparedNames && lhs.comparedNamespaces == rhs.comparedNamespaces
-                && lhs.text == rhs.text)
+                && lhs.text == rhs.text && lhs.keepsRootChildren == rhs.keepsRootChildren)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -130,6 +138,7 @@ public struct XMLReadScope: Sendable, Hashable {
         hasher.combine(comparedNames)
         hasher.combine(comparedNamespaces)
         hasher.combine(text)
+        hasher.combine(keepsRootChildren)
     }
 
     /// What the parser decides once per distinct name in a parse: one byte of flags, which the parser keeps

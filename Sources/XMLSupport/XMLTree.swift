@@ -39,6 +39,9 @@ final class XMLTree: Sendable {
     /// The `parent` of the root.
     static let noParent: Int32 = -1
 
+    /// A tree without elements, behind views of nothing (the children of an absent element).
+    static let empty = XMLTree(Builder())
+
     let nodes: [Node]
     /// Names and namespace URIs, each once per parse (or repeated, when built in code).
     let strings: [String]

@@ -35,6 +35,16 @@ import XMLSupport
         #expect(root.child("resource")?.child("Patient")?.children.map(\.name) == ["id"])
     }
 
+    @Test func keepsTheRootsChildrenWhenAsked() throws {
+        let text = "<documents><count><n/></count><doc><title/><n/></doc></documents>"
+        let root = try parse(text, XMLReadScope(elements: ["title"], keepsRootChildren: true))
+        // Every child of the root, whatever its name; below them, only what is named.
+        #expect(root.children.map(\.name) == ["count", "doc"])
+        #expect(root.child("count")?.children.isEmpty == true)
+        #expect(root.child("doc")?.children.map(\.name) == ["title"])
+        #expect(try parse(text, XMLReadScope(elements: ["title"])).children.isEmpty)
+    }
+
     @Test func keepsOnlyTheNamedAttributesInAnyNamespace() throws {
         let root = try parse(
             #"<r xmlns:x="urn:x" value="1" other="2" x:value="3" x:type="t"/>"#,
