@@ -65,8 +65,13 @@ struct GrowableBuffer<Element>: ~Copyable {
         count = start
     }
 
-    /// A copy of the elements as an array.
-    var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    /// The elements, handed over with their memory as they are (no copy): the caller owns it from here on
+    /// and must deallocate it (see `TreeBuffer`).
+    consuming func adopt() -> UnsafeMutableBufferPointer<Element> {
+        let elements = UnsafeMutableBufferPointer(start: base, count: count)
+        discard self
+        return elements
+    }
 
     @inline(never)
     private mutating func grow(toAtLeast minimum: Int) {

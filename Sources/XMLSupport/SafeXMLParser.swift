@@ -45,15 +45,6 @@ public enum SafeXMLParser {
             to: ParseState(
                 limits: limits, scope: scope, expectedBytes: bytes.count, context: parser.context,
                 caches: parser.takeCaches()))
-        // Only a parser whose document parsed is used again: whatever state a refused one left goes with it.
-        var reusable = false
-        defer {
-            // The state is freed here; a kept parser must not point at it until its next parse sets it again.
-            parser.context.pointee.userData = nil
-            parser.putBack(state.move().takeCaches())
-            state.deallocate()
-            if reusable { scope.parsers.checkIn(parser) }
-        }
         let context = parser.context
         context.pointee.userData = UnsafeMutableRawPointer(state)
         let status = bytes.withUnsafeBufferPointer { buffer in
@@ -61,14 +52,19 @@ public enum SafeXMLParser {
                 xmlParseChunk(context, pointer, Int32(buffer.count), 1)
             }
         }
-        if let failure = state.pointee.failure { throw failure }
+        // The state moves out and is freed here; a kept parser must not point at it until its next parse sets
+        // it again.
+        context.pointee.userData = nil
+        let finished = state.move()
+        state.deallocate()
+        parser.putBack(finished.caches)
+        if let failure = finished.failure { throw failure }
         guard status == 0, context.pointee.wellFormed != 0 else {
             throw XMLParseError(.malformed, line: Int(xmlSAX2GetLineNumber(context)))
         }
-        guard state.pointee.tree.isComplete, let root = state.pointee.tree.finish() else {
-            throw XMLParseError(.empty)
-        }
-        reusable = true
+        guard finished.tree.isComplete, let root = finished.tree.finish() else { throw XMLParseError(.empty) }
+        // Only a parser whose document parsed is used again: whatever state a refused one left goes with it.
+        scope.parsers.checkIn(parser)
         return root
     }
 
@@ -113,7 +109,7 @@ private struct ParseState: ~Copyable {
     }
 
     /// The name caches, handed back to the parser when the parse is over.
-    consuming func takeCaches() -> NameCaches { caches }
+
 
     var line: Int { Int(xmlSAX2GetLineNumber(context)) }
 

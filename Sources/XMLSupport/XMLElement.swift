@@ -48,7 +48,7 @@ public struct XMLElement: Sendable {
     /// The attributes in document order (made on each call: prefer `attribute(_:namespace:)` to look one up).
     public var attributes: [XMLAttribute] {
         let range = node.attributes
-        return tree.attributes[Int(range.lowerBound)..<Int(range.upperBound)].map {
+        return tree.attributes[range].map {
             XMLAttribute(
                 name: tree.string(at: $0.name), namespace: tree.namespace(at: $0.namespace), value: tree.string($0.value))
         }
@@ -69,9 +69,7 @@ public struct XMLElement: Sendable {
         _ name: String, namespace: String? = nil, _ body: (UnsafeBufferPointer<UInt8>) -> Result
     ) -> Result? {
         guard let range = attributeValueRange(name, namespace: namespace) else { return nil }
-        return tree.bytes.withUnsafeBufferPointer { bytes in
-            body(UnsafeBufferPointer(rebasing: bytes[Int(range.lowerBound)..<Int(range.upperBound)]))
-        }
+        return withExtendedLifetime(tree) { body(tree.bytes[range]) }
     }
 
     /// True when the element has an attribute with this local name (and no namespace, unless one is given).

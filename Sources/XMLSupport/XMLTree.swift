@@ -42,7 +42,7 @@ final class XMLTree: Sendable {
     /// A tree without elements, behind views of nothing (the children of an absent element).
     static let empty = XMLTree(Builder())
 
-    let nodes: [Node]
+    let nodes: TreeBuffer<Node>
     /// Names and namespace URIs, each once per parse (or repeated, when built in code).
     let strings: [String]
     /// For each of `strings`, its index among the names (or namespace URIs) of the scope the tree was parsed
@@ -51,20 +51,28 @@ final class XMLTree: Sendable {
     let nameIndices: [Int32]
     /// The scope the tree was parsed with; nil for a tree built in code.
     let scope: XMLReadScope?
-    let attributes: [Attribute]
+    let attributes: TreeBuffer<Attribute>
     /// Each element's children's positions in `nodes`, one run per element.
-    let childPositions: [Int32]
+    let childPositions: TreeBuffer<Int32>
     /// UTF-8 of every element's text and every attribute value. Converted to `String` only when read.
-    let bytes: [UInt8]
+    let bytes: TreeBuffer<UInt8>
 
-    fileprivate init(_ builder: borrowing Builder) {
-        nodes = builder.nodes.array
+    /// Takes over the builder's buffers as they are: a parse's tree is never copied.
+    fileprivate init(_ builder: consuming Builder) {
         strings = builder.strings
         nameIndices = builder.nameIndices
         scope = builder.scope
-        attributes = builder.attributes.array
-        childPositions = builder.childPositions.array
-        bytes = builder.bytes.array
+        nodes = TreeBuffer(adopting: builder.nodes.adopt())
+        attributes = TreeBuffer(adopting: builder.attributes.adopt())
+        childPositions = TreeBuffer(adopting: builder.childPositions.adopt())
+        bytes = TreeBuffer(adopting: builder.bytes.adopt())
+    }
+
+    deinit {
+        nodes.deallocate()
+        attributes.deallocate()
+        childPositions.deallocate()
+        bytes.deallocate()
     }
 
     func string(at position: Int32) -> String { strings[Int(position)] }
@@ -90,7 +98,7 @@ final class XMLTree: Sendable {
 
     /// The UTF-8 in `range` of `bytes` as a String (the parser has already refused invalid UTF-8).
     func string(_ range: Range<Int32>) -> String {
-        String(decoding: bytes[Int(range.lowerBound)..<Int(range.upperBound)], as: UTF8.self)
+        String(decoding: bytes[range], as: UTF8.self)
     }
 
     /// Builds a tree from start and end events, as SAX delivers them: `startElement`, then its attributes,
@@ -213,23 +221,62 @@ final class XMLTree: Sendable {
             startElement(
                 name: add(tree.string(at: node.name)), namespace: add(namespace: tree.namespace(at: node.namespace)),
                 line: Int(node.line))
-            for attribute in tree.attributes[Int(node.attributes.lowerBound)..<Int(node.attributes.upperBound)] {
+            for attribute in tree.attributes[node.attributes] {
                 let name = add(tree.string(at: attribute.name))
                 let namespace = add(namespace: tree.namespace(at: attribute.namespace))
-                tree.bytes[Int(attribute.value.lowerBound)..<Int(attribute.value.upperBound)].withUnsafeBufferPointer {
-                    addAttribute(name: name, namespace: namespace, value: $0)
-                }
+                addAttribute(name: name, namespace: namespace, value: tree.bytes[attribute.value])
             }
-            tree.bytes[Int(node.text.lowerBound)..<Int(node.text.upperBound)].withUnsafeBufferPointer { appendText($0) }
+            appendText(tree.bytes[node.text])
             for child in element.children { append(child) }
             endElement()
+            withExtendedLifetime(tree) {}
         }
 
         /// The finished tree's root element; nil when no element was started.
-        mutating func finish() -> XMLElement? {
+        consuming func finish() -> XMLElement? {
             while !open.isEmpty { endElement() }
             guard !nodes.isEmpty else { return nil }
             return XMLElement(tree: XMLTree(self), position: 0)
         }
+    }
+}
+
+/// One of a tree's runs of plain values, in memory the tree owns: adopted from the builder's `GrowableBuffer`
+/// without a copy, and freed by the tree's `deinit`. Indices are checked, as an array's are.
+///
+/// A range subscript gives the elements in place; what it returns is valid only while the tree is alive, so
+/// it is only ever read inside the tree's or an element's own methods (which hold the tree).
+struct TreeBuffer<Element>: @unchecked Sendable {
+    private let elements: UnsafeMutableBufferPointer<Element>
+
+    init(adopting elements: UnsafeMutableBufferPointer<Element>) {
+        self.elements = elements
+    }
+
+    var count: Int { elements.count }
+    var isEmpty: Bool { elements.isEmpty }
+
+    subscript(index: Int) -> Element {
+        precondition(index >= 0 && index < elements.count, "tree index out of range")
+        return elements[index]
+    }
+
+    subscript(range: Range<Int>) -> UnsafeBufferPointer<Element> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= elements.count, "tree range out of range")
+        return UnsafeBufferPointer(rebasing: elements[range])
+    }
+
+    subscript(range: Range<Int32>) -> UnsafeBufferPointer<Element> {
+        self[Int(range.lowerBound)..<Int(range.upperBound)]
+    }
+
+    func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<Element>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(elements))
+    }
+
+    /// Called once, by the tree that owns the memory.
+    func deallocate() {
+        elements.baseAddress?.deinitialize(count: elements.count)
+        elements.deallocate()
     }
 }

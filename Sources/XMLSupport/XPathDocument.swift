@@ -137,7 +137,7 @@ public final class XPathDocument {
                 }
                 switch value(ofPath: part.path) {
                 case .bytes(let range):
-                    text.append(contentsOf: tree.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+                    text.append(contentsOf: tree.bytes[range])
                 case .string(let string): text.append(contentsOf: string.utf8)
                 case .unknown, .unresolved: known = false
                 }

@@ -262,9 +262,7 @@ extension XMLTree {
 
     /// `bytes` in `range` as a String with surrounding XML white space trimmed; nil when that leaves nothing.
     func trimmedString(_ range: Range<Int32>) -> String? {
-        bytes.withUnsafeBufferPointer { all in
-            trimmedText(UnsafeBufferPointer(rebasing: all[Int(range.lowerBound)..<Int(range.upperBound)]))
-        }
+        trimmedText(bytes[range])
     }
 }
 

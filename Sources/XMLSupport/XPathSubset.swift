@@ -478,9 +478,9 @@ extension XPathSubset.Path {
 }
 
 extension XMLTree {
-    func childPositions(of position: Int32) -> ArraySlice<Int32> {
-        let children = nodes[Int(position)].children
-        return childPositions[Int(children.lowerBound)..<Int(children.upperBound)]
+    /// The element's children's positions, in place (valid while the tree is: read them in its methods).
+    func childPositions(of position: Int32) -> UnsafeBufferPointer<Int32> {
+        childPositions[nodes[Int(position)].children]
     }
 
     func matches(element position: Int32, _ name: XPathSubset.Name) -> Bool {
@@ -529,7 +529,7 @@ extension XMLTree {
         let element = nodes[Int(position)]
         if !element.text.isEmpty {
             guard !hasTextBelow(position) else { return false }
-            bytes.append(contentsOf: self.bytes[Int(element.text.lowerBound)..<Int(element.text.upperBound)])
+            bytes.append(contentsOf: self.bytes[element.text])
             return true
         }
         for child in childPositions(of: position) {

@@ -8,7 +8,7 @@ import Testing
     @Test func appendsAcrossGrowthInOrder() {
         var buffer = GrowableBuffer<Int32>(capacity: 1)
         for value in 0..<1_000 { buffer.append(Int32(value)) }
-        let (count, all, last) = (buffer.count, buffer.array, buffer.last)
+        let (count, all, last) = (buffer.count, elements(of: buffer), buffer.last)
         #expect(count == 1_000)
         #expect(all == (0..<1_000).map(Int32.init))
         #expect(last == 999)
@@ -28,7 +28,7 @@ import Testing
         bytes.withUnsafeBufferPointer { source.append(contentsOf: $0) }
         target.append(UInt8(ascii: ">"))
         source.moveTail(from: 5, to: &target)
-        let (kept, moved) = (source.array, target.array)
+        let (kept, moved) = (elements(of: source), elements(of: target))
         #expect(kept == Array("hello".utf8))
         #expect(moved == Array(">, tree".utf8))
         source.moveTail(from: 5, to: &target)  // nothing left to move
@@ -36,11 +36,26 @@ import Testing
         #expect(count == 7)
     }
 
+    @Test func handsItsElementsOverWithoutCopying() {
+        var buffer = GrowableBuffer<Int32>(capacity: 2)
+        for value in 0..<100 { buffer.append(Int32(value)) }
+        let adopted = buffer.adopt()
+        defer { adopted.deallocate() }
+        #expect(Array(adopted) == (0..<100).map(Int32.init))
+    }
+
     @Test func startsEmpty() {
         let buffer = GrowableBuffer<Int>(capacity: 0)
-        let (empty, last, all) = (buffer.isEmpty, buffer.last, buffer.array)
+        let (empty, last, all) = (buffer.isEmpty, buffer.last, elements(of: buffer))
         #expect(empty)
         #expect(last == nil)
         #expect(all.isEmpty)
     }
+}
+
+/// The buffer's elements, read one by one.
+private func elements<Element>(of buffer: borrowing GrowableBuffer<Element>) -> [Element] {
+    var elements: [Element] = []
+    for index in 0..<buffer.count { elements.append(buffer[index]) }
+    return elements
 }

@@ -157,7 +157,7 @@ import Testing
             }
         }
         var contexts: [XPathNode?] = [nil]
-        for position in tree.root.tree.nodes.indices { contexts.append(XPathNode(.tree(.element(Int32(position)), tree.root.tree))) }
+        for position in 0..<tree.root.tree.nodes.count { contexts.append(XPathNode(.tree(.element(Int32(position)), tree.root.tree))) }
         var compiled = 0
         for expression in expressions where expression.selectsNodes {
             let selector = XPathNodeSelector(expression, scope: scope)
