@@ -55,11 +55,16 @@ struct CDADocument {
         let headline = title ?? code?.display ?? "Clinical document"
         // The sdtc extension is how a CDA R2 document states a status other than final (e.g. `nullified`).
         let status = element.child("statusCode")?.cdaAttribute("code")
-        let identifiers = [element.cda("id"), element.cda("setId")].compactMap { $0?.instanceIdentifier }
+        // The document's id and set id, each once.
+        var identifiers: [EntryIdentifier] = []
+        if let id = element.cda("id")?.instanceIdentifier?.entryIdentifier { identifiers.append(id) }
+        if let setID = element.cda("setId")?.instanceIdentifier?.entryIdentifier, !identifiers.contains(setID) {
+            identifiers.append(setID)
+        }
         return CareEntry(
             category: .document, code: code, date: date,
-            summary: organisation.map { "\(headline) — \($0)" } ?? headline, status: status ?? "final",
-            identifiers: identifiers.map(\.entryIdentifier).uniqued(),
+            summary: CDASummary.text(headline, organisation), status: status ?? "final",
+            identifiers: identifiers,
             source: SourceReference(provider: provider, id: sourceID))
     }
 
@@ -87,15 +92,14 @@ struct CDADocument {
         let date = encounter.cda("effectiveTime")?.timestamp
         guard code != nil || date != nil else { return .unreadable }
         let disposition = encounter.cda("dischargeDispositionCode")?.cdaCoding()?.display
-        let details = [title, disposition.map { "disposition: \($0)" }].compactMap { $0 }
         let headline = code?.display ?? "Encounter"
         let ids = encounter.instanceIdentifiers
         return .entry(
             CareEntry(
                 category: .encounter, code: code, date: date,
-                summary: details.isEmpty ? headline : headline + " — " + details.joined(separator: "; "),
-                identifiers: ids.map(\.entryIdentifier).uniqued(),
-                source: SourceReference(provider: provider, id: "\(sourceID)/\(ids.first?.key ?? "encounter")")))
+                summary: CDASummary.text(headline, title, disposition.map { "disposition: \($0)" }),
+                identifiers: ids.count == 1 ? [ids[0].entryIdentifier] : ids.map(\.entryIdentifier).uniqued(),
+                source: SourceReference(provider: provider, id: sourceID(of: ids.first, otherwise: "encounter"))))
     }
 
     // MARK: - Patient
@@ -124,7 +128,12 @@ struct CDADocument {
             }
         }
         let name = legal ?? first
-        let given = name?.cdaChildren("given").compactMap { $0.plainText }.joined(separator: " ").trimmedNonEmpty
+        // Given names joined by spaces; usually there is one, taken as it is.
+        var given: String?
+        for part in name?.cdaChildren("given") ?? XMLElement.NamedChildren() {
+            guard let words = part.plainText else { continue }
+            given = given.map { $0 + " " + words } ?? words
+        }
         let demographics = PatientDemographics(
             nhsNumber: nhsNumber, givenName: given, familyName: name?.cda("family")?.plainText,
             birthDate: person?.cda("birthTime")?.timestamp.flatMap(Self.day),
@@ -163,6 +172,24 @@ struct CDADocument {
 
     // MARK: - Sections
 
+    /// `<document>/<root^extension>` for something in the document, or `<document>/<fallback>` when it has no id;
+    /// made in one allocation.
+    private func sourceID(of id: CDAInstanceIdentifier?, otherwise fallback: @autoclosure () -> String) -> String {
+        let fallback = id == nil ? fallback() : ""
+        var text = ""
+        text.reserveCapacity(
+            sourceID.utf8.count + 1
+                + (id.map { $0.root.utf8.count + 1 + ($0.extension?.utf8.count ?? 0) } ?? fallback.utf8.count))
+        text += sourceID
+        text += "/"
+        if let id {
+            id.appendKey(to: &text)
+        } else {
+            text += fallback
+        }
+        return text
+    }
+
     /// Reads the coded entries of every section the gateway reads.
     ///
     /// A statement's own id names it in its source (`<document>/<root^extension>`) and is kept as an
@@ -175,13 +202,13 @@ struct CDADocument {
         var found: [(statement: XMLElement, container: XMLElement?, section: Int, ids: [CDAInstanceIdentifier])] = []
         for (index, section) in sections.enumerated() {
             for entry in section.element.cdaChildren("entry") {
-                let statements = section.kind.statements(in: entry)
-                if statements.isEmpty { reading.unreadable += 1 }
-                // A negated statement ("no known allergies", a medicine not taken) asserts an absence, which
-                // must never be shown as the thing itself.
-                for (statement, container) in statements where !statement.isNegated {
+                let count = section.kind.forEachStatement(in: entry) { statement, container in
+                    // A negated statement ("no known allergies", a medicine not taken) asserts an absence, which
+                    // must never be shown as the thing itself.
+                    guard !statement.isNegated else { return }
                     found.append((statement, container, index, statement.instanceIdentifiers))
                 }
+                if count == 0 { reading.unreadable += 1 }
             }
         }
         var uses: [CDAInstanceIdentifier: Int] = [:]
@@ -192,11 +219,12 @@ struct CDADocument {
             }
         }
         for (offset, item) in found.enumerated() {
-            let ids = item.ids.filter { uses[$0] == 1 }
+            // Usually one id, used once: kept as it is, without filtering and de-duplicating copies.
+            let ids = item.ids.count == 1 && uses[item.ids[0]] == 1 ? item.ids : item.ids.filter { uses[$0] == 1 }
             let statement = CDAStatement(
                 element: item.statement, container: item.container, section: sections[item.section],
-                source: SourceReference(provider: provider, id: "\(sourceID)/\(ids.first?.key ?? "#\(offset + 1)")"),
-                identifiers: ids.map(\.entryIdentifier).uniqued())
+                source: SourceReference(provider: provider, id: sourceID(of: ids.first, otherwise: "#\(offset + 1)")),
+                identifiers: ids.count == 1 ? [ids[0].entryIdentifier] : ids.map(\.entryIdentifier).uniqued())
             if let entry = statement.read() {
                 reading.entries.append(entry)
             } else {

@@ -150,7 +150,9 @@ extension XMLElement {
     /// than as words in a wrong order: a dose instruction with its words shuffled is worse than none.
     var plainText: String? {
         // Most text is one leaf's ASCII (a title, a name, a display): collapse its white space byte by byte.
-        if children.isEmpty, let collapsed = text.collapsingASCIIWhitespace {
+        // So is an entry's own text beside an empty reference (`dose words<reference value="#m1"/>`): children
+        // without words add none, and make no mixed content.
+        if children.allSatisfy(\.isEmptyLeaf), let collapsed = text.collapsingASCIIWhitespace {
             return collapsed.isEmpty ? nil : collapsed
         }
         var words: [Substring] = []
@@ -178,7 +180,21 @@ struct CDAInstanceIdentifier: Hashable {
     var `extension`: String?
 
     /// `root^extension`, or the root alone: the spelling used in source ids.
-    var key: String { `extension`.map { "\(root)^\($0)" } ?? root }
+    var key: String {
+        guard `extension` != nil else { return root }
+        var key = ""
+        appendKey(to: &key)
+        return key
+    }
+
+    /// Appends `key` to `text`.
+    func appendKey(to text: inout String) {
+        text += root
+        if let `extension` {
+            text += "^"
+            text += `extension`
+        }
+    }
 
     /// As the merge compares identifiers. An OID root becomes `urn:oid:<root>` with the extension (or the
     /// root itself) as the value; a UUID root follows FHIR's mapping of II, so the same id written by a FHIR

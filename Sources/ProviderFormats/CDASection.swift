@@ -62,21 +62,37 @@ enum CDASectionKind: Sendable {
     ///
     /// C-CDA wraps statements: allergies and problems in a concern `act`, discharge medicines in an `act`,
     /// results and vital signs in an `organizer`. Older CDA puts the statement directly in the entry.
-    func statements(in entry: XMLElement) -> [(statement: XMLElement, container: XMLElement?)] {
-        guard let top = entry.children.first(where: { $0.namespace == CDADecoder.namespace }) else { return [] }
+    ///
+    /// Calls `body` with each, in document order, rather than returning them: most entries hold one statement,
+    /// and an array for it would be made and freed for every entry of every document. Returns how many there
+    /// were.
+    @discardableResult
+    func forEachStatement(in entry: XMLElement, _ body: (_ statement: XMLElement, _ container: XMLElement?) -> Void)
+        -> Int
+    {
+        guard let top = entry.children.first(where: { $0.namespace == CDADecoder.namespace }) else { return 0 }
         let wanted = self == .medications ? "substanceAdministration" : "observation"
-        if top.name == wanted { return [(top, nil)] }
-        let inner: [XMLElement]
-        switch top.name {
-        case "act":
-            inner = top.cdaChildren("entryRelationship")
-                .filter { $0.attribute("inversionInd") != "true" }
-                .compactMap { $0.cda(wanted) }
-                .filter { !$0.isSupportingObservation }
-        case "organizer": inner = top.cdaChildren("component").compactMap { $0.cda(wanted) }
-        default: inner = []
+        if top.isNamed(wanted) {
+            body(top, nil)
+            return 1
         }
-        return inner.map { ($0, top) }
+        var count = 0
+        if top.isNamed("act") {
+            for relationship in top.cdaChildren("entryRelationship") where relationship.attribute("inversionInd") != "true" {
+                if let statement = relationship.cda(wanted), !statement.isSupportingObservation {
+                    body(statement, top)
+                    count += 1
+                }
+            }
+        } else if top.isNamed("organizer") {
+            for component in top.cdaChildren("component") {
+                if let statement = component.cda(wanted) {
+                    body(statement, top)
+                    count += 1
+                }
+            }
+        }
+        return count
     }
 }
 

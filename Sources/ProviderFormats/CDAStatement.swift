@@ -39,7 +39,7 @@ struct CDAStatement {
         guard medicine != nil || dose != nil else { return nil }
         return entry(
             .medication, code: medicine, date: element.effectiveDate,
-            summary: summary(medicine?.display ?? "Medication", details: [dose]),
+            summary: summary(medicine?.display ?? "Medication", details: dose),
             status: element.cdaCode("statusCode"), dose: dose)
     }
 
@@ -70,10 +70,8 @@ struct CDAStatement {
                 allergyHeadline(
                     code.display ?? "Allergy", substance: substance != nil,
                     intolerance: type?.display?.containsIgnoringCase("intoleran") == true),
-                details: [
-                    manifestations.isEmpty ? nil : "reaction: " + manifestations.uniqued().joined(separator: ", "),
-                    severity.map { "severity: \($0)" },
-                ]),
+                details: manifestations.isEmpty ? nil : "reaction: " + manifestations.uniqued().joined(separator: ", "),
+                severity.map { "severity: \($0)" }),
             status: concernStatus)
     }
 
@@ -116,10 +114,8 @@ struct CDAStatement {
             dose: dose, identifiers: identifiers, source: source)
     }
 
-    /// "Headline — detail; detail", or the headline alone.
-    private func summary(_ headline: String, details: [String?]) -> String {
-        let details = details.compactMap { $0 }
-        return details.isEmpty ? headline : headline + " — " + details.joined(separator: "; ")
+    private func summary(_ headline: String, details first: String?, _ second: String? = nil) -> String {
+        CDASummary.text(headline, first, second)
     }
 
     /// "Penicillin allergy", unless the words already say what kind of reaction it is.
@@ -179,5 +175,24 @@ extension XMLElement {
         default:
             return nil
         }
+    }
+}
+
+/// Entry summaries: "Headline — detail; detail", or the headline alone.
+enum CDASummary {
+    /// Made in one allocation: every CDA entry has a summary, and joining arrays of parts made several.
+    static func text(_ headline: String, _ first: String?, _ second: String? = nil) -> String {
+        guard first != nil || second != nil else { return headline }
+        var text = ""
+        text.reserveCapacity(
+            headline.utf8.count + " — ".utf8.count + (first?.utf8.count ?? 0) + 2 + (second?.utf8.count ?? 0))
+        text += headline
+        text += " — "
+        if let first { text += first }
+        if let second {
+            if first != nil { text += "; " }
+            text += second
+        }
+        return text
     }
 }

@@ -72,6 +72,13 @@ public struct XMLElement: Sendable {
         return withExtendedLifetime(tree) { body(tree.bytes[range]) }
     }
 
+    /// True when the element has neither children nor character data (`<reference value="#x"/>`): checked
+    /// without making a String of its text.
+    package var isEmptyLeaf: Bool {
+        let node = node
+        return node.children.isEmpty && node.text.isEmpty
+    }
+
     /// True when the element has an attribute with this local name (and no namespace, unless one is given).
     package func hasAttribute(_ name: String, namespace: String? = nil) -> Bool {
         attributeValueRange(name, namespace: namespace) != nil
