@@ -21,14 +21,26 @@ struct DecodeBench: AsyncParsableCommand {
     var dumpBodies: String?
     @Option(name: .long, help: "Only these formats, comma-separated (fhir-r4-xml, cda, mapped-xml); all by default.")
     var formats: String?
+    @Option(
+        name: .long,
+        help: "Only these simulated providers' responses, comma-separated (mh-trust-documents, nhs111, …); all by default.")
+    var feeds: String?
+
+    func validate() throws {
+        let known = Set(SimulatedProviderID.all.map(\.description))
+        if let unknown = feeds?.split(separator: ",").first(where: { !known.contains(String($0)) }) {
+            throw ValidationError("--feeds: no simulated provider '\(unknown)'")
+        }
+    }
 
     func run() async throws {
+        let feeds = feeds.map { Set($0.split(separator: ",").map(String.init)) }
         let logger = Logger(label: "caregate.bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let (simulator, endpoints) = try await ProviderSimulator.startStandardSix(
             ephemeralPorts: true, faults: try FaultOptions.parse([]), logger: logger)
         var bodies: [ProviderFormat: [(ProviderID, [UInt8])]] = [:]
         var decoders: [ProviderID: any RecordDecoder] = [:]
-        for endpoint in endpoints {
+        for endpoint in endpoints where feeds?.contains(endpoint.id.description) ?? true {
             let adapter = HTTPProviderAdapter(definition: try endpoint.gatewayDefinition(providersFolder: providers), logger: logger)
             decoders[endpoint.id] = adapter.decoder
             for patient in simulator.population.patients {
