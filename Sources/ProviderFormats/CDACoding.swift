@@ -47,7 +47,7 @@ enum CDACodeSystem {
     /// The URI for a code system OID given as UTF-8 (read in place from an attribute): a well-known one is
     /// returned without making a String of the OID.
     static func uri(forOID oid: UnsafeBufferPointer<UInt8>, in context: Context = .general) -> String {
-        if context == .medicine, oid.elementsEqual(nhsSNOMEDCT.utf8) { return Coding.System.dmd }
+        if context == .medicine, oid.hasSameBytes(as: nhsSNOMEDCT) { return Coding.System.dmd }
         return uris[oid] ?? "urn:oid:" + String(decoding: oid, as: UTF8.self)
     }
 

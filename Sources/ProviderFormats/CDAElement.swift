@@ -1,4 +1,9 @@
 import CareRecords
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import XMLSupport
 
 /// Reading CDA R2 elements and their HL7 v3 datatypes (II, TS, IVL_TS, PQ).
@@ -62,7 +67,7 @@ extension XMLElement {
 
     /// True when the attribute, trimmed, is `value`: `cdaAttribute(name) == value` without making a String.
     func cdaAttribute(_ name: String, is value: String) -> Bool {
-        withCDAAttribute(name) { $0.elementsEqual(value.utf8) } ?? false
+        withCDAAttribute(name) { $0.hasSameBytes(as: value) } ?? false
     }
 
     /// True when the element says its value is missing (`nullFlavor="NI"`, `"UNK"` …).
@@ -224,5 +229,16 @@ struct CDAInstanceIdentifier: Hashable {
             }
         }
         return true
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// True when these bytes are `string`'s UTF-8, compared with `memcmp` (a native String's UTF-8 is read in
+    /// place; a bridged one is copied first).
+    func hasSameBytes(as string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { other in
+            other.count == count && (count == 0 || memcmp(other.baseAddress!, baseAddress!, count) == 0)
+        }
     }
 }

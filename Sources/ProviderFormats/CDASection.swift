@@ -19,7 +19,7 @@ enum CDASectionKind: Sendable {
             }
         }
         guard let code = section.cda("code"), !code.isNullFlavored,
-            code.withCDAAttribute("codeSystem", { $0.elementsEqual(CDACodeSystem.loinc.utf8) }) ?? true,
+            code.withCDAAttribute("codeSystem", { $0.hasSameBytes(as: CDACodeSystem.loinc) }) ?? true,
             let kind = code.withCDAAttribute("code", { Self.byLOINCCode[$0] }) ?? nil
         else { return nil }
         self = kind

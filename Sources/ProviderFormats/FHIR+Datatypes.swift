@@ -187,7 +187,7 @@ extension String {
 extension UInt8 {
     /// The ASCII bytes `Character.isWhitespace` counts as white space: tab to carriage return, and space.
     var isASCIIWhitespace: Bool {
-        self == 0x20 || (0x09...0x0D).contains(self)
+        self == 0x20 || (self >= 0x09 && self <= 0x0D)
     }
 
     /// An ASCII byte that is not white space.
