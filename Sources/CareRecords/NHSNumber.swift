@@ -10,7 +10,8 @@ public struct NHSNumber: Hashable, Sendable, Comparable, CustomStringConvertible
     public init(_ text: String) throws(NHSNumberError) {
         // Read as bytes into a fixed buffer: this runs for every query and every document a provider returns.
         // A byte ≥ 0x80 begins a scalar that is neither a digit nor a separator, so it is refused as one.
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         for byte in text.utf8 {
             switch byte {

@@ -103,14 +103,14 @@ extension XMLElement {
     /// (`low`), else its `center`. An end alone (`high`) does not say when something began, so it is not used.
     var timestamp: ClinicalDate? {
         guard !isNullFlavored else { return nil }
-        // A value that is there but not a timestamp reads as no date (nil), without falling back to the bounds.
-        if let date = withCDAAttribute("value", ClinicalDate.init(hl7Timestamp:)) { return date }
-        for bound in [cda("low"), cda("center")] {
-            if let bound, !bound.isNullFlavored, let date = bound.withCDAAttribute("value", ClinicalDate.init(hl7Timestamp:)) {
-                return date
-            }
+        // A value that is there (non-blank) but not a timestamp reads as no date, without falling back: `date`
+        // gives nil for an absent or blank value, .some(nil) for one that is not a timestamp.
+        func date(_ element: XMLElement?) -> ClinicalDate?? {
+            guard let element, !element.isNullFlavored else { return nil }
+            return element.withCDAAttribute("value", ClinicalDate.init(hl7Timestamp:))
         }
-        return nil
+        guard let found = date(self) ?? date(cda("low")) ?? date(cda("center")) else { return nil }
+        return found
     }
 
     /// The first `effectiveTime` that places the fact in time. A medicine's second `effectiveTime` is

@@ -78,7 +78,8 @@ enum CDASectionKind: Sendable {
         }
         var count = 0
         if top.isNamed("act") {
-            for relationship in top.cdaChildren("entryRelationship") where relationship.attribute("inversionInd") != "true" {
+            for relationship in top.cdaChildren("entryRelationship")
+            where relationship.attribute("inversionInd") != "true" {
                 if let statement = relationship.cda(wanted), !statement.isSupportingObservation {
                     body(statement, top)
                     count += 1
