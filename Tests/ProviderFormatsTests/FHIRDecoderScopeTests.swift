@@ -11,29 +11,20 @@ import XMLSupport
 /// these documents carry).
 @Suite("FHIR decoder: its read scope loses nothing")
 struct FHIRDecoderScopeTests {
-    let scoped = FHIRR4XMLDecoder()
-    let whole: FHIRR4XMLDecoder = {
-        var decoder = FHIRR4XMLDecoder()
-        decoder.readScope = .everything
-        return decoder
-    }()
-
-    /// Decodes `bytes` both ways: whether the two agree (a Bool, as the two records in a failure message would
-    /// bury the document's name), and what the whole tree gives.
-    private func compare(_ bytes: [UInt8]) -> (same: Bool, expected: Result<DecodedRecord, DecodeError>) {
-        func outcome(_ decoder: FHIRR4XMLDecoder) -> Result<DecodedRecord, DecodeError> {
-            Result { () throws(DecodeError) in try decoder.decode(bytes, from: UKCoreExamples.provider) }
-        }
-        let expected = outcome(whole)
-        return (outcome(scoped) == expected, expected)
-    }
+    let decoders = ReadScopeComparison(
+        scoped: FHIRR4XMLDecoder(),
+        whole: {
+            var decoder = FHIRR4XMLDecoder()
+            decoder.readScope = .everything
+            return decoder
+        }(), provider: UKCoreExamples.provider)
 
     @Test("all 215 UK Core examples decode the same as from the whole tree")
     func ukCoreExamples() throws {
         var entries = 0
         for name in try UKCoreExamples.fileNames() {
             let bytes = try UKCoreExamples.bytes(name)
-            let (same, expected) = compare(bytes)
+            let (same, expected) = decoders.compare(bytes)
             #expect(same, "\(name)")
             entries += (try? expected.get().entries.count) ?? 0
         }
@@ -50,7 +41,7 @@ struct FHIRDecoderScopeTests {
         for provider in [SimulatedProviderID.mhTrust, SimulatedProviderID.gp] {
             for patient in population.patients {
                 let bytes = simulator.bundle(for: provider, patient: patient.nhsNumber)
-                let (same, expected) = compare(bytes)
+                let (same, expected) = decoders.compare(bytes)
                 #expect(same, "\(provider) for patient \(patient.nhsNumber)")
                 entries += (try? expected.get().entries.count) ?? 0
                 if (try? expected.get().patient) != nil { patients += 1 }
@@ -67,14 +58,6 @@ struct FHIRDecoderScopeTests {
             "UKCore-Observation-Group-FullBloodCount-Example.xml",
         ]
         .map(UKCoreExamples.bytes)
-        let mutator = SeededMutator(seed: 0x5C0_BE)
-        var failed = 0
-        for iteration in 0..<SeededMutator.iterations {
-            let input = mutator.mutation(of: seeds[iteration % seeds.count], iteration: iteration)
-            let (same, expected) = compare(input)
-            #expect(same, "iteration \(iteration)")
-            if case .failure = expected { failed += 1 }
-        }
-        #expect(failed > 0 && failed < SeededMutator.iterations)
+        decoders.expectSameOnMutations(of: seeds, seed: 0x5C0_BE)
     }
 }

@@ -1,0 +1,36 @@
+import CareGateFuzzing
+import CareRecords
+import ProviderFormats
+import Testing
+
+/// One decoder two ways, for the tests that hold a read scope to losing nothing: with its scope, and widened to
+/// the whole tree (`XMLReadScope.everything`).
+struct ReadScopeComparison<Decoder: RecordDecoder> {
+    let scoped: Decoder
+    let whole: Decoder
+    let provider: ProviderID
+
+    /// Decodes `bytes` both ways: whether the two agree (a Bool, as the two records in a failure message would
+    /// bury the document's name), and what the whole tree gives.
+    func compare(_ bytes: [UInt8]) -> (same: Bool, expected: Result<DecodedRecord, DecodeError>) {
+        func outcome(_ decoder: Decoder) -> Result<DecodedRecord, DecodeError> {
+            Result { () throws(DecodeError) in try decoder.decode(bytes, from: provider) }
+        }
+        let expected = outcome(whole)
+        return (outcome(scoped) == expected, expected)
+    }
+
+    /// Holds the two equal on mutations of `seeds`, and checks that the mutations exercised both outcomes (some
+    /// documents failing, not all).
+    func expectSameOnMutations(of seeds: [[UInt8]], seed: UInt64) {
+        let mutator = SeededMutator(seed: seed)
+        var failed = 0
+        for iteration in 0..<SeededMutator.iterations {
+            let input = mutator.mutation(of: seeds[iteration % seeds.count], iteration: iteration)
+            let (same, expected) = compare(input)
+            #expect(same, "iteration \(iteration)")
+            if case .failure = expected { failed += 1 }
+        }
+        #expect(failed > 0 && failed < SeededMutator.iterations)
+    }
+}
