@@ -72,14 +72,14 @@ public struct CDADecoder: RecordDecoder {
                 record.unreadable += 1
                 continue
             }
-            let reading = CDADocument(element: element, provider: provider, position: offset + 1).read()
-            if let known = record.patient?.nhsNumber, let other = reading.patient?.nhsNumber, known != other {
+            let document = CDADocument(element: element, provider: provider, position: offset + 1)
+            let patient = document.patient
+            if let known = record.patient?.nhsNumber, let other = patient?.nhsNumber, known != other {
                 record.unreadable += 1
                 continue
             }
-            record.entries += reading.entries
-            record.unreadable += reading.unreadable
-            record.patient = Self.combine(record.patient, reading.patient)
+            document.read(into: &record)
+            record.patient = Self.combine(record.patient, patient)
         }
         return record
     }

@@ -21,28 +21,23 @@ struct CDADocument {
         sourceID = element.cda("id")?.instanceIdentifier?.key ?? "#\(position)"
     }
 
-    struct Reading {
-        var entries: [CareEntry] = []
-        var patient: PatientDemographics?
-        var unreadable = 0
-    }
-
-    func read() -> Reading {
-        var reading = Reading(patient: patient)
+    /// What a document adds to the record: its entries (appended to `record.entries` as they are read, not
+    /// collected apart and copied over) and the parts it could not read. The caller checks the document's
+    /// `patient` first, and reads nothing of a document about someone else.
+    func read(into record: inout DecodedRecord) {
         // Both header entries show the title: read it once.
         let title = element.cda("title")?.plainText
         if let document = documentEntry(title: title) {
-            reading.entries.append(document)
+            record.entries.append(document)
         } else {
-            reading.unreadable += 1
+            record.unreadable += 1
         }
         switch encounterEntry(title: title) {
-        case .entry(let encounter): reading.entries.append(encounter)
-        case .unreadable: reading.unreadable += 1
+        case .entry(let encounter): record.entries.append(encounter)
+        case .unreadable: record.unreadable += 1
         case .absent: break
         }
-        readStatements(into: &reading)
-        return reading
+        readStatements(into: &record)
     }
 
     // MARK: - Header
@@ -107,7 +102,7 @@ struct CDADocument {
     /// The record target's demographics, or nil when the document carries none.
     ///
     /// An NHS number that fails its check digit is dropped, not fatal, as in the FHIR decoder.
-    private var patient: PatientDemographics? {
+    var patient: PatientDemographics? {
         guard let role = element.cda(at: "recordTarget", "patientRole") else { return nil }
         var nhsNumber: NHSNumber?
         for id in role.cdaChildren("id")
@@ -197,7 +192,7 @@ struct CDADocument {
     /// statement in the document carries identifies neither (C-CDA samples reuse ids across a panel's
     /// results), so it is not used: the merge would otherwise collapse different results into one. Such
     /// statements, and those without ids, are named by position instead (`<document>/#3`).
-    private func readStatements(into reading: inout Reading) {
+    private func readStatements(into record: inout DecodedRecord) {
         let sections = CDASection.readable(in: element)
         var found: [(statement: XMLElement, container: XMLElement?, section: Int, ids: [CDAInstanceIdentifier])] = []
         for (index, section) in sections.enumerated() {
@@ -208,7 +203,7 @@ struct CDADocument {
                     guard !statement.isNegated else { return }
                     found.append((statement, container, index, statement.instanceIdentifiers))
                 }
-                if count == 0 { reading.unreadable += 1 }
+                if count == 0 { record.unreadable += 1 }
             }
         }
         var uses: [CDAInstanceIdentifier: Int] = [:]
@@ -226,9 +221,9 @@ struct CDADocument {
                 source: SourceReference(provider: provider, id: sourceID(of: ids.first, otherwise: "#\(offset + 1)")),
                 identifiers: ids.count == 1 ? [ids[0].entryIdentifier] : ids.map(\.entryIdentifier).uniqued())
             if let entry = statement.read() {
-                reading.entries.append(entry)
+                record.entries.append(entry)
             } else {
-                reading.unreadable += 1
+                record.unreadable += 1
             }
         }
     }
