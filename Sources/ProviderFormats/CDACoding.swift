@@ -101,21 +101,32 @@ extension XMLElement {
 /// made of the key, and none hashed. Meant for tens of entries (code systems, template ids): a lookup compares
 /// lengths first, so it passes over most entries at the cost of an integer comparison.
 struct UTF8Table<Value: Sendable>: Sendable {
-    private let keys: [[UInt8]]
+    /// Every key's UTF-8, one after another (one array, so a lookup retains nothing per entry).
+    private let bytes: [UInt8]
+    /// Each key's start in `bytes` and its length, in entry order.
+    private let keys: [(start: Int, count: Int)]
     private let values: [Value]
 
     init(_ entries: [(String, Value)]) {
-        keys = entries.map { Array($0.0.utf8) }
+        var bytes: [UInt8] = []
+        var keys: [(start: Int, count: Int)] = []
+        for (key, _) in entries {
+            keys.append((bytes.count, key.utf8.count))
+            bytes.append(contentsOf: key.utf8)
+        }
+        self.bytes = bytes
+        self.keys = keys
         values = entries.map(\.1)
     }
 
     subscript(key: UnsafeBufferPointer<UInt8>) -> Value? {
-        guard let base = key.baseAddress else { return nil }
-        for index in keys.indices where keys[index].count == key.count {
-            if keys[index].withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, key.count) == 0 }) {
+        guard let wanted = key.baseAddress else { return nil }
+        return bytes.withUnsafeBufferPointer { all -> Value? in
+            for (index, stored) in keys.enumerated()
+            where stored.count == key.count && memcmp(all.baseAddress! + stored.start, wanted, key.count) == 0 {
                 return values[index]
             }
+            return nil
         }
-        return nil
     }
 }
