@@ -108,9 +108,6 @@ private struct ParseState: ~Copyable {
         self.caches = caches
     }
 
-    /// The name caches, handed back to the parser when the parse is over.
-
-
     var line: Int { Int(xmlSAX2GetLineNumber(context)) }
 
     mutating func fail(_ error: XMLParseError) {
