@@ -57,16 +57,14 @@ enum CDASectionKind: Sendable {
     ])
 
     /// The clinical statements in one section `entry` that this kind of section reads, each with the act or
-    /// organizer around it (whose status and time it may inherit). Empty when the entry holds nothing of
-    /// the expected shape.
+    /// organizer around it (whose status and time it may inherit).
     ///
     /// C-CDA wraps statements: allergies and problems in a concern `act`, discharge medicines in an `act`,
     /// results and vital signs in an `organizer`. Older CDA puts the statement directly in the entry.
     ///
     /// Calls `body` with each, in document order, rather than returning them: most entries hold one statement,
     /// and an array for it would be made and freed for every entry of every document. Returns how many there
-    /// were.
-    @discardableResult
+    /// were (none: the entry holds nothing of the expected shape).
     func forEachStatement(in entry: XMLElement, _ body: (_ statement: XMLElement, _ container: XMLElement?) -> Void)
         -> Int
     {
