@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// Group commit: appends from many requests are queued, and one writer commits whatever is waiting as one
@@ -40,15 +41,23 @@ final class AuditGroupCommit: Sendable {
     }
 
     /// The writer's loop: commits batches until `close()` and the queue is empty. `commit` returns the stored
-    /// records in the order given, or throws to fail the whole batch.
-    func runWriter(commit: ([AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord]) async {
+    /// records in the order given, or throws to fail the whole batch. Commits slower than `slowCommits`' threshold
+    /// are reported to operators (see `SlowCommitWarning`).
+    func runWriter(
+        slowCommits: SlowCommitWarning? = nil,
+        commit: ([AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord]
+    ) async {
+        var slow = SlowCommitWarning.Tally()
         while let batch = await nextBatch() {
+            let started = ContinuousClock.now
             do {
                 let stored = try await commit(batch.map(\.record))
                 for (pending, record) in zip(batch, stored) { pending.caller.resume(returning: .success(record)) }
             } catch {
                 for pending in batch { pending.caller.resume(returning: .failure(error)) }
             }
+            let finished = ContinuousClock.now
+            slowCommits?.note(started.duration(to: finished), records: batch.count, at: finished, in: &slow)
         }
     }
 
@@ -81,6 +90,43 @@ final class AuditGroupCommit: Sendable {
             if let batch, batch.isEmpty { continue }
             return batch
         }
+    }
+}
+
+/// A warning to operators when audit commits are slow: an answer with `audit_disclosure: with-answer` waits for
+/// its commit, so a store whose disk or database stalls for tens of milliseconds is what its clients see at p99
+/// (`caregate_audit_write_duration_seconds` has the distribution; this puts the event in the log).
+///
+/// At most one warning per `interval`, naming how many commits were slow since the last one and the slowest:
+/// a stalling disk would otherwise log on every commit. Durations and counts only, never a record's content.
+struct SlowCommitWarning: Sendable {
+    var threshold: Duration = .milliseconds(100)
+    var interval: Duration = .seconds(60)
+    var logger: Logger
+
+    /// The slow commits since the last warning (kept by the writer's loop).
+    struct Tally {
+        var count = 0
+        var slowest = Duration.zero
+        var lastWarning: ContinuousClock.Instant?
+    }
+
+    func note(_ elapsed: Duration, records: Int, at now: ContinuousClock.Instant, in tally: inout Tally) {
+        guard elapsed >= threshold else { return }
+        tally.count += 1
+        tally.slowest = max(tally.slowest, elapsed)
+        if let last = tally.lastWarning, last.duration(to: now) < interval { return }
+        logger.warning(
+            "audit commits are slow: answers that wait for their audit record wait for this; check the audit store's disk or database",
+            metadata: [
+                "slow_commits": "\(tally.count)", "slowest_ms": "\(Self.milliseconds(tally.slowest))",
+                "threshold_ms": "\(Self.milliseconds(threshold))", "records_in_last": "\(records)",
+            ])
+        tally = Tally(lastWarning: now)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }
 

@@ -32,6 +32,7 @@ public final class PostgresAuditTrail: AuditTrail {
         }
         configuration.options.connectTimeout = min(timeout, .seconds(10))
         configuration.options.maximumConnections = 8
+        let operatorLogger = logger
         let logger = AuditDriverLogHandler.logger(wrapping: logger)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runTask = Task { await client.run() }
@@ -52,7 +53,8 @@ public final class PostgresAuditTrail: AuditTrail {
         self.logger = logger
         self.timeout = timeout
         self.writerTask = Task {
-            await queue.runWriter { (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
+            await queue.runWriter(slowCommits: SlowCommitWarning(logger: operatorLogger)) {
+                (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
                 try await withAuditDeadline(timeout, "appending") { () async throws(AuditStoreError) in
                     try await Self.postgres("appending") { try await Self.commit(batch, client: client, logger: logger) }
                 }

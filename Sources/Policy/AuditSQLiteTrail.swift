@@ -46,7 +46,8 @@ public final class SQLiteAuditTrail: AuditTrail {
         self.queue = queue
         self.writerTask = Task {
             var head: ChainHead?
-            await queue.runWriter { (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
+            await queue.runWriter(slowCommits: SlowCommitWarning(logger: logger)) {
+                (batch: [AuditRecord]) async throws(AuditStoreError) -> [StoredAuditRecord] in
                 try await Self.commit(batch, on: writer, head: &head)
             }
         }
