@@ -117,11 +117,6 @@ public struct XMLElement: Sendable {
         children { tree.string(at: $0.name, equals: name) }
     }
 
-    /// Every child element with this local name and namespace URI (nil: in no namespace), in document order.
-    public func children(_ name: String, namespace: String?) -> [XMLElement] {
-        children { tree.string(at: $0.name, equals: name) && tree.namespace(at: $0.namespace, equals: namespace) }
-    }
-
     /// Every child element with this local name and namespace URI (nil: in no namespace), in document order,
     /// found as the sequence is walked: nothing is allocated, and a walk that stops early looks no further.
     public func children(named name: String, namespace: String?) -> NamedChildren {
@@ -201,12 +196,6 @@ extension XMLElement {
 
         public func makeIterator() -> Iterator {
             Iterator(children: self, index: Int(positions.lowerBound))
-        }
-
-        /// True when there is no such child.
-        public var isEmpty: Bool {
-            var iterator = makeIterator()
-            return iterator.next() == nil
         }
 
         public struct Iterator: IteratorProtocol {
