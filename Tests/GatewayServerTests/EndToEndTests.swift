@@ -68,8 +68,13 @@ import Testing
     @Test func aHangingProviderIsReportedTimeoutWithinTheDeadlineAndTheOthersArePresent() async throws {
         let deadline = 800
         try await LiveGateway.run(deadlineMilliseconds: deadline, faults: [SimulatedProviderID.gp: .hang]) { gateway in
-            let (view, completeHeader, elapsed) = try await gateway.record(demo.nhsNumber)
-            #expect(elapsed < .milliseconds(deadline + 200), "took \(elapsed)")
+            let answer = try await gateway.recordAnswer(demo.nhsNumber)
+            let (view, completeHeader, elapsed) = (answer.view, answer.completeHeader, answer.elapsed)
+            // The hanging provider must not hold the answer past the deadline. The answer then waits for its audit
+            // commit, which the gateway reports on its own: a stall of the test machine's disk (tens to hundreds of
+            // ms on the CI VM, now and then) is not the provider's doing, so it is taken out.
+            let audit = Duration.milliseconds(try #require(answer.serverTiming["audit"]))
+            #expect(elapsed - audit < .milliseconds(deadline + 200), "took \(elapsed), of which audit \(audit)")
             #expect(!view.complete)
             #expect(completeHeader == "false")
             #expect(view.provider(SimulatedProviderID.gp)?.status == "timeout")

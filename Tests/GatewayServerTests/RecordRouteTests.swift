@@ -79,13 +79,7 @@ import Testing
         ]) { client, auth in
             try await client.execute(uri: "/v1/patients/\(Self.patient)/record", method: .get, headers: auth) { response in
                 let header = try #require(response.headers[.serverTiming])
-                // providers;dur=80.412;desc="slowest provider", audit;dur=0.402;desc="durable audit write", gateway;dur=0.731, total;dur=81.143
-                var durations: [String: Double] = [:]
-                for metric in header.split(separator: ",") {
-                    let parts = metric.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-                    let duration = parts.first { $0.hasPrefix("dur=") }.flatMap { Double($0.dropFirst(4)) }
-                    durations[parts[0]] = duration
-                }
+                let durations = serverTimingDurations(header)
                 let providers = try #require(durations["providers"], "\(header)")
                 let gateway = try #require(durations["gateway"], "\(header)")
                 let total = try #require(durations["total"], "\(header)")
