@@ -58,7 +58,7 @@ struct CDADocument {
         }
         return CareEntry(
             category: .document, code: code, date: date,
-            summary: CDASummary.text(headline, organisation), status: status ?? "final",
+            summary: EntrySummary.text(headline, organisation), status: status ?? "final",
             identifiers: identifiers,
             source: SourceReference(provider: provider, id: sourceID))
     }
@@ -92,7 +92,7 @@ struct CDADocument {
         return .entry(
             CareEntry(
                 category: .encounter, code: code, date: date,
-                summary: CDASummary.text(headline, title, disposition.map { "disposition: \($0)" }),
+                summary: EntrySummary.text(headline, title, disposition.map { "disposition: \($0)" }),
                 identifiers: ids.count == 1 ? [ids[0].entryIdentifier] : ids.map(\.entryIdentifier).uniqued(),
                 source: SourceReference(provider: provider, id: sourceID(of: ids.first, otherwise: "encounter"))))
     }

@@ -115,7 +115,7 @@ struct CDAStatement {
     }
 
     private func summary(_ headline: String, details first: String?, _ second: String? = nil) -> String {
-        CDASummary.text(headline, first, second)
+        EntrySummary.text(headline, first, second)
     }
 
     /// "Penicillin allergy", unless the words already say what kind of reaction it is.
@@ -175,24 +175,5 @@ extension XMLElement {
         default:
             return nil
         }
-    }
-}
-
-/// Entry summaries: "Headline — detail; detail", or the headline alone.
-enum CDASummary {
-    /// Made in one allocation: every CDA entry has a summary, and joining arrays of parts made several.
-    static func text(_ headline: String, _ first: String?, _ second: String? = nil) -> String {
-        guard first != nil || second != nil else { return headline }
-        var text = ""
-        text.reserveCapacity(
-            headline.utf8.count + " — ".utf8.count + (first?.utf8.count ?? 0) + 2 + (second?.utf8.count ?? 0))
-        text += headline
-        text += " — "
-        if let first { text += first }
-        if let second {
-            if first != nil { text += "; " }
-            text += second
-        }
-        return text
     }
 }

@@ -14,10 +14,8 @@ extension FHIRResource {
             date: firstDate(element.fhirValue("recordedDate"), element.fhirValue("onsetDateTime")),
             summary: summary(
                 code?.display.map(allergyHeadline),
-                details: [
-                    reactions.isEmpty ? nil : "reaction: " + reactions.joined(separator: ", "),
-                    element.fhirValue("criticality").map { "criticality: \($0)" },
-                ]),
+                details: reactions.isEmpty ? nil : "reaction: " + reactions.joined(separator: ", "),
+                element.fhirValue("criticality").map { "criticality: \($0)" }),
             status: clinicalStatus)
     }
 
@@ -38,7 +36,7 @@ extension FHIRResource {
         }.first
         return entry(
             .immunisation, code: code, date: firstDate(element.fhirValue("occurrenceDateTime")),
-            summary: summary(code?.display, details: [doseNumber.map { "dose \($0)" }]),
+            summary: summary(code?.display, details: doseNumber.map { "dose \($0)" }),
             status: element.fhirValue("status"))
     }
 

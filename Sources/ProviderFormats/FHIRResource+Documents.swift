@@ -15,7 +15,7 @@ extension FHIRResource {
         return entry(
             .document, code: code,
             date: firstDate(element.fhirValue("date"), element.fhirValue(at: "context", "period", "start")),
-            summary: summary(headline, details: [titles.isEmpty ? nil : titles.joined(separator: ", ")]),
+            summary: summary(headline, details: titles.isEmpty ? nil : titles.joined(separator: ", ")),
             status: element.fhirValue("docStatus") ?? element.fhirValue("status"),
             identifiers: element.child("masterIdentifier")?.identifier.map { [$0] } ?? [])
     }

@@ -11,7 +11,7 @@ extension FHIRResource {
             date: firstDate(
                 element.fhirValue(at: "effectivePeriod", "start"), element.fhirValue("effectiveDateTime"),
                 element.fhirValue("dateAsserted")),
-            summary: summary(medicine?.display, details: [dose]),
+            summary: summary(medicine?.display, details: dose),
             status: element.fhirValue("status"), dose: dose)
     }
 
@@ -20,7 +20,7 @@ extension FHIRResource {
         let dose = element.child("dosageInstruction")?.fhirValue("text")
         return entry(
             .medication, code: medicine, date: firstDate(element.fhirValue("authoredOn")),
-            summary: summary(medicine?.display, details: [dose]),
+            summary: summary(medicine?.display, details: dose),
             status: element.fhirValue("status"), dose: dose)
     }
 

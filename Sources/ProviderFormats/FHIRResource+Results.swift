@@ -26,7 +26,7 @@ extension FHIRResource {
             date: firstDate(
                 element.fhirValue("effectiveDateTime"), element.fhirValue(at: "effectivePeriod", "start"),
                 element.fhirValue("issued")),
-            summary: summary(code?.display, details: [element.fhirValue("conclusion")]),
+            summary: summary(code?.display, details: element.fhirValue("conclusion")),
             status: element.fhirValue("status"))
     }
 

@@ -16,7 +16,7 @@ extension FHIRResource {
         let reasons = element.children("reasonCode").compactMap { $0.bestCoding?.display }.uniqued()
         return entry(
             .encounter, code: code, date: firstDate(element.fhirValue(at: "period", "start")),
-            summary: summary(headline, details: [reasons.isEmpty ? nil : "reason: " + reasons.joined(separator: ", ")]),
+            summary: summary(headline, details: reasons.isEmpty ? nil : "reason: " + reasons.joined(separator: ", ")),
             status: element.fhirValue("status"))
     }
 

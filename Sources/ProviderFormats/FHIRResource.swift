@@ -67,10 +67,9 @@ struct FHIRResource {
 
     /// "Headline — detail; detail", or nil when there is neither. Without a headline the resource type
     /// stands in, so details are never shown without saying what they are about.
-    func summary(_ headline: String?, details: [String?] = []) -> String? {
-        let details = details.compactMap { $0 }
-        guard !details.isEmpty else { return headline }
-        return (headline ?? type) + " — " + details.joined(separator: "; ")
+    func summary(_ headline: String?, details first: String?, _ second: String? = nil) -> String? {
+        guard first != nil || second != nil else { return headline }
+        return EntrySummary.text(headline ?? type, first, second)
     }
 }
 

@@ -36,3 +36,17 @@ import Testing
         }
     }
 }
+
+/// The one summary format every decoder writes: the headline, then the details present.
+@Suite struct EntrySummaryTests {
+    @Test(
+        "headline, then the details present, joined by '; '",
+        arguments: [
+            (nil, nil, "Penicillin allergy"), ("reaction: Urticaria", nil, "Penicillin allergy — reaction: Urticaria"),
+            (nil, "severity: Moderate", "Penicillin allergy — severity: Moderate"),
+            ("reaction: Urticaria", "severity: Moderate", "Penicillin allergy — reaction: Urticaria; severity: Moderate"),
+        ] as [(String?, String?, String)])
+    func joinsWhatIsPresent(first: String?, second: String?, expected: String) {
+        #expect(EntrySummary.text("Penicillin allergy", first, second) == expected)
+    }
+}
