@@ -126,7 +126,9 @@ let package = Package(
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(
             name: "ProviderFormatsTests",
-            dependencies: ["ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing", "ProviderSimulator"],
+            dependencies: [
+                "ProviderFormats", "CareRecords", "XMLSupport", "CareGateFuzzing", "ProviderSimulator", "Providers",
+            ],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "FHIRExportTests", dependencies: ["FHIRExport", "CareRecords", "XMLSupport", "CareGateTesting"]),
         .testTarget(name: "RecordMergeTests", dependencies: ["RecordMerge", "CareRecords"]),

@@ -15,16 +15,17 @@ import XMLSupport
 public struct MappedXMLDecoder: RecordDecoder {
     public let mapping: XMLMapping
     public let limits: XMLParseLimits
-    /// Every name the mapping's expressions compare, so that the tree holds the expressions' own Strings and a
-    /// comparison finds them identical at once (see `XMLReadScope.comparedNames`). Keeps every node.
+    /// What is parsed of a document: the mapping's `readScope` (only what its expressions can reach, with the
+    /// names they compare shared, see `XMLReadScope.comparedNames`), unless widened (to `.everything`, say, to
+    /// check that the scope leaves out nothing the mapping reads).
     private let scope: XMLReadScope
     /// Each rule's fields, compiled to be read together, in the order of `mapping.rules`.
     private let ruleFields: [MappedRuleFields]
 
-    public init(mapping: XMLMapping, limits: XMLParseLimits = XMLParseLimits()) {
+    public init(mapping: XMLMapping, limits: XMLParseLimits = XMLParseLimits(), readScope: XMLReadScope? = nil) {
         self.mapping = mapping
         self.limits = limits
-        scope = .everything(comparing: mapping.expressions)
+        scope = readScope ?? mapping.readScope
         ruleFields = mapping.rules.map { [scope] in MappedRuleFields($0, scope: scope) }
     }
 
@@ -91,11 +92,7 @@ struct MappedRuleFields: Sendable {
         category = rule.category
         codeSystem = rule.codeSystem
         identifierSystem = rule.identifierSystem ?? XMLMapping.localIdentifierSystem
-        fields = XPathFieldSet(
-            [
-                rule.id, rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose,
-                rule.summary, rule.identifier,
-            ], scope: scope)
+        fields = XPathFieldSet(rule.fields, scope: scope)
     }
 
     /// The entry the rule reads from the record, or nil when it offers nothing to show or cannot be read.

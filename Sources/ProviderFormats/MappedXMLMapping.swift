@@ -72,6 +72,12 @@ public struct XMLMapping: Sendable, Hashable {
             self.codeSystem = codeSystem
             self.identifierSystem = identifierSystem
         }
+
+        /// The expressions read from each record, in this order: id, code, display, date, value, unit, status,
+        /// dose, summary, identifier (nil for a field the rule does not map).
+        var fields: [XPathExpression?] {
+            [id, code, display, date, value, unit, status, dose, summary, identifier]
+        }
     }
 
     /// The identifier system used when a rule gives none.
@@ -86,16 +92,18 @@ public struct XMLMapping: Sendable, Hashable {
 
     /// Every expression of the mapping.
     public var expressions: [XPathExpression] {
-        var all = patientNHSNumber.map { [$0] } ?? []
-        for rule in rules {
-            all.append(rule.records)
-            all.append(rule.id)
-            all += [
-                rule.code, rule.display, rule.date, rule.value, rule.unit, rule.status, rule.dose, rule.summary,
-                rule.identifier,
-            ].compactMap { $0 }
-        }
-        return all
+        rules.map(\.records) + values
+    }
+
+    /// The expressions that give strings: the patient's NHS number and every rule's fields.
+    private var values: [XPathExpression] {
+        (patientNHSNumber.map { [$0] } ?? []) + rules.flatMap { $0.fields.compactMap { $0 } }
+    }
+
+    /// What a decoder parses of a document for this mapping (see `XMLReadScope.reading(selecting:valuing:)`):
+    /// the elements and attributes its paths name, and the whole of every element whose text it reads.
+    public var readScope: XMLReadScope {
+        .reading(selecting: rules.map(\.records), valuing: values)
     }
 
     public init(

@@ -14,9 +14,18 @@ struct GrowableBuffer<Element>: ~Copyable {
         base = .allocate(capacity: self.capacity)
     }
 
+    /// An empty buffer that allocates nothing until its first append (for a run most parses leave empty).
+    init() {
+        capacity = 0
+        // Never read or freed: with no capacity there is nothing there (see `deinit`, `grow` and `adopt`).
+        base = UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+
     deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
+        if capacity > 0 {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
     }
 
     var isEmpty: Bool { count == 0 }
@@ -68,17 +77,19 @@ struct GrowableBuffer<Element>: ~Copyable {
     /// The elements, handed over with their memory as they are (no copy): the caller owns it from here on
     /// and must deallocate it (see `TreeBuffer`).
     consuming func adopt() -> UnsafeMutableBufferPointer<Element> {
-        let elements = UnsafeMutableBufferPointer(start: base, count: count)
+        let elements = UnsafeMutableBufferPointer(start: capacity > 0 ? base : nil, count: count)
         discard self
         return elements
     }
 
     @inline(never)
     private mutating func grow(toAtLeast minimum: Int) {
-        let newCapacity = max(minimum, capacity * 2)
+        let newCapacity = max(minimum, capacity * 2, 16)
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        newBase.moveInitialize(from: base, count: count)
-        base.deallocate()
+        if capacity > 0 {
+            newBase.moveInitialize(from: base, count: count)
+            base.deallocate()
+        }
         base = newBase
         capacity = newCapacity
     }

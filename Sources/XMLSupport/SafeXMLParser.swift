@@ -93,6 +93,11 @@ private struct ParseState: ~Copyable {
     var skipDepth = 0
     /// The depths of the open elements that keep any child (`XMLReadScope.elementsWithAnyChild`), innermost last.
     var anyChildDepths: [Int] = []
+    /// The depth of the open element whose whole subtree is kept (`XMLReadScope.elementsWithSubtree`), if any:
+    /// every element deeper than it is kept.
+    var subtreeDepth = Int.max
+    /// Elements started so far, skipped ones included: the next one's position in the source's document order.
+    var sourcePosition: Int32 = 0
     /// The parser's name caches, lent for this parse (see `ReusableParser`).
     var caches: NameCaches
 
@@ -155,6 +160,8 @@ private struct ParseState: ~Copyable {
             fail(XMLParseError(.tooDeep(limit: limits.maxDepth), line: line))
             return
         }
+        let source = sourcePosition
+        sourcePosition &+= 1
         if skipDepth > 0 {
             skipDepth += 1
             return
@@ -163,13 +170,15 @@ private struct ParseState: ~Copyable {
         let name = localName.map { self.name($0) } ?? (position: tree.add("", index: XMLReadScope.noIndex), use: scope.unlisted)
         let depth = tree.depth
         // The root is always kept: a reader checks it to tell a wrong document from an empty one.
-        let kept = name.use.element || depth == 0 || anyChildDepths.last == depth
+        let kept = name.use.element || depth == 0 || anyChildDepths.last == depth || depth > subtreeDepth
         guard kept, namespace?.skipped != true else {
             skipDepth = 1
             return
         }
         if name.use.anyChild || (depth == 0 && scope.keepsRootChildren) { anyChildDepths.append(depth + 1) }
-        tree.startElement(name: name.position, namespace: namespace?.position ?? XMLTree.noNamespace, line: line)
+        if name.use.subtree && depth < subtreeDepth { subtreeDepth = depth }
+        tree.startElement(
+            name: name.position, namespace: namespace?.position ?? XMLTree.noNamespace, line: line, source: source)
         guard attributeCount > 0, let attributes else { return }
         // Five pointers per attribute: local name, prefix, namespace URI, value start, value end.
         for index in 0..<attributeCount {
@@ -201,6 +210,7 @@ private struct ParseState: ~Copyable {
         }
         if anyChildDepths.last == tree.depth { anyChildDepths.removeLast() }
         tree.endElement()
+        if tree.depth == subtreeDepth { subtreeDepth = Int.max }
     }
 
     mutating func characters(_ text: UnsafeBufferPointer<UInt8>) {

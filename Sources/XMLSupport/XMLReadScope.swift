@@ -14,8 +14,8 @@
 ///
 /// An element is kept when its namespace is not skipped and its local name is in `elements` (or `elements`
 /// is nil), or its parent is kept and named in `elementsWithAnyChild`, or it is a child of the root and
-/// `keepsRootChildren` is set. A skipped element's whole subtree is
-/// skipped. Attributes are kept by local name, whatever their namespace (so `attributes: ["type"]` keeps
+/// `keepsRootChildren` is set, or it is inside a kept element named in `elementsWithSubtree` (whatever its name
+/// and namespace). A skipped element's whole subtree is skipped. Attributes are kept by local name, whatever their namespace (so `attributes: ["type"]` keeps
 /// `xsi:type`). Keeping more than a reader reads is always safe; leaving out a name it reads loses that field.
 public struct XMLReadScope: Sendable, Hashable {
     /// Everything behind one reference: the parser holds a scope for the length of a parse and consults it for
@@ -24,11 +24,13 @@ public struct XMLReadScope: Sendable, Hashable {
         let skippedNamespaces: Set<String>
         let elements: Set<String>?
         let elementsWithAnyChild: Set<String>
+        let elementsWithSubtree: Set<String>
         let attributes: Set<String>?
         let comparedNames: Set<String>
         let comparedNamespaces: Set<String>
         let text: Bool
         let keepsRootChildren: Bool
+        let sourcePositions: Bool
         let names: NameTable
         let namespaces: NameTable
         let unlisted: NameUse
@@ -36,21 +38,24 @@ public struct XMLReadScope: Sendable, Hashable {
 
         init(
             skippedNamespaces: Set<String>, elements: Set<String>?, elementsWithAnyChild: Set<String>,
-            attributes: Set<String>?, comparedNames: Set<String>, comparedNamespaces: Set<String>, text: Bool,
-            keepsRootChildren: Bool
+            elementsWithSubtree: Set<String>, attributes: Set<String>?, comparedNames: Set<String>,
+            comparedNamespaces: Set<String>, text: Bool, keepsRootChildren: Bool, sourcePositions: Bool
         ) {
             self.skippedNamespaces = skippedNamespaces
             self.elements = elements
             self.elementsWithAnyChild = elementsWithAnyChild
+            self.elementsWithSubtree = elementsWithSubtree
             self.attributes = attributes
             self.comparedNames = comparedNames
             self.comparedNamespaces = comparedNamespaces
             self.text = text
             self.keepsRootChildren = keepsRootChildren
+            self.sourcePositions = sourcePositions
             parsers = ParserPool(text: text)
-            let unlisted = NameUse(element: elements == nil, anyChild: false, attribute: attributes == nil)
+            let unlisted = NameUse(element: elements == nil, anyChild: false, subtree: false, attribute: attributes == nil)
             self.unlisted = unlisted
-            let listed = (elements ?? []).union(elementsWithAnyChild).union(attributes ?? []).union(comparedNames)
+            let listed = (elements ?? []).union(elementsWithAnyChild).union(elementsWithSubtree).union(attributes ?? [])
+                .union(comparedNames)
             names = NameTable(
                 listed.map { name in
                     (
@@ -58,6 +63,7 @@ public struct XMLReadScope: Sendable, Hashable {
                         NameUse(
                             element: elements?.contains(name) ?? true,
                             anyChild: elementsWithAnyChild.contains(name),
+                            subtree: elementsWithSubtree.contains(name),
                             attribute: attributes?.contains(name) ?? true)
                     )
                 })
@@ -76,6 +82,9 @@ public struct XMLReadScope: Sendable, Hashable {
     public var elements: Set<String>? { storage.elements }
     /// Elements whose children are kept whatever their names: a FHIR `resource` holds a resource of any type.
     public var elementsWithAnyChild: Set<String> { storage.elementsWithAnyChild }
+    /// Elements whose whole subtree is kept whatever its names: for a reader that takes an element's XPath string
+    /// value (all the text inside it), or must tell mixed content from plain.
+    public var elementsWithSubtree: Set<String> { storage.elementsWithSubtree }
     /// The local names of the attributes read; nil reads every attribute.
     public var attributes: Set<String>? { storage.attributes }
     /// Local names and namespace URIs the reader compares the tree's names against. They change nothing about
@@ -89,16 +98,22 @@ public struct XMLReadScope: Sendable, Hashable {
     /// Whether the root's children are kept whatever their names (their own children still by the rules
     /// above): for a reader that tells a wrapper of things it does not read from an empty one by them.
     public var keepsRootChildren: Bool { storage.keepsRootChildren }
+    /// Whether the tree records, for each element it keeps, its position among all the document's elements
+    /// (skipped ones included, in document order): what pairs a kept element with the same element of another
+    /// parse of the document (`XMLTree.sourcePosition(of:)`, used by `XPathDocument`'s libxml2 fallback).
+    public var sourcePositions: Bool { storage.sourcePositions }
 
     public init(
         skippedNamespaces: Set<String> = [], elements: Set<String>? = nil, elementsWithAnyChild: Set<String> = [],
-        attributes: Set<String>? = nil, comparedNames: Set<String> = [], comparedNamespaces: Set<String> = [],
-        text: Bool = true, keepsRootChildren: Bool = false
+        elementsWithSubtree: Set<String> = [], attributes: Set<String>? = nil, comparedNames: Set<String> = [],
+        comparedNamespaces: Set<String> = [], text: Bool = true, keepsRootChildren: Bool = false,
+        sourcePositions: Bool = false
     ) {
         storage = Storage(
             skippedNamespaces: skippedNamespaces, elements: elements, elementsWithAnyChild: elementsWithAnyChild,
-            attributes: attributes, comparedNames: comparedNames, comparedNamespaces: comparedNamespaces, text: text,
-            keepsRootChildren: keepsRootChildren)
+            elementsWithSubtree: elementsWithSubtree, attributes: attributes, comparedNames: comparedNames,
+            comparedNamespaces: comparedNamespaces, text: text, keepsRootChildren: keepsRootChildren,
+            sourcePositions: sourcePositions)
     }
 
     /// The whole document.
@@ -117,6 +132,34 @@ public struct XMLReadScope: Sendable, Hashable {
         return XMLReadScope(comparedNames: names, comparedNamespaces: namespaces)
     }
 
+    /// The narrowest scope on whose trees an `XPathDocument` evaluates these expressions exactly as on the whole
+    /// document: `selecting` gives nodes to read from (a mapping's records), `valuing` gives strings (its fields).
+    /// It keeps every element and attribute a path names (by local name), the whole subtree of every element
+    /// whose string value is taken (its text may sit in descendants of any name), and records source positions for
+    /// the libxml2 fallback. When an expression is outside `XPathSubset`, or takes the string value of an element
+    /// no name tells, it is `everything(comparing:)` instead.
+    public static func reading(
+        selecting: some Sequence<XPathExpression>, valuing: some Sequence<XPathExpression>
+    ) -> XMLReadScope {
+        let (selecting, valuing) = (Array(selecting), Array(valuing))
+        let compared = everything(comparing: selecting + valuing)
+        var elements = Set<String>()
+        var subtrees = Set<String>()
+        var attributes = Set<String>()
+        for (expressions, valued) in [(selecting, false), (valuing, true)] {
+            for expression in expressions {
+                guard let names = expression.subset?.readNames(valued: valued) else { return compared }
+                elements.formUnion(names.elements)
+                subtrees.formUnion(names.subtrees)
+                attributes.formUnion(names.attributes)
+            }
+        }
+        return XMLReadScope(
+            elements: elements.union(subtrees), elementsWithSubtree: subtrees, attributes: attributes,
+            comparedNames: compared.comparedNames, comparedNamespaces: compared.comparedNamespaces,
+            sourcePositions: true)
+    }
+
     /// True when the scope leaves nothing out.
     var keepsEverything: Bool {
         elements == nil && attributes == nil && text && skippedNamespaces.isEmpty
@@ -125,20 +168,24 @@ public struct XMLReadScope: Sendable, Hashable {
     public static func == (lhs: XMLReadScope, rhs: XMLReadScope) -> Bool {
         lhs.storage === rhs.storage
             || (lhs.skippedNamespaces == rhs.skippedNamespaces && lhs.elements == rhs.elements
-                && lhs.elementsWithAnyChild == rhs.elementsWithAnyChild && lhs.attributes == rhs.attributes
+                && lhs.elementsWithAnyChild == rhs.elementsWithAnyChild
+                && lhs.elementsWithSubtree == rhs.elementsWithSubtree && lhs.attributes == rhs.attributes
                 && lhs.comparedNames == rhs.comparedNames && lhs.comparedNamespaces == rhs.comparedNamespaces
-                && lhs.text == rhs.text && lhs.keepsRootChildren == rhs.keepsRootChildren)
+                && lhs.text == rhs.text && lhs.keepsRootChildren == rhs.keepsRootChildren
+                && lhs.sourcePositions == rhs.sourcePositions)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(skippedNamespaces)
         hasher.combine(elements)
         hasher.combine(elementsWithAnyChild)
+        hasher.combine(elementsWithSubtree)
         hasher.combine(attributes)
         hasher.combine(comparedNames)
         hasher.combine(comparedNamespaces)
         hasher.combine(text)
         hasher.combine(keepsRootChildren)
+        hasher.combine(sourcePositions)
     }
 
     /// What the parser decides once per distinct name in a parse: one byte of flags, which the parser keeps
@@ -153,8 +200,8 @@ public struct XMLReadScope: Sendable, Hashable {
             self.flags = flags
         }
 
-        init(element: Bool, anyChild: Bool, attribute: Bool) {
-            flags = (element ? 1 : 0) | (anyChild ? 2 : 0) | (attribute ? 4 : 0)
+        init(element: Bool, anyChild: Bool, subtree: Bool, attribute: Bool) {
+            flags = (element ? 1 : 0) | (anyChild ? 2 : 0) | (attribute ? 4 : 0) | (subtree ? 8 : 0)
         }
 
         /// An element of this name is kept (when its namespace is not skipped).
@@ -163,6 +210,8 @@ public struct XMLReadScope: Sendable, Hashable {
         var anyChild: Bool { flags & 2 != 0 }
         /// An attribute of this name is kept.
         var attribute: Bool { flags & 4 != 0 }
+        /// An element of this name keeps its whole subtree.
+        var subtree: Bool { flags & 8 != 0 }
     }
 
     /// Parsers kept for parses with this scope (their name caches hold what this scope reads of each name).

@@ -56,6 +56,9 @@ final class XMLTree: Sendable {
     let childPositions: TreeBuffer<Int32>
     /// UTF-8 of every element's text and every attribute value. Converted to `String` only when read.
     let bytes: TreeBuffer<UInt8>
+    /// Each node's position among all the source document's elements, when the scope asked for them
+    /// (`XMLReadScope.sourcePositions`); empty otherwise.
+    let sourcePositions: TreeBuffer<Int32>
 
     /// Takes over the builder's buffers as they are: a parse's tree is never copied.
     fileprivate init(_ builder: consuming Builder) {
@@ -66,6 +69,7 @@ final class XMLTree: Sendable {
         attributes = TreeBuffer(adopting: builder.attributes.adopt())
         childPositions = TreeBuffer(adopting: builder.childPositions.adopt())
         bytes = TreeBuffer(adopting: builder.bytes.adopt())
+        sourcePositions = TreeBuffer(adopting: builder.sourcePositions.adopt())
     }
 
     deinit {
@@ -73,6 +77,15 @@ final class XMLTree: Sendable {
         attributes.deallocate()
         childPositions.deallocate()
         bytes.deallocate()
+        sourcePositions.deallocate()
+    }
+
+    /// The position among all the source document's elements (in document order) of the element at `position`;
+    /// nil when the tree was built without them (`XMLReadScope.sourcePositions`) from a scope that left out
+    /// some element. The pairing of this tree with another parse of the same document.
+    func sourcePosition(of position: Int32) -> Int32? {
+        if !sourcePositions.isEmpty { return sourcePositions[Int(position)] }
+        return scope?.keepsEverything ?? true ? position : nil
     }
 
     func string(at position: Int32) -> String { strings[Int(position)] }
@@ -112,9 +125,12 @@ final class XMLTree: Sendable {
         fileprivate var strings: [String] = []
         fileprivate var nameIndices: [Int32] = []
         fileprivate let scope: XMLReadScope?
+        private let recordsSourcePositions: Bool
         fileprivate var attributes: GrowableBuffer<Attribute>
         fileprivate var childPositions: GrowableBuffer<Int32>
         fileprivate var bytes: GrowableBuffer<UInt8>
+        /// Filled only when the scope asks for source positions.
+        fileprivate var sourcePositions: GrowableBuffer<Int32>
 
         // Not private: Swift 6.3 fails to compile (debug) a private type as the element of a GrowableBuffer
         // stored in this noncopyable struct ("Global is external, but doesn't have external linkage").
@@ -136,6 +152,7 @@ final class XMLTree: Sendable {
 
         init(expectedBytes: Int = 0, scope: XMLReadScope? = nil) {
             self.scope = scope
+            recordsSourcePositions = scope?.sourcePositions == true
             // Text and attribute values are most of a document; structure is the rest.
             bytes = GrowableBuffer(capacity: expectedBytes / 2)
             nodes = GrowableBuffer(capacity: expectedBytes / 32)
@@ -144,6 +161,7 @@ final class XMLTree: Sendable {
             open = GrowableBuffer(capacity: 32)
             pendingChildren = GrowableBuffer(capacity: 64)
             pendingText = GrowableBuffer(capacity: 256)
+            sourcePositions = recordsSourcePositions ? GrowableBuffer(capacity: expectedBytes / 32) : GrowableBuffer()
             // A document's distinct names and namespaces: tens, each added once (growing from empty would
             // reallocate several times per document).
             strings.reserveCapacity(64)
@@ -162,7 +180,8 @@ final class XMLTree: Sendable {
             namespace.map { add($0) } ?? XMLTree.noNamespace
         }
 
-        mutating func startElement(name: Int32, namespace: Int32, line: Int) {
+        /// `source`: the element's position among all the document's elements, recorded when the scope asks.
+        mutating func startElement(name: Int32, namespace: Int32, line: Int, source: Int32 = 0) {
             let position = Int32(nodes.count)
             let parent: Int32
             if let top = open.last {
@@ -179,6 +198,7 @@ final class XMLTree: Sendable {
             open.append(
                 OpenElement(
                     position: position, firstPendingChild: pendingChildren.count, firstPendingText: pendingText.count))
+            if recordsSourcePositions { sourcePositions.append(source) }
         }
 
         /// Adds an attribute with this value (UTF-8, references already decoded) to the element just started.

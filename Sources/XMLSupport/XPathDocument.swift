@@ -22,12 +22,16 @@ public final class XPathDocument {
     private var fieldText: [UInt8] = []
 
     /// Parses `bytes` as `SafeXMLParser` does (same limits and refusals, same errors). `scope` must keep every
-    /// node (the fallback pairs libxml2's nodes with the tree's by position): build it with
-    /// `XMLReadScope.everything(comparing:)` from the expressions to be evaluated.
+    /// node, or record source positions (the fallback pairs libxml2's elements with the tree's by their
+    /// positions in the document): `XMLReadScope.everything(comparing:)` from the expressions to be evaluated,
+    /// or a narrower scope with `sourcePositions` that keeps every node the expressions can reach and the whole
+    /// subtree of every element whose string value they take (as `XMLMapping.readScope` is built).
     public init(
         parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), scope: XMLReadScope = .everything
     ) throws(XMLParseError) {
-        precondition(scope.keepsEverything, "an XPathDocument needs every node of its document")
+        precondition(
+            scope.keepsEverything || scope.sourcePositions,
+            "an XPathDocument needs every node of its document, or each kept one's source position")
         root = try SafeXMLParser.parse(bytes, limits: limits, reading: scope)
         self.bytes = bytes
         self.limits = limits
@@ -175,14 +179,20 @@ public final class XPathDocument {
         case .document:
             contextNode = nil
         case .element(let position):
-            contextNode = elements.indices.contains(Int(position)) ? elements[Int(position)] : nil
-            guard contextNode != nil else { throw Self.mismatch(expression) }
+            guard let element = libxml2Element(at: position, in: elements) else { throw Self.mismatch(expression) }
+            contextNode = element
         case .attribute(let element, let index):
-            // libxml2 keeps an element's attributes in document order, as the tree does.
-            let first = root.tree.nodes[Int(element)].attributes.lowerBound
-            guard elements.indices.contains(Int(element)) else { throw Self.mismatch(expression) }
-            var attribute = elements[Int(element)].pointee.properties
-            for _ in first..<index { attribute = attribute?.pointee.next }
+            guard let owner = libxml2Element(at: element, in: elements) else { throw Self.mismatch(expression) }
+            // Found by name, as a scope may have left out some of the element's attributes.
+            let tree = root.tree
+            let wanted = tree.attributes[Int(index)]
+            let (name, namespace) = (tree.string(at: wanted.name), tree.namespace(at: wanted.namespace))
+            var attribute = owner.pointee.properties
+            while let candidate = attribute {
+                let candidateNamespace = candidate.pointee.ns?.pointee.href.map { String(cString: $0) }
+                if String(cString: candidate.pointee.name) == name && candidateNamespace == namespace { break }
+                attribute = candidate.pointee.next
+            }
             guard let attribute else { throw Self.mismatch(expression) }
             contextNode = UnsafeMutableRawPointer(attribute).assumingMemoryBound(to: xmlNode.self)
         }
@@ -201,10 +211,23 @@ public final class XPathDocument {
             throw XPathError(expression: expression.text, reason: .evaluation("document could not be parsed"))
         }
         let elements = Self.elementsInDocumentOrder(document)
-        // Both trees hold every element, in document order; anything else would pair the wrong nodes.
-        guard elements.count == root.tree.nodes.count else { throw Self.mismatch(expression) }
+        // libxml2's tree holds every element, in document order; the tree those its scope kept. A tree that kept
+        // every element must hold as many; anything else would pair the wrong nodes.
+        if root.tree.sourcePositions.isEmpty, elements.count != root.tree.nodes.count {
+            throw Self.mismatch(expression)
+        }
         fallback = (document, elements)
         return (document, elements)
+    }
+
+    /// libxml2's element paired with the tree's element at `position`: the one at its source position, checked
+    /// to bear the same name.
+    private func libxml2Element(at position: Int32, in elements: [xmlNodePtr]) -> xmlNodePtr? {
+        let tree = root.tree
+        guard let source = tree.sourcePosition(of: position), elements.indices.contains(Int(source)) else { return nil }
+        let element = elements[Int(source)]
+        guard String(cString: element.pointee.name) == tree.string(at: tree.nodes[Int(position)].name) else { return nil }
+        return element
     }
 
     /// libxml2's elements in document order (a pre-order walk, without recursion).

@@ -94,6 +94,57 @@ extension XPathSubset {
     }
 }
 
+extension XPathSubset {
+    /// The local names a read scope must keep for this expression to evaluate on a tree as on the whole document
+    /// (see `XMLReadScope.reading(selecting:valuing:)`): every element and attribute a path names, and the
+    /// elements whose whole subtree it needs, those whose string value it takes (`valued`: the expression's own
+    /// paths give strings rather than nodes). Nil when no set of names will do: a string value taken of a path
+    /// ending in `..` or of the document itself, whose element no name tells in advance.
+    func readNames(valued: Bool) -> (elements: Set<String>, subtrees: Set<String>, attributes: Set<String>)? {
+        var elements = Set<String>()
+        var subtrees = Set<String>()
+        var attributes = Set<String>()
+        func add(_ path: Path, valued: Bool) -> Bool {
+            for step in path.steps {
+                switch step {
+                case .child(let name): elements.insert(name.local)
+                case .attribute(let name): attributes.insert(name.local)
+                case .parent: break
+                }
+            }
+            guard valued else { return true }
+            switch path.steps.last {
+            case .child(let name):
+                subtrees.insert(name.local)
+                return true
+            case .attribute:
+                return true
+            case .parent, nil:
+                return false
+            }
+        }
+        func add(_ number: Number) -> Bool {
+            switch number {
+            case .literal: true
+            // Only whether the path selects anything: no string value taken.
+            case .boolean(let path): add(path, valued: false)
+            case .product(let left, let right): add(left) && add(right)
+            }
+        }
+        func add(_ expression: XPathSubset, valued: Bool) -> Bool {
+            switch expression {
+            case .literal: true
+            case .path(let path): add(path, valued: valued)
+            case .concat(let parts): parts.allSatisfy { add($0, valued: true) }
+            case .substring(let string, let start, let length):
+                add(string, valued: true) && add(start) && (length.map(add) ?? true)
+            }
+        }
+        guard add(self, valued: valued) else { return nil }
+        return (elements, subtrees, attributes)
+    }
+}
+
 /// One String for each name and namespace URI any subset expression uses, whichever expression it came from.
 ///
 /// A parse given these same Strings (`XMLReadScope.comparedNames`) puts them in the tree, and comparing a String

@@ -77,6 +77,27 @@ import XMLSupport
         #expect(listed.children.map(\.name) == ["z"])
     }
 
+    @Test func keepsTheWholeSubtreeOfAnElementNamedForIt() throws {
+        let scope = XMLReadScope(elements: ["note", "code"], elementsWithSubtree: ["note"])
+        let root = try parse(
+            "<r><note>a<b>b<i>c</i></b><code/></note><other><code/></other><code>d<x/></code><note/></r>", scope)
+        #expect(root.children.map(\.name) == ["note", "code", "note"])
+        // Inside `note`, every element whatever its name, and all the text.
+        let note = try #require(root.child("note"))
+        #expect(note.children.map(\.name) == ["b", "code"])
+        #expect(note.child("b")?.text == "b" && note.child("b")?.child("i")?.text == "c")
+        // After it ends, the names rule again: `x` inside `code` is not kept.
+        #expect(root.children[1].children.isEmpty && root.children[1].text == "d")
+    }
+
+    @Test func aSubtreeInsideASubtreeEndsWithTheOuterOne() throws {
+        let scope = XMLReadScope(elements: ["s"], elementsWithSubtree: ["s"])
+        let root = try parse("<r><s><s><y/></s><z/></s><w/><s><v/></s></r>", scope)
+        #expect(root.children.map(\.name) == ["s", "s"])
+        #expect(root.children[0].children.map(\.name) == ["s", "z"])
+        #expect(root.children[1].children.map(\.name) == ["v"])
+    }
+
     @Test func skipsTheNamedNamespaces() throws {
         let root = try parse(
             #"<r xmlns="urn:a"><text><div xmlns="urn:skip"><p/></div></text><b/></r>"#,
