@@ -61,7 +61,6 @@ public struct MappedXMLDecoder: RecordDecoder {
                 record.unreadable += 1
                 continue
             }
-            record.entries.reserveCapacity(record.entries.count + nodes.count)
             for (recordIndex, node) in nodes.enumerated() {
                 if let entry = ruleFields[ruleIndex].entry(
                     from: node, in: document, provider: provider,
