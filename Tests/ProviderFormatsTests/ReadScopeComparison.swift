@@ -1,6 +1,7 @@
 import CareGateFuzzing
 import CareRecords
 import ProviderFormats
+import ProviderSimulator
 import Testing
 
 /// One decoder two ways, for the tests that hold a read scope to losing nothing: with its scope, and widened to
@@ -18,6 +19,21 @@ struct ReadScopeComparison<Decoder: RecordDecoder> {
         }
         let expected = outcome(whole)
         return (outcome(scoped) == expected, expected)
+    }
+
+    /// Holds the two equal on every patient's response from the simulated provider `feed`; returns how many
+    /// entries the whole tree gave, for the caller to check the comparison was over real content.
+    func expectSameOnSimulatedResponses(of feed: ProviderID) throws -> Int {
+        let population = SyntheticPopulation.generate()
+        let simulator = ProviderSimulator(population: population)
+        var entries = 0
+        for patient in population.patients {
+            let bytes = try #require(simulator.body(for: feed, patient: patient.nhsNumber))
+            let (same, expected) = compare(bytes)
+            #expect(same, "\(feed) for patient \(patient.nhsNumber)")
+            entries += (try? expected.get().entries.count) ?? 0
+        }
+        return entries
     }
 
     /// Holds the two equal on mutations of `seeds`, and checks that the mutations exercised both outcomes (some
