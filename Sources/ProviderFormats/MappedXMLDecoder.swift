@@ -22,10 +22,12 @@ public struct MappedXMLDecoder: RecordDecoder {
     /// Each rule's fields, compiled to be read together, in the order of `mapping.rules`.
     private let ruleFields: [MappedRuleFields]
 
+    /// `readScope`, when given, must keep everything or record source positions (see `XPathDocument`).
     public init(mapping: XMLMapping, limits: XMLParseLimits = XMLParseLimits(), readScope: XMLReadScope? = nil) {
         self.mapping = mapping
         self.limits = limits
         scope = readScope ?? mapping.readScope
+        precondition(scope.keepsEverything || scope.sourcePositions, "a mapped decoder's scope must pair its nodes")
         ruleFields = mapping.rules.map { [scope] in MappedRuleFields($0, scope: scope) }
     }
 

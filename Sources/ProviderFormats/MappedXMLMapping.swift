@@ -101,7 +101,8 @@ public struct XMLMapping: Sendable, Hashable {
     }
 
     /// What a decoder parses of a document for this mapping (see `XMLReadScope.reading(selecting:valuing:)`):
-    /// the elements and attributes its paths name, and the whole of every element whose text it reads.
+    /// the elements and attributes its paths name, and the whole of every element whose text it reads. Each call
+    /// makes a new scope, with parsers of its own: a decoder makes it once and keeps it.
     public var readScope: XMLReadScope {
         .reading(selecting: rules.map(\.records), valuing: values)
     }

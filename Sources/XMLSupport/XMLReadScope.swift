@@ -15,8 +15,9 @@
 /// An element is kept when its namespace is not skipped and its local name is in `elements` (or `elements`
 /// is nil), or its parent is kept and named in `elementsWithAnyChild`, or it is a child of the root and
 /// `keepsRootChildren` is set, or it is inside a kept element named in `elementsWithSubtree` (whatever its name
-/// and namespace). A skipped element's whole subtree is skipped. Attributes are kept by local name, whatever their namespace (so `attributes: ["type"]` keeps
-/// `xsi:type`). Keeping more than a reader reads is always safe; leaving out a name it reads loses that field.
+/// and namespace). A skipped element's whole subtree is skipped. Attributes are kept by local name, whatever their
+/// namespace (so `attributes: ["type"]` keeps `xsi:type`). Keeping more than a reader reads is always safe;
+/// leaving out a name it reads loses that field.
 public struct XMLReadScope: Sendable, Hashable {
     /// Everything behind one reference: the parser holds a scope for the length of a parse and consults it for
     /// every new name, and a struct of five collections cost five retains and releases each time it was copied.
@@ -52,7 +53,8 @@ public struct XMLReadScope: Sendable, Hashable {
             self.keepsRootChildren = keepsRootChildren
             self.sourcePositions = sourcePositions
             parsers = ParserPool(text: text)
-            let unlisted = NameUse(element: elements == nil, anyChild: false, subtree: false, attribute: attributes == nil)
+            let unlisted = NameUse(
+                element: elements == nil, anyChild: false, subtree: false, attribute: attributes == nil)
             self.unlisted = unlisted
             let listed = (elements ?? []).union(elementsWithAnyChild).union(elementsWithSubtree).union(attributes ?? [])
                 .union(comparedNames)
@@ -161,7 +163,7 @@ public struct XMLReadScope: Sendable, Hashable {
     }
 
     /// True when the scope leaves nothing out.
-    var keepsEverything: Bool {
+    public var keepsEverything: Bool {
         elements == nil && attributes == nil && text && skippedNamespaces.isEmpty
     }
 

@@ -85,7 +85,7 @@ final class XMLTree: Sendable {
     /// some element. The pairing of this tree with another parse of the same document.
     func sourcePosition(of position: Int32) -> Int32? {
         if !sourcePositions.isEmpty { return sourcePositions[Int(position)] }
-        return scope?.keepsEverything ?? true ? position : nil
+        return (scope?.keepsEverything ?? true) ? position : nil
     }
 
     func string(at position: Int32) -> String { strings[Int(position)] }

@@ -226,8 +226,8 @@ public final class XPathDocument {
         let tree = root.tree
         guard let source = tree.sourcePosition(of: position), elements.indices.contains(Int(source)) else { return nil }
         let element = elements[Int(source)]
-        guard String(cString: element.pointee.name) == tree.string(at: tree.nodes[Int(position)].name) else { return nil }
-        return element
+        let name = tree.string(at: tree.nodes[Int(position)].name)
+        return String(cString: element.pointee.name) == name ? element : nil
     }
 
     /// libxml2's elements in document order (a pre-order walk, without recursion).

@@ -37,7 +37,9 @@ import Testing
             }
             for (treeContext, libxml2Context) in contexts {
                 let expected = try libxml2.string(expression, from: libxml2Context)
-                #expect(try document.string(expression, from: treeContext) == expected, "\(text) from \(libxml2Context?.description ?? "document")")
+                #expect(
+                    try document.string(expression, from: treeContext) == expected,
+                    "\(text) from \(libxml2Context?.description ?? "document")")
             }
         }
         // Most expressions are in the subset and narrow the parse; the rest read the whole document.
