@@ -105,7 +105,7 @@ public struct FanOut: Sendable {
                             index,
                             ProviderOutcome(
                                 provider: definition.id, kind: definition.kind, status: .timeout,
-                                latencyMilliseconds: budget, error: "no answer within \(budget) ms")
+                                latencyMilliseconds: budget, error: Self.noAnswer(within: budget))
                         ))
                 }
             }
@@ -182,10 +182,22 @@ public struct FanOut: Sendable {
                 latencyMilliseconds: start.duration(to: .now).milliseconds,
                 entries: record.entries, patient: record.patient)
         } catch {
+            let now = ContinuousClock.now
+            var reason = error.reason
+            // The adapter's own clock can notice the deadline a moment before the fan-out's timer does: the same
+            // timeout then reads the same way whichever noticed it first.
+            if error.kind == .timeout, now >= deadline {
+                reason = noAnswer(within: start.duration(to: deadline).roundedMilliseconds)
+            }
             return ProviderOutcome(
                 provider: definition.id, kind: definition.kind, status: error.kind == .timeout ? .timeout : .error,
-                latencyMilliseconds: start.duration(to: .now).milliseconds, error: error.reason)
+                latencyMilliseconds: start.duration(to: now).milliseconds, error: reason)
         }
+    }
+
+    /// What a provider that did not answer by its deadline is reported with.
+    static func noAnswer(within budget: Int) -> String {
+        "no answer within \(budget) ms"
     }
 }
 
