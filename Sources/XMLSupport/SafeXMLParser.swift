@@ -49,7 +49,7 @@ public enum SafeXMLParser {
         context.pointee.userData = UnsafeMutableRawPointer(state)
         let status = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                xmlParseChunk(context, pointer, Int32(buffer.count), 1)
+                parser.push(UnsafeBufferPointer(start: pointer, count: buffer.count))
             }
         }
         // The state moves out and is freed here; a kept parser must not point at it until its next parse sets
@@ -59,6 +59,9 @@ public enum SafeXMLParser {
         state.deallocate()
         parser.putBack(finished.caches)
         if let failure = finished.failure { throw failure }
+        guard let status else {
+            throw XMLParseError(.malformed, detail: "parser could not be reset")
+        }
         guard status == 0, context.pointee.wellFormed != 0 else {
             throw XMLParseError(.malformed, line: Int(xmlSAX2GetLineNumber(context)))
         }
@@ -352,15 +355,33 @@ final class ReusableParser: @unchecked Sendable {
         xmlFreeParserCtxt(context)
     }
 
-    /// Ready for a new document: libxml2's state reset (its dictionary kept) and the options set again.
-    func reset() -> Bool {
-        guard xmlCtxtResetPush(context, nil, 0, nil, nil) == 0 else { return false }
+    /// The most of a document handed to libxml2 at once. Its push parser stops with "Huge input lookup" when it
+    /// holds more than 10 MB it has not parsed (`XML_MAX_LOOKUP_LIMIT`), and a document may be up to
+    /// `XMLParseLimits.maxBytes` (16 MB by default; a provider may allow more), so a larger one goes in pieces.
+    /// Nearly every response is one piece.
+    static let pieceBytes = 1 << 20
+
+    /// Parses `document` with the callbacks, libxml2's state reset first (its dictionary kept). Returns libxml2's
+    /// status (0: no error), or nil when the parser could not be reset.
+    func push(_ document: UnsafeBufferPointer<CChar>) -> Int32? {
+        // The first four bytes go in with the reset, as a new parser's first chunk would: libxml2 tells the
+        // encoding from them (a UTF-16 byte order mark). Pushed in later, they are taken for UTF-8, and a UTF-16
+        // document read as containing no element at all.
+        let head = min(4, document.count)
+        guard xmlCtxtResetPush(context, document.baseAddress, Int32(head), nil, nil) == 0 else { return nil }
         let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
             | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
         // The result names the options this libxml2 does not act on (2.9 ignores NOXINCNODE, which concerns
         // XInclude processing that never runs here): nothing to refuse a parse for.
         _ = xmlCtxtUseOptions(context, options)
-        return true
+        var offset = head
+        while true {
+            let count = min(Self.pieceBytes, document.count - offset)
+            let last = offset + count == document.count
+            let status = xmlParseChunk(context, document.baseAddress! + offset, Int32(count), last ? 1 : 0)
+            offset += count
+            if status != 0 || last { return status }
+        }
     }
 
     /// True while the dictionary is small enough to keep (see `dictionaryLimit`).
@@ -387,12 +408,10 @@ final class ParserPool: Sendable {
         self.text = text
     }
 
-    /// An idle parser reset for a new document, or a new one.
+    /// An idle parser, or a new one. `ReusableParser.push` resets it for the document.
     func checkOut() throws(XMLParseError) -> ReusableParser {
-        while let parser = idle.withLock({ $0.popLast() }) {
-            if parser.reset() { return parser }
-        }
-        guard let parser = ReusableParser(text: text), parser.reset() else {
+        if let parser = idle.withLock({ $0.popLast() }) { return parser }
+        guard let parser = ReusableParser(text: text) else {
             throw XMLParseError(.malformed, detail: "parser could not be created")
         }
         return parser
