@@ -1,6 +1,7 @@
 import CareRecords
 import Foundation
 import ProviderFormats
+import ProviderSimulator
 import Testing
 
 /// XML may come in UTF-16 (Windows and .NET systems write it by default). A provider that sends its documents so
@@ -49,5 +50,39 @@ import Testing
             entries += (try? expected.get().entries.count) ?? 0
         }
         #expect(entries > 100)
+    }
+
+    @Test(arguments: MappedDecoderScopeTests.providers)
+    func mappedExportsDecodeAsInUTF8(_ provider: ProviderID) throws {
+        let decoder = MappedXMLDecoder(mapping: try MappedDecoderScopeTests.mapping(provider))
+        let population = SyntheticPopulation.generate()
+        let simulator = ProviderSimulator(population: population)
+        var entries = 0
+        for patient in population.patients {
+            guard let utf8 = simulator.body(for: provider, patient: patient.nhsNumber) else { continue }
+            let expected = try decoder.decode(utf8, from: provider)
+            for bigEndian in [false, true] {
+                let decoded = try decoder.decode(Self.utf16(utf8, bigEndian: bigEndian), from: provider)
+                #expect(decoded == expected, "\(provider) for patient \(patient.nhsNumber)")
+            }
+            entries += expected.entries.count
+        }
+        #expect(entries > 20)
+    }
+
+    /// Mixed content is read through libxml2's own tree, parsed apart: it must be read from UTF-16 too.
+    @Test func mixedContentInAMappedExportDecodesAsInUTF8() throws {
+        let body = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <EPCRExport xmlns="urn:caregate:example:ambulance-epcr:1">
+            <Patient><NHSNumber>9990001235</NHSNumber></Patient>
+            <Incident id="i1"><IncidentNumber>CAS-1</IncidentNumber><CallReceived>2026-01-01T10:00:00Z</CallReceived>
+            <Complaint code="1" display="Fall"/><Outcome>Treated <b>on</b> scène</Outcome></Incident></EPCRExport>
+            """
+        let decoder = MappedXMLDecoder(mapping: try MappedDecoderScopeTests.mapping(SimulatedProviderID.ambulance))
+        let expected = try decoder.decode(Array(body.utf8), from: SimulatedProviderID.ambulance)
+        #expect(expected.entries.first?.summary == "Fall — Treated on scène")
+        let decoded = try decoder.decode(Self.utf16(Array(body.utf8), bigEndian: false), from: SimulatedProviderID.ambulance)
+        #expect(decoded == expected)
     }
 }
