@@ -38,15 +38,17 @@ import Testing
         text.unicodeScalars.map { UInt8($0.value) }
     }
 
-    @Test(arguments: ["ISO-8859-1", "UTF-16LE", "UTF-16BE", "UTF-8"])
+    @Test(arguments: ["ISO-8859-1", "UTF-16LE", "UTF-16BE", "UTF-8", "UTF-8 with a byte order mark"])
     func readsADocumentInItsDeclaredEncodingToTheEnd(encoding: String) throws {
-        let text = Self.document(declaring: encoding.hasPrefix("UTF-16") ? "UTF-16" : encoding)
+        let declared = encoding.hasPrefix("UTF-16") ? "UTF-16" : encoding.hasPrefix("UTF-8") ? "UTF-8" : encoding
+        let text = Self.document(declaring: declared)
         let bytes: [UInt8] =
             switch encoding {
             case "ISO-8859-1": Self.latin1(text)
             case "UTF-16LE": Self.utf16(text, bigEndian: false)
             case "UTF-16BE": Self.utf16(text, bigEndian: true)
-            default: Array(text.utf8)
+            case "UTF-8": Array(text.utf8)
+            default: [0xEF, 0xBB, 0xBF] + Array(text.utf8)
             }
         // One scope, so that the second and third parses run on the parser the first one used.
         let scope = XMLReadScope()
