@@ -110,6 +110,16 @@ struct ProviderSummary: Codable, Sendable {
     var max_response_bytes: Int
     var retry_budget: Double
     var mapping: String?
+    /// Where the provider's TLS files are (`tls:`), never what they hold.
+    var tls: TLSFiles?
+    /// Where its bearer token is read from (`auth:`), never the token.
+    var bearer_token_file: String?
+
+    struct TLSFiles: Codable, Sendable {
+        var ca_file: String?
+        var certificate_file: String?
+        var key_file: String?
+    }
 
     init(_ definition: ProviderDefinition) {
         id = definition.id.rawValue
@@ -124,6 +134,10 @@ struct ProviderSummary: Codable, Sendable {
         max_response_bytes = definition.maxResponseBytes
         retry_budget = definition.retryBudget
         mapping = definition.mappingFile
+        tls = definition.tls.map {
+            TLSFiles(ca_file: $0.caFile, certificate_file: $0.certificateFile, key_file: $0.keyFile)
+        }
+        bearer_token_file = definition.auth?.bearerTokenFile
     }
 }
 

@@ -31,12 +31,15 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
     static let paddingBlockBytes = 64 * 1024
 
     private let routes: [ProviderRoute]
+    /// The `Authorization` header every request must carry, if any.
+    private let requiredAuthorization: String?
     private let logger: Logger
     private var request: HTTPRequestHead?
 
-    init(routes: [ProviderRoute], logger: Logger) {
+    init(routes: [ProviderRoute], requiredAuthorization: String? = nil, logger: Logger) {
         precondition(!routes.isEmpty, "a socket serves at least one provider")
         self.routes = routes
+        self.requiredAuthorization = requiredAuthorization
         self.logger = logger
     }
 
@@ -57,6 +60,10 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
         let route = routes.first { $0.responder.matches(uri: head.uri) } ?? routes[0]
         let responder = route.responder
         route.faults.lastDeadlineMilliseconds = head.headers.first(name: "CareGate-Deadline-Ms").flatMap { Int($0) }
+        if let requiredAuthorization, head.headers.first(name: "Authorization") != requiredAuthorization {
+            send(responder.error(401, code: "login", "No valid bearer token"), for: head, context: context)
+            return
+        }
         let action = route.faults.nextAction()
         // The request target holds the NHS number: only at trace level.
         logger.trace("simulated request", metadata: ["provider": "\(responder.definition.id)", "uri": "\(head.uri)"])

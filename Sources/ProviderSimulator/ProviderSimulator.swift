@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Six (or any number of) simulated care providers answering over HTTP/1.1 from one synthetic population, each in
@@ -25,6 +26,8 @@ public final class ProviderSimulator: Sendable {
     public let host: String
 
     private let logger: Logger
+    private let tls: NIOSSLContext?
+    private let requiredAuthorization: String?
     private let lentGroup: (any EventLoopGroup)?
     private let faults: [ProviderID: ProviderFaultState]
     private let connections = ChannelRegistry()
@@ -43,14 +46,19 @@ public final class ProviderSimulator: Sendable {
     ///   - eventLoopGroup: a group to run on, which the simulator then never shuts down; by default it owns a
     ///     two-thread group, created by `start` and shut down by `shutdown`.
     ///   - logger: where the simulator logs (debug and trace only). Default: discards everything.
+    ///   - tls: serve HTTPS with this server context (which may require a client certificate) instead of HTTP.
+    ///   - bearerToken: answer 401 to a request without `Authorization: Bearer <bearerToken>`.
     public init(
         population: SyntheticPopulation, providers: [SimulatedProviderDefinition] = .standardSix,
         host: String = "127.0.0.1", eventLoopGroup: (any EventLoopGroup)? = nil,
-        logger: Logger = Logger(label: "caregate.provider-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "caregate.provider-simulator", factory: { _ in SwiftLogNoOpLogHandler() }),
+        tls: NIOSSLContext? = nil, bearerToken: String? = nil
     ) {
         self.population = population
         self.providers = providers
         self.host = host
+        self.tls = tls
+        self.requiredAuthorization = bearerToken.map { "Bearer " + $0 }
         self.lentGroup = eventLoopGroup
         self.logger = logger
         self.faults = Dictionary(
@@ -217,6 +225,8 @@ public final class ProviderSimulator: Sendable {
         }
         let connections = self.connections
         let logger = self.logger
+        let tls = self.tls
+        let requiredAuthorization = self.requiredAuthorization
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -227,8 +237,10 @@ public final class ProviderSimulator: Sendable {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProviderRequestHandler(routes: routes, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProviderRequestHandler(routes: routes, requiredAuthorization: requiredAuthorization, logger: logger))
                 }
             }
             .bind(host: host, port: port)

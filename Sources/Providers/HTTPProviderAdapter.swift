@@ -2,7 +2,9 @@ import AsyncHTTPClient
 import CareRecords
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ProviderFormats
 import Synchronization
 import XMLSupport
@@ -36,13 +38,19 @@ public final class HTTPProviderAdapter: ProviderAdapter {
             eventLoopGroupProvider: .shared(eventLoopGroup), configuration: Self.clientConfiguration(for: definition))
     }
 
-    /// The provider's own client: no redirects, a pool of `max_connections`, HTTP/2 offered or not (`http2`), and a
-    /// connect timeout of the provider's timeout.
+    /// The provider's own client: no redirects, a pool of `max_connections`, HTTP/2 offered or not (`http2`), a
+    /// connect timeout of the provider's timeout, and the provider's TLS (`tls`) when its file sets one.
     static func clientConfiguration(for definition: ProviderDefinition) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
+        if let tls = definition.tls { configuration.tlsConfiguration = tls.configuration() }
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: definition.maxConnections)
+        // A connection that cannot be made fails its request at once, with its reason: the client's own retries
+        // (with backoff, until the connect timeout) would spend the provider's whole timeout on a refused port or
+        // an untrusted certificate, report it as a timeout, and retry outside the retry budget. `exchange`
+        // retries once, within the budget.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = definition.http2 ? .automatic : .http1Only
         configuration.timeout = HTTPClient.Configuration.Timeout(
             connect: .milliseconds(Int64(definition.timeoutMilliseconds)))
@@ -111,12 +119,12 @@ public final class HTTPProviderAdapter: ProviderAdapter {
             guard remaining > .zero else { throw .timeout() }
             let request: HTTPClient.Request
             do {
-                request = try HTTPClient.Request(
-                    url: definition.url(for: patient), method: .GET,
-                    headers: [
-                        "Accept": "application/fhir+xml, application/xml;q=0.9", "User-Agent": "CareGate",
-                        "CareGate-Deadline-Ms": String(Self.advertisedBudget(remaining).wholeMilliseconds),
-                    ])
+                var headers: HTTPHeaders = [
+                    "Accept": "application/fhir+xml, application/xml;q=0.9", "User-Agent": "CareGate",
+                    "CareGate-Deadline-Ms": String(Self.advertisedBudget(remaining).wholeMilliseconds),
+                ]
+                if let auth = definition.auth { headers.add(name: "Authorization", value: auth.authorization) }
+                request = try HTTPClient.Request(url: definition.url(for: patient), method: .GET, headers: headers)
             } catch {
                 // The URL template was checked when the definition was loaded; never the URL itself (NHS number).
                 throw .error("the provider URL cannot be requested: \(type(of: error))")
@@ -201,7 +209,47 @@ public final class HTTPProviderAdapter: ProviderAdapter {
             return .error("could not connect")
         }
         if error is ChannelError { return .error("connection failed") }
+        if let reason = tlsReason(error) { return .error(reason) }
         return .error("transport error")
+    }
+}
+
+extension HTTPProviderAdapter {
+    /// What went wrong in a TLS handshake, for the provider team and the operator, from BoringSSL's reason (an
+    /// untrusted certificate, a client certificate missing or refused). Holds no URL and nothing a provider sent.
+    static func tlsReason(_ error: any Error) -> String? {
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "TLS: the provider's certificate does not name its host"
+        }
+        let reason: String?
+        if let error = error as? BoringSSLError {
+            reason = Self.reason(in: "\(error)")
+        } else if let error = error as? NIOSSLError {
+            guard case .handshakeFailed(let cause) = error else { return "TLS error (\(error))" }
+            reason = Self.reason(in: "\(cause)")
+        } else {
+            return nil
+        }
+        switch reason {
+        case "CERTIFICATE_VERIFY_FAILED"?:
+            return "TLS: the provider's certificate is not trusted (CERTIFICATE_VERIFY_FAILED)"
+        case "TLSV1_ALERT_CERTIFICATE_REQUIRED"?:
+            return "TLS: the provider requires a client certificate (TLSV1_ALERT_CERTIFICATE_REQUIRED)"
+        case let reason? where reason.hasSuffix("_BAD_CERTIFICATE") || reason.hasSuffix("_UNKNOWN_CA")
+            || reason.hasSuffix("_CERTIFICATE_UNKNOWN") || reason.hasSuffix("_CERTIFICATE_EXPIRED"):
+            return "TLS: the provider refused the gateway's client certificate (\(reason))"
+        case let reason?:
+            return "TLS handshake failed (\(reason))"
+        case nil:
+            return "TLS handshake failed"
+        }
+    }
+
+    /// BoringSSL's reason code in an error's text: "error:1000007d:SSL routines:OPENSSL_internal:REASON at …".
+    private static func reason(in text: String) -> String? {
+        guard let range = text.range(of: "OPENSSL_internal:") else { return nil }
+        let reason = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return reason.isEmpty ? nil : String(reason)
     }
 }
 

@@ -39,6 +39,10 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 ///   the deadline leaves time for it. 0 turns retries off.
 /// - `hedge` (optional, default false): when a request has not been answered within the provider's recent p95
 ///   (once 20 answers are known), send a second and take the first good answer, cancelling the other
+/// - `tls` (optional mapping, `https` only: `ca_file`, `certificate_file`, `key_file`): the CAs trusted for the
+///   provider and the client certificate for mutual TLS (see `ProviderTLS`)
+/// - `auth` (optional mapping: `bearer_token_file`): a bearer token sent with every request (see `ProviderAuth`);
+///   over plain `http` only to a loopback address, where no network carries it
 public struct ProviderDefinition: Sendable, Hashable {
     public var id: ProviderID
     public var name: String
@@ -64,6 +68,10 @@ public struct ProviderDefinition: Sendable, Hashable {
     public var hedge = false
     /// Whether HTTP/2 is offered to an https provider (`http2:`).
     public var http2 = true
+    /// The provider's TLS: trusted CAs and the client certificate (`tls:`), when its file sets them.
+    public var tls: ProviderTLS?
+    /// The bearer token sent to the provider (`auth:`), when its file names one.
+    public var auth: ProviderAuth?
 
     public static let placeholder = "{nhs}"
 
@@ -123,7 +131,7 @@ public struct ProviderDefinition: Sendable, Hashable {
     static let keys: Set<String> = [
         "id", "name", "kind", "ods", "format", "url", "timeout_ms", "categories", "max_connections",
         "max_response_bytes", "mapping", "schema", "circuit_breaker", "retry_budget", "hedge",
-        "http2",
+        "http2", "tls", "auth",
     ]
 
     /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
@@ -210,6 +218,29 @@ public struct ProviderDefinition: Sendable, Hashable {
             guard let value = Bool(text) else { throw fields.error("http2", "expected true or false, got '\(text)'") }
             http2 = value
         }
+        let (scheme, host) = Self.schemeAndHost(of: url)
+        if let node = fields.value("tls") {
+            guard scheme == "https" else { throw fields.error("tls", "only for an https:// url") }
+            tls = try ProviderTLS(
+                YAMLFields(node, file: file, path: "tls", allowedKeys: ProviderTLS.keys), resolve: resolve)
+        }
+        if let node = fields.value("auth") {
+            guard scheme == "https" || Self.isLoopback(host) else {
+                throw fields.error("auth", "a token is sent only over https (or plain http to a loopback address)")
+            }
+            auth = try ProviderAuth(
+                YAMLFields(node, file: file, path: "auth", allowedKeys: ProviderAuth.keys), resolve: resolve)
+        }
+    }
+
+    /// The URL template's scheme and host, lower-cased (the template was checked to have both).
+    private static func schemeAndHost(of template: String) -> (scheme: String, host: String) {
+        let components = URLComponents(string: template.replacingOccurrences(of: placeholder, with: "9990000018"))
+        return (components?.scheme?.lowercased() ?? "", components?.host?.lowercased() ?? "")
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     private static func checkURLTemplate(_ template: String, fields: YAMLFields) throws(ConfigurationError) {

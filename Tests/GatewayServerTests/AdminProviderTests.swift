@@ -82,6 +82,27 @@ import Testing
         }
     }
 
+    @Test func theSummaryNamesACredentialFileButNeverWhatItHolds() async throws {
+        let token = "admin-summary-token.\(UUID().uuidString)"
+        let file = FileManager.default.temporaryDirectory.appending(path: "caregate-token-\(UUID().uuidString)")
+        try Data(token.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await LiveGateway.run { gateway in
+            // The simulated GP listens on 127.0.0.1, where a token may go over plain http.
+            let yaml = try copyOfGP(gateway, id: "gp-token") + "\nauth:\n  bearer_token_file: \(file.path)\n"
+            let (status, body) = try await put(gateway, "gp-token", yaml)
+            #expect(status == .created)
+            #expect(body["bearer_token_file"] == file.path)
+            #expect(!body.values.contains { $0.contains(token) })
+            try await gateway.client.execute(
+                uri: "/admin/providers", method: .get, headers: try await gateway.access.operatorHeaders()
+            ) { response in
+                #expect(String(buffer: response.body).contains("gp-token"))
+                #expect(!String(buffer: response.body).contains(token))
+            }
+        }
+    }
+
     @Test func anInvalidDefinitionIsRefusedWith400AndChangesNothing() async throws {
         try await LiveGateway.run { gateway in
             let before = gateway.providers.definitions
