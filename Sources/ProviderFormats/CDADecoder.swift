@@ -9,9 +9,9 @@ import XMLSupport
 ///
 /// Each document yields a `document` entry from its header, an `encounter` entry when it names one
 /// (`componentOf/encompassingEncounter`), the patient's demographics from its record target, and entries of
-/// their own categories from the coded entries of its medication, allergy, problem, result and vital-sign
-/// sections (recognised by C-CDA templateId or LOINC section code). Other sections are represented by the
-/// document entry alone.
+/// their own categories from the coded entries of its medication, allergy, problem, result, vital-sign and
+/// immunisation sections (recognised by C-CDA templateId or LOINC section code). Other sections are represented
+/// by the document entry alone.
 ///
 /// Read as a tolerant reader: unknown elements are ignored, and an entry, section statement or document that
 /// cannot be read is left out and counted in `unreadable`. A document about another patient than the first
@@ -26,7 +26,7 @@ public struct CDADecoder: RecordDecoder {
     /// What the readers look at, so that only that is built (see `XMLReadScope`): the header and section
     /// elements some reader names, every element of the narrative block (`section/text`, whose elements coded
     /// entries point into by `ID` and whose words are read whole), and the attributes some reader reads. The
-    /// rest (realm, type and confidentiality codes, routes, statement authors' people, `classCode`, `moodCode`,
+    /// rest (realm, type and confidentiality codes, routes, statement authors' people, `classCode`,
     /// `codeSystemName` …) is skipped while parsing. A wrapper's children are all kept, so that one of other
     /// things is refused rather than read as an empty wrapper.
     ///
@@ -44,6 +44,7 @@ public struct CDADecoder: RecordDecoder {
             "substanceAdministration", "entryRelationship", "consumable", "manufacturedProduct",
             "manufacturedMaterial", "manufacturedLabeledDrug", "participant", "participantRole", "playingEntity",
             "value", "doseQuantity", "low", "center", "period", "translation", "originalText", "reference",
+            "repeatNumber",
             // The narrative block (CDA R2 StrucDoc): `text` itself, and every element it may hold.
             "text", "paragraph", "content", "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr",
             "th", "td", "list", "item", "br", "sub", "sup", "footnote", "footnoteRef", "linkHtml",
@@ -51,7 +52,7 @@ public struct CDADecoder: RecordDecoder {
         ],
         attributes: [
             "root", "extension", "code", "codeSystem", "displayName", "value", "unit", "nullFlavor", "type", "use",
-            "typeCode", "inversionInd", "negationInd", "ID",
+            "typeCode", "inversionInd", "negationInd", "moodCode", "ID",
         ],
         keepsRootChildren: true)
 

@@ -9,6 +9,7 @@ enum CDASectionKind: Sendable {
     case problems
     case results
     case vitalSigns
+    case immunisations
 
     /// Recognises a section by its C-CDA templateId, else by its LOINC code.
     init?(_ section: XMLElement) {
@@ -41,6 +42,8 @@ enum CDASectionKind: Sendable {
         ("2.16.840.1.113883.10.20.22.2.3.1", .results),
         ("2.16.840.1.113883.10.20.22.2.4", .vitalSigns),
         ("2.16.840.1.113883.10.20.22.2.4.1", .vitalSigns),
+        ("2.16.840.1.113883.10.20.22.2.2", .immunisations),
+        ("2.16.840.1.113883.10.20.22.2.2.1", .immunisations),
     ])
 
     private static let byLOINCCode = UTF8Table<CDASectionKind>([
@@ -54,13 +57,17 @@ enum CDASectionKind: Sendable {
         ("46241-6", .problems),  // hospital admission diagnosis
         ("30954-2", .results),
         ("8716-3", .vitalSigns),
+        ("11369-6", .immunisations),  // history of immunization
     ])
 
     /// The clinical statements in one section `entry` that this kind of section reads, each with the act or
     /// organizer around it (whose status and time it may inherit).
     ///
     /// C-CDA wraps statements: allergies and problems in a concern `act`, discharge medicines in an `act`,
-    /// results and vital signs in an `organizer`. Older CDA puts the statement directly in the entry.
+    /// results and vital signs in an `organizer`. Older CDA puts the statement directly in the entry, as C-CDA
+    /// does an immunisation. An immunisation only intended or proposed (`moodCode` other than `EVN`: a
+    /// planned vaccine) is a statement of the expected shape but not one given, so it is counted and not
+    /// passed on: shown, it would read as a vaccine the patient has had.
     ///
     /// Calls `body` with each, in document order, rather than returning them: most entries hold one statement,
     /// and an array for it would be made and freed for every entry of every document. Returns how many there
@@ -69,8 +76,9 @@ enum CDASectionKind: Sendable {
         -> Int
     {
         guard let top = entry.children.first(where: { $0.namespace == CDADecoder.namespace }) else { return 0 }
-        let wanted = self == .medications ? "substanceAdministration" : "observation"
+        let wanted = self == .medications || self == .immunisations ? "substanceAdministration" : "observation"
         if top.isNamed(wanted) {
+            if self == .immunisations, let mood = top.cdaAttribute("moodCode"), mood != "EVN" { return 1 }
             body(top, nil)
             return 1
         }

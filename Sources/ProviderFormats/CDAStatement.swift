@@ -23,6 +23,7 @@ struct CDAStatement {
         case .problems: problem()
         case .results: result(.testResult)
         case .vitalSigns: result(.observation)
+        case .immunisations: immunisation()
         }
     }
 
@@ -41,6 +42,21 @@ struct CDAStatement {
             .medication, code: medicine, date: element.effectiveDate,
             summary: summary(medicine?.display ?? "Medication", details: dose),
             status: element.cdaCode("statusCode"), dose: dose)
+    }
+
+    /// A vaccine given: its code (CVX, SNOMED CT …) or name, else the entry's words, and the dose's number in
+    /// its series (`repeatNumber`) when stated.
+    private func immunisation() -> CareEntry? {
+        let material = element.cda(at: "consumable", "manufacturedProduct", "manufacturedMaterial")
+        var vaccine = material?.cda("code")?.cdaCoding(narrative: section.narrative)
+        if vaccine?.display == nil, let name = material?.cda("name")?.plainText ?? section.narrative.words(of: element.cda("text")) {
+            vaccine = vaccine.map { Coding(system: $0.system, code: $0.code, display: name) } ?? Coding(display: name)
+        }
+        guard let vaccine else { return nil }
+        let dose = element.cda("repeatNumber")?.cdaAttribute("value").map { "dose \($0)" }
+        return entry(
+            .immunisation, code: vaccine, date: element.effectiveDate,
+            summary: summary(vaccine.display ?? "Immunisation", details: dose), status: element.cdaCode("statusCode"))
     }
 
     private func allergy() -> CareEntry? {
