@@ -121,6 +121,9 @@ let package = Package(
             "CareRecords", "Providers", "XMLSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Tests/CareGateTesting"),
 
         // Seeded random mutation for the decoders' fuzz tests (no dependencies).
@@ -141,8 +144,6 @@ let package = Package(
             "Providers", "CareRecords", "CareGateTesting", "ProviderSimulator",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "X509", package: "swift-certificates"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "PolicyTests", dependencies: [
             "Policy", "CareRecords", "CareGateTesting",

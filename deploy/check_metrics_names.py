@@ -22,6 +22,7 @@ EXPORTED = {
     "caregate_provider_in_flight": "gauge",
     "caregate_provider_entries_total": "counter",
     "caregate_provider_circuit_state": "gauge",
+    "caregate_provider_client_certificate_expiry_timestamp_seconds": "gauge",
     "caregate_query_duration_seconds": "histogram",
     "caregate_gateway_overhead_seconds": "histogram",
     "caregate_merge_duplicates_collapsed_total": "counter",

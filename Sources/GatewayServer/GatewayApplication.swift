@@ -47,7 +47,8 @@ public func buildApplication(
         .register(on: router)
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
     router.get("/metrics") { _, _ in
-        Response(
+        metrics.recordClientCertificates(of: providers.definitions)
+        return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }

@@ -2,6 +2,7 @@ import CoreMetrics
 import FanOut
 import Foundation
 import Prometheus
+import Providers
 import Synchronization
 
 /// The gateway's metrics: one Prometheus registry per application, filled through swift-metrics, exposed at
@@ -21,6 +22,8 @@ public final class GatewayMetrics: Sendable {
     private let auditFailuresCounter: CoreMetrics.Counter
     /// Those with dimensions from a closed set (routes, decisions and reasons), made on first use.
     private let byDimensions = Mutex<[String: AnyObject]>([:])
+    /// One gauge per provider presenting a client certificate, kept in step with the providers in use.
+    private let certificateExpiries = Mutex<[String: Prometheus.Gauge]>([:])
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -56,6 +59,36 @@ public final class GatewayMetrics: Sendable {
         handle(label, dimensions) { [factory] in CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }
     }
 
+    /// Sets `caregate_provider_client_certificate_expiry_timestamp_seconds` for the providers in use, as the
+    /// scrape reads it: a reload or an admin change may have renewed a certificate, added or removed a provider,
+    /// and a provider no longer using one loses its series (an alert on it would otherwise outlive it).
+    public func recordClientCertificates(of definitions: [ProviderDefinition]) {
+        var expiries: [String: Double] = [:]
+        for definition in definitions {
+            if let expiry = definition.tls?.clientCertificateExpiry {
+                expiries[definition.id.rawValue] = expiry.timeIntervalSince1970
+            }
+        }
+        certificateExpiries.withLock { gauges in
+            for (provider, gauge) in gauges where expiries[provider] == nil {
+                registry.unregisterGauge(gauge)
+                gauges[provider] = nil
+            }
+            for (provider, expiry) in expiries {
+                let gauge =
+                    gauges[provider]
+                    ?? registry.makeGauge(
+                        descriptor: MetricNameDescriptor(
+                            metricName: Self.clientCertificateExpiry, unitName: "",
+                            helpText: Self.help[Self.clientCertificateExpiry] ?? ""),
+                        labels: [("provider", provider)])
+                gauges[provider] = gauge
+                gauge.set(expiry)
+            }
+        }
+    }
+
+    static let clientCertificateExpiry = "caregate_provider_client_certificate_expiry_timestamp_seconds"
     static let queryDuration = "caregate_query_duration_seconds"
     static let overhead = "caregate_gateway_overhead_seconds"
     static let duplicatesCollapsed = "caregate_merge_duplicates_collapsed_total"
@@ -72,6 +105,8 @@ public final class GatewayMetrics: Sendable {
         FanOutMetrics.inFlight: "Requests to the provider in flight now.",
         FanOutMetrics.entries: "Entries received from the provider.",
         FanOutMetrics.circuitState: "The provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
+        clientCertificateExpiry:
+            "When the client certificate the gateway presents to the provider (mutual TLS) expires, as Unix time.",
         FanOutMetrics.hedges: "Second requests sent because the first was slower than the provider's recent p95.",
         queryDuration: "Records queries answered, by route template: time from request to response.",
         overhead: "Query time minus the slowest called provider's time: what the gateway itself adds.",

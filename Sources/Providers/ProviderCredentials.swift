@@ -78,6 +78,13 @@ public struct ProviderTLS: Sendable, Hashable {
     /// Whether the gateway presents a client certificate (mutual TLS).
     public var presentsClientCertificate: Bool { privateKey != nil }
 
+    /// When the client certificate chain the gateway presents stops being valid (its earliest `notAfter`), if it
+    /// presents one: past it, the provider refuses every handshake.
+    public var clientCertificateExpiry: Date? {
+        guard privateKey != nil else { return nil }
+        return certificateChain.map { Date(timeIntervalSince1970: TimeInterval($0.notValidAfter)) }.min()
+    }
+
     private static func certificates(in path: String, key: String, fields: YAMLFields) throws(ConfigurationError)
         -> [NIOSSLCertificate]
     {

@@ -1,65 +1,11 @@
+import CareGateTesting
 import CareRecords
-import Crypto
 import Foundation
 import Logging
 import NIOSSL
 import ProviderSimulator
 @testable import Providers
 import Testing
-import X509
-
-/// A throwaway PKI made for each test run: CAs and certificates valid for an hour, keys never written outside the
-/// test's own temporary folder.
-struct TestPKI {
-    struct Issued {
-        let certificate: Certificate
-        let key: P256.Signing.PrivateKey
-
-        var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
-        var keyPEM: String { key.pemRepresentation }
-
-        func nioCertificate() throws -> NIOSSLCertificate {
-            try NIOSSLCertificate(bytes: Array(certificatePEM.utf8), format: .pem)
-        }
-
-        func nioKey() throws -> NIOSSLPrivateKey {
-            try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)
-        }
-    }
-
-    static func authority(_ name: String) throws -> Issued {
-        let key = P256.Signing.PrivateKey()
-        let subject = try DistinguishedName { CommonName(name) }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: Date().addingTimeInterval(3600),
-            issuer: subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
-                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-            },
-            issuerPrivateKey: .init(key))
-        return Issued(certificate: certificate, key: key)
-    }
-
-    /// A certificate for `localhost`, for a server or a client, signed by `authority`.
-    static func leaf(_ name: String, server: Bool, issuedBy authority: Issued) throws -> Issued {
-        let key = P256.Signing.PrivateKey()
-        let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: Date().addingTimeInterval(3600),
-            issuer: authority.certificate.subject, subject: try DistinguishedName { CommonName(name) },
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([server ? .serverAuth : .clientAuth])
-                SubjectAlternativeNames([.dnsName("localhost")])
-            },
-            issuerPrivateKey: .init(authority.key))
-        return Issued(certificate: certificate, key: key)
-    }
-}
 
 /// Providers on a private PKI, requiring mutual TLS and a bearer token, as NHS integration engines do: the
 /// gateway reaches them with what the provider file names (`tls:`, `auth:`), and says plainly why when it cannot.
