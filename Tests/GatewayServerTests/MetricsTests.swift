@@ -88,39 +88,38 @@ import Testing
 @Suite struct ClientCertificateMetricTests {
     static let series = "caregate_provider_client_certificate_expiry_timestamp_seconds"
 
-    /// A provider file for `id` presenting a fresh client certificate, and that certificate's expiry.
-    static func mutualTLSDefinition(_ id: String) throws -> (ProviderDefinition, Date) {
+    /// A provider for `id`, presenting a fresh client certificate when `mutualTLS`, and that certificate's expiry.
+    static func definition(_ id: String, mutualTLS: Bool = true) throws -> (ProviderDefinition, Date?) {
         let folder = FileManager.default.temporaryDirectory.appending(path: "caregate-mtls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let client = try TestPKI.leaf("caregate-test", server: false, issuedBy: try TestPKI.authority("Test CA"))
         try Data(try client.certificatePEM.utf8).write(to: folder.appending(path: "gateway.pem"))
         try Data(client.keyPEM.utf8).write(to: folder.appending(path: "gateway-key.pem"))
+        let tls = "tls:\n  certificate_file: gateway.pem\n  key_file: gateway-key.pem"
         let definition = try ProviderDefinition(
             yaml: """
                 id: \(id)
-                name: Provider behind mutual TLS
+                name: Provider \(id)
                 kind: trust
                 ods: RXX
                 format: fhir-r4-xml
                 url: "https://localhost:1/fhir/Patient/{nhs}/$everything"
                 timeout_ms: 500
                 categories: [medication]
-                tls:
-                  certificate_file: gateway.pem
-                  key_file: gateway-key.pem
+                \(mutualTLS ? tls : "")
                 """, file: "\(id).yaml", relativeTo: folder.path(percentEncoded: false))
-        return (definition, client.notValidAfter)
+        return (definition, mutualTLS ? client.notValidAfter : nil)
     }
 
     @Test func eachProviderPresentingOneHasItsExpiryAndLosesItWhenGone() throws {
         let metrics = GatewayMetrics()
-        let (mutual, expiry) = try Self.mutualTLSDefinition("trust-mtls")
-        let plain = try ProviderDefinition(yaml: ProviderDefinitionFixture.plain, file: "gp.yaml")
+        let (mutual, expiry) = try Self.definition("trust-mtls")
+        let (plain, _) = try Self.definition("gp", mutualTLS: false)
         metrics.recordClientCertificates(of: [mutual, plain])
         let text = metrics.exposition()
         let expected = #"\#(Self.series){provider="trust-mtls"} "#
         let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(expected) })
-        #expect(Double(line.dropFirst(expected.count)) == expiry.timeIntervalSince1970.rounded(.down))
+        #expect(Double(line.dropFirst(expected.count)) == expiry?.timeIntervalSince1970.rounded(.down))
         #expect(!text.contains(#"provider="gp""#))
         #expect(text.contains("# HELP \(Self.series) "))
         // Removed (or no longer presenting one): the series goes, so no alert outlives the provider.
@@ -129,7 +128,7 @@ import Testing
     }
 
     @Test func aScrapeReportsAProviderRegisteredThroughTheAdminAPI() async throws {
-        let (mutual, _) = try Self.mutualTLSDefinition("trust-mtls")
+        let (mutual, _) = try Self.definition("trust-mtls")
         try await LiveGateway.run { gateway in
             try gateway.providers.register(mutual)
             let text = try await MetricsTests.scrape(gateway)
@@ -137,17 +136,4 @@ import Testing
             #expect(gateway.endpoints.allSatisfy { !text.contains(#"\#(Self.series){provider="\#($0.id.rawValue)"}"#) })
         }
     }
-}
-
-enum ProviderDefinitionFixture {
-    static let plain = """
-        id: gp
-        name: Riverside Medical Practice
-        kind: gp
-        ods: Y12345
-        format: fhir-r4-xml
-        url: http://127.0.0.1:9102/fhir/Patient/{nhs}/$everything
-        timeout_ms: 1500
-        categories: [medication]
-        """
 }

@@ -51,7 +51,8 @@ import Testing
             bearerToken: requiringToken ? Self.token : nil)
     }
 
-    func definition(port: Int, _ extra: String) throws -> ProviderDefinition {
+    /// A provider file for the simulated GP at `url`, with `extra` (its `tls:` and `auth:`) after the usual keys.
+    func definition(url: String, _ extra: String) throws -> ProviderDefinition {
         try ProviderDefinition(
             yaml: """
                 id: gp
@@ -59,11 +60,15 @@ import Testing
                 kind: gp
                 ods: Y02001
                 format: fhir-r4-xml
-                url: "https://localhost:\(port)/fhir/Patient/{nhs}/$everything"
+                url: "\(url)"
                 timeout_ms: 5000
                 categories: [medication, allergy]
                 \(extra)
                 """, file: "gp.yaml", relativeTo: folder.path(percentEncoded: false))
+    }
+
+    func definition(port: Int, _ extra: String) throws -> ProviderDefinition {
+        try definition(url: "https://localhost:\(port)/fhir/Patient/{nhs}/$everything", extra)
     }
 
     /// Fetches the demo patient's record through an adapter for `extra`'s settings, against a running simulator.
@@ -132,21 +137,13 @@ import Testing
 
     func loadError(_ extra: String, url: String = "https://localhost:9443/fhir/Patient/{nhs}") -> ConfigurationError? {
         do {
-            _ = try ProviderDefinition(
-                yaml: """
-                    id: gp
-                    name: Test GP
-                    kind: gp
-                    ods: Y02001
-                    format: fhir-r4-xml
-                    url: "\(url)"
-                    timeout_ms: 1500
-                    categories: [medication]
-                    \(extra)
-                    """, file: "gp.yaml", relativeTo: folder.path(percentEncoded: false))
+            _ = try definition(url: url, extra)
             return nil
-        } catch {
+        } catch let error as ConfigurationError {
             return error
+        } catch {
+            Issue.record("unexpected error \(error)")
+            return nil
         }
     }
 
