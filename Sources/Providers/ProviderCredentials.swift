@@ -160,3 +160,24 @@ struct ProviderSecret<Value: Hashable & Sendable>: Sendable, Hashable, CustomStr
     var debugDescription: String { "<secret>" }
     var customMirror: Mirror { Mirror(self, children: []) }
 }
+
+extension ProviderDefinition {
+    /// What the gateway trusts and presents for this provider, in lines for a provider team (`providers check`):
+    /// file names and dates only, never a key or a token.
+    public func credentialSummary(now: Date = Date()) -> [String] {
+        var lines: [String] = []
+        if urlTemplate.lowercased().hasPrefix("https:") {
+            lines.append("tls: trusts " + (tls?.caFile.map { "the CAs in \($0) only" } ?? "the system's CAs"))
+        }
+        if let tls, let file = tls.certificateFile, let expiry = tls.clientCertificateExpiry {
+            let days = Int(now.distance(to: expiry) / 86_400)
+            let date = expiry.formatted(.iso8601.year().month().day())
+            let warning =
+                expiry <= now ? " — EXPIRED: the provider will refuse every handshake"
+                : days < 14 ? " — renew it now" : ""
+            lines.append("tls: presents the client certificate in \(file), valid until \(date) (\(days) days)\(warning)")
+        }
+        if let auth { lines.append("auth: a bearer token from \(auth.bearerTokenFile)") }
+        return lines
+    }
+}

@@ -55,6 +55,7 @@ struct CheckCommand: AsyncParsableCommand {
         let schema = try loadSchema(for: definition)
         say("provider \(definition.id) — \(definition.name) — \(definition.format.rawValue) — \(definition.urlTemplate)")
         if let schema { say("schema: \(schema.name)") } else { say("schema: none (add `schema:` to the provider file)") }
+        for line in definition.credentialSummary() { say(line) }
         let report = await ConformanceCheck(
             definition: definition, schema: schema, timeout: .milliseconds(timeoutMilliseconds)
         ).run(patients: numbers)

@@ -186,6 +186,21 @@ import Testing
         #expect(!ProviderAuth.isBearerToken("=="))
     }
 
+    @Test func aProviderTeamSeesWhatIsTrustedAndPresentedAndWhenItExpires() throws {
+        let definition = try definition(port: 9443, Self.mutualTLS + "\nauth:\n  bearer_token_file: token")
+        let expiry = try #require(definition.tls?.clientCertificateExpiry)
+        #expect(expiry == client.notValidAfter)
+        let lines = definition.credentialSummary(now: expiry.addingTimeInterval(-30 * 86_400))
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("tls: trusts the CAs in ") && lines[0].hasSuffix("provider-ca.pem only"))
+        #expect(lines[1].contains("gateway.pem, valid until ") && lines[1].hasSuffix("(30 days)"))
+        #expect(lines[2].hasSuffix("/token"))
+        #expect(definition.credentialSummary(now: expiry.addingTimeInterval(-3 * 86_400))[1].hasSuffix("renew it now"))
+        #expect(definition.credentialSummary(now: expiry.addingTimeInterval(60))[1].contains("EXPIRED"))
+        #expect(!lines.joined().contains(Self.token))
+        #expect(try self.definition(port: 9443, "").credentialSummary() == ["tls: trusts the system's CAs"])
+    }
+
     @Test func aDefinitionNeverPrintsItsSecrets() throws {
         let definition = try definition(port: 9443, Self.mutualTLS + "\nauth:\n  bearer_token_file: token")
         #expect(definition.tls?.presentsClientCertificate == true)
