@@ -34,7 +34,7 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             // AllergyIntolerance, Condition, Immunization, CarePlan.
             "clinicalStatus", "verificationStatus", "reaction", "manifestation", "criticality", "recordedDate",
             "onsetDateTime", "onsetPeriod", "vaccineCode", "protocolApplied", "doseNumberPositiveInt",
-            "doseNumberString", "occurrenceDateTime", "period", "created", "title", "description",
+            "doseNumberString", "occurrenceDateTime", "statusReason", "period", "created", "title", "description",
             // MedicationStatement, MedicationRequest.
             "medicationCodeableConcept", "medicationReference", "dosage", "dosageInstruction", "authoredOn",
             "dateAsserted", "effectiveDateTime", "effectivePeriod", "reasonCode",

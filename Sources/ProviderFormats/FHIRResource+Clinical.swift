@@ -34,10 +34,16 @@ extension FHIRResource {
         let doseNumber = element.children("protocolApplied").lazy.compactMap {
             $0.fhirValue("doseNumberPositiveInt") ?? $0.fhirValue("doseNumberString")
         }.first
+        let status = element.fhirValue("status")
+        // A vaccine not given (refused, contraindicated, out of stock) is worth knowing, but its headline must say
+        // so: a list of summaries would otherwise read as a vaccine the patient has had.
+        let notGiven =
+            status == "not-done"
+            ? "not given" + (element.codeableConcept("statusReason")?.display.map { ": \($0)" } ?? "") : nil
         return entry(
             .immunisation, code: code, date: firstDate(element.fhirValue("occurrenceDateTime")),
-            summary: summary(code?.display, details: doseNumber.map { "dose \($0)" }),
-            status: element.fhirValue("status"))
+            summary: summary(code?.display, details: notGiven, doseNumber.map { "dose \($0)" }),
+            status: status)
     }
 
     func carePlan() -> CareEntry? {

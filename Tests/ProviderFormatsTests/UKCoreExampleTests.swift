@@ -136,6 +136,24 @@ struct UKCoreExampleTests {
         #expect(entry.summary.hasSuffix(" — dose 1"))
     }
 
+    @Test("Immunization not done: the summary says the vaccine was not given, and why")
+    func immunizationNotDone() throws {
+        let text = String(decoding: try UKCoreExamples.bytes("UKCore-Immunization-Sn-ProtocolApplied-Example.xml"), as: UTF8.self)
+        #expect(text.contains(#"<status value="completed" />"#))
+        let notDone = text.replacingOccurrences(
+            of: #"<status value="completed" />"#,
+            with: #"""
+                <status value="not-done"/><statusReason><coding><system value="http://snomed.info/sct"/>\#
+                <code value="591000119102"/><display value="Vaccine refused by patient"/></coding></statusReason>
+                """#)
+        let record = try FHIRR4XMLDecoder().decode(Array(notDone.utf8), from: UKCoreExamples.provider)
+        try #require(record.entries.count == 1)
+        let entry = record.entries[0]
+        #expect(entry.status == "not-done")
+        #expect(entry.summary.hasPrefix("COVID-19 Vaccine Vaxzevria"))
+        #expect(entry.summary.hasSuffix(" — not given: Vaccine refused by patient; dose 1"))
+    }
+
     @Test("Encounter: type, period start, status, class and reason in the summary")
     func encounter() throws {
         let entry = try UKCoreExamples.onlyEntry("UKCore-Encounter-InpatientEncounter-Example.xml")
