@@ -68,6 +68,14 @@ public struct CareEntry: Hashable, Sendable, Codable {
     public var summary: String
     /// The provider's status for it (`active`, `completed`, `booked`, `final` …), if any.
     public var status: String?
+
+    /// Statuses by which a source withdraws its own statement rather than describing the patient: recorded
+    /// by mistake (`entered-in-error`, FHIR), found untrue (`refuted`, a FHIR verification status), or a
+    /// document taken back (`nullified`, CDA).
+    public static let withdrawnStatuses: Set<String> = ["entered-in-error", "refuted", "nullified"]
+
+    /// True when the source has withdrawn this statement (see `withdrawnStatuses`).
+    public var isWithdrawn: Bool { status.map { Self.withdrawnStatuses.contains($0) } ?? false }
     /// A result's value (test results, observations).
     public var value: Quantity?
     /// A medicine's dose instruction as text (`500 mg four times a day`).

@@ -9,13 +9,19 @@ import CareRecords
 /// - everything else: the concept and the day
 ///
 /// Entries without a code fall back to their summary text and day, which only matches what is written alike.
+///
+/// A statement its source has withdrawn (`CareEntry.isWithdrawn`: entered in error, refuted) matches only other
+/// withdrawn ones: it says something about that source's record, not about the patient. Merged with another
+/// source's penicillin allergy, it would lend that allergy its `entered-in-error` status whenever it came first.
 struct MatchKey: Hashable {
     var category: EntryCategory
     var concept: String
     var qualifier: String
+    var withdrawn: Bool
 
     init(_ entry: CareEntry) {
         category = entry.category
+        withdrawn = entry.isWithdrawn
         concept = ConceptKey.concept(code: entry.code, summary: entry.summary)
         switch entry.category {
         case .medication:

@@ -9,11 +9,46 @@ import Testing
 
     func entry(
         _ category: EntryCategory, _ code: Coding?, provider: String, id: String, date: String? = nil,
-        dose: String? = nil, value: Quantity? = nil, identifiers: [EntryIdentifier] = [], summary: String = "s"
+        dose: String? = nil, value: Quantity? = nil, identifiers: [EntryIdentifier] = [], summary: String = "s",
+        status: String? = nil
     ) -> CareEntry {
         CareEntry(
-            category: category, code: code, date: date.flatMap(ClinicalDate.init), summary: summary, value: value,
-            dose: dose, identifiers: identifiers, source: SourceReference(provider: ProviderID(provider), id: id))
+            category: category, code: code, date: date.flatMap(ClinicalDate.init), summary: summary, status: status,
+            value: value, dose: dose, identifiers: identifiers,
+            source: SourceReference(provider: ProviderID(provider), id: id))
+    }
+
+    /// In A&E, an active penicillin allergy must read as active whatever another source withdrew, and whichever
+    /// provider's answer comes first.
+    @Test(arguments: ["entered-in-error", "refuted"])
+    func aWithdrawnStatementNeverMergesWithAnotherSourcesAssertion(withdrawn: String) throws {
+        for withdrawnFirst in [true, false] {
+            var entries = [
+                entry(.allergy, Self.penicillin, provider: "acute-trust", id: "a1", status: withdrawn),
+                entry(.allergy, Self.penicillin, provider: "gp", id: "a2", status: "active"),
+                entry(.allergy, Self.penicillin, provider: "care-home", id: "CH-3", status: "active"),
+            ]
+            if !withdrawnFirst { entries.reverse() }
+            let result = RecordMerger.merge(entries)
+            #expect(result.entries.count == 2)
+            let active = try #require(result.entries.first { $0.status == "active" })
+            #expect(active.sources.map(\.provider) == ["care-home", "gp"])
+            let other = try #require(result.entries.first { $0.status == withdrawn })
+            #expect(other.sources.map(\.provider) == ["acute-trust"])
+        }
+    }
+
+    @Test func aSharedIdentifierDoesNotJoinAWithdrawnStatementToALiveOne() {
+        let order = EntryIdentifier(system: "https://trust.example/order", value: "ORD-7")
+        let result = RecordMerger.merge([
+            entry(.testResult, Self.sodium, provider: "mh-trust", id: "o1", identifiers: [order], status: "entered-in-error"),
+            entry(.testResult, Self.sodium, provider: "gp", id: "o2", identifiers: [order], status: "final"),
+            entry(.testResult, Self.sodium, provider: "lab", id: "o3", identifiers: [order], status: "entered-in-error"),
+        ])
+        #expect(result.entries.count == 2)
+        #expect(result.entries.first { $0.status == "final" }?.sources.map(\.provider) == ["gp"])
+        // Two withdrawn copies of one record are still one.
+        #expect(result.entries.first { $0.status == "entered-in-error" }?.sources.count == 2)
     }
 
     @Test func sameMedicineAndDoseFromTwoProvidersIsOneEntryWithBothSources() {
