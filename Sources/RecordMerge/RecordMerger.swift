@@ -95,7 +95,9 @@ public enum RecordMerger {
             let entry = entries[member]
             if let candidate = entry.date, date == nil || date!.precision < candidate.precision { date = candidate }
             if code == nil { code = entry.code }
-            if status == nil { status = entry.status }
+            // Sources disagreeing on whether the fact is current: any that says `active` wins, so an allergy or a
+            // medicine one provider holds active never reads as inactive because another's copy came first.
+            if status == nil || entry.status == "active" { status = entry.status ?? status }
             if value == nil { value = entry.value }
             if dose == nil { dose = entry.dose }
         }

@@ -38,6 +38,25 @@ import Testing
         }
     }
 
+    @Test func anyMemberActiveMakesTheMergedFactActiveWhateverTheOrder() {
+        let statuses = ["inactive", "active", "resolved"]
+        for rotation in 0..<statuses.count {
+            let rotated = Array(statuses[rotation...] + statuses[..<rotation])
+            let result = RecordMerger.merge(rotated.enumerated().map { index, status in
+                entry(.allergy, Self.penicillin, provider: "p\(index)", id: "a\(index)", status: status)
+            })
+            #expect(result.entries.count == 1)
+            #expect(result.entries[0].status == "active", "\(rotated)")
+        }
+        // Without an active member, the first status given stands.
+        let quiet = RecordMerger.merge([
+            entry(.allergy, Self.penicillin, provider: "gp", id: "a1"),
+            entry(.allergy, Self.penicillin, provider: "care-home", id: "a2", status: "inactive"),
+            entry(.allergy, Self.penicillin, provider: "mh-trust", id: "a3", status: "resolved"),
+        ])
+        #expect(quiet.entries[0].status == "inactive")
+    }
+
     @Test func aSharedIdentifierDoesNotJoinAWithdrawnStatementToALiveOne() {
         let order = EntryIdentifier(system: "https://trust.example/order", value: "ORD-7")
         let result = RecordMerger.merge([
