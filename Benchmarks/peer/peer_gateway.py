@@ -457,10 +457,16 @@ class FHIRResource:
             dose_number = fv(applied, "doseNumberPositiveInt") or fv(applied, "doseNumberString")
             if dose_number is not None:
                 break
+        status = fv(e, "status")
+        not_given = None
+        if status == "not-done":
+            reason = codeable_concept(e, "statusReason")
+            not_given = "not given" + (f": {reason.display}" if reason is not None and reason.display else "")
         return self.entry(
             "immunisation", code, first_date(fv(e, "occurrenceDateTime")),
-            self.summary(code.display if code else None, [f"dose {dose_number}" if dose_number is not None else None]),
-            fv(e, "status"))
+            self.summary(code.display if code else None,
+                         [not_given, f"dose {dose_number}" if dose_number is not None else None]),
+            status)
 
     def care_plan(self):
         e = self.element
@@ -890,11 +896,12 @@ SECTION_BY_TEMPLATE = {
     "2.16.840.1.113883.10.20.22.2.24": "problems", "2.16.840.1.113883.10.20.22.2.43": "problems",
     "2.16.840.1.113883.10.20.22.2.3": "results", "2.16.840.1.113883.10.20.22.2.3.1": "results",
     "2.16.840.1.113883.10.20.22.2.4": "vital-signs", "2.16.840.1.113883.10.20.22.2.4.1": "vital-signs",
+    "2.16.840.1.113883.10.20.22.2.2": "immunisations", "2.16.840.1.113883.10.20.22.2.2.1": "immunisations",
 }
 SECTION_BY_LOINC = {
     "10160-0": "medications", "10183-2": "medications", "75311-1": "medications", "42346-7": "medications",
     "48765-2": "allergies", "11450-4": "problems", "11535-2": "problems", "46241-6": "problems",
-    "30954-2": "results", "8716-3": "vital-signs",
+    "30954-2": "results", "8716-3": "vital-signs", "11369-6": "immunisations",
 }
 SUPPORTING_TEMPLATES = {
     "2.16.840.1.113883.10.20.22.4.5", "2.16.840.1.113883.10.20.22.4.6", "2.16.840.1.113883.10.20.22.4.8",
@@ -949,9 +956,12 @@ def section_statements(kind: str, entry) -> list:
     top = next((c for c in entry if isinstance(c.tag, str) and c.tag.startswith(H)), None)
     if top is None:
         return []
-    wanted = "substanceAdministration" if kind == "medications" else "observation"
+    wanted = "substanceAdministration" if kind in ("medications", "immunisations") else "observation"
     top_name = local_name(top)
     if top_name == wanted:
+        # A vaccine only planned (moodCode other than EVN) is not one given.
+        if kind == "immunisations" and top.get("moodCode") not in (None, "EVN"):
+            return []
         return [(top, None)]
     if top_name == "act":
         inner = [s for r in cda_children(top, "entryRelationship") if r.get("inversionInd") != "true"
@@ -1019,6 +1029,8 @@ class CDAStatement:
             return self.allergy()
         if self.kind == "problems":
             return self.problem()
+        if self.kind == "immunisations":
+            return self.immunisation()
         return self.result("test-result" if self.kind == "results" else "observation")
 
     def entry(self, category, code, date, summary, status, value=None, dose=None) -> CareEntry:
@@ -1070,6 +1082,25 @@ class CDAStatement:
             "medication", medicine, effective_date(e),
             _summary(medicine.display if medicine is not None and medicine.display is not None else "Medication", [dose]),
             cda_code(e, "statusCode"), dose=dose)
+
+    def immunisation(self):
+        e = self.element
+        material = cda_at(e, "consumable", "manufacturedProduct", "manufacturedMaterial")
+        vaccine = cda_coding(cda(material, "code"), narrative=self.narrative) if material is not None else None
+        if vaccine is None or vaccine.display is None:
+            name = plain_text(cda(material, "name")) if material is not None else None
+            name = name if name is not None else self.narrative.words(cda(e, "text"))
+            if name is not None:
+                vaccine = Coding(vaccine.system, vaccine.code, name) if vaccine is not None else Coding(display=name)
+        if vaccine is None:
+            return None
+        repeat = cda(e, "repeatNumber")
+        number = attr(repeat, "value") if repeat is not None else None
+        return self.entry(
+            "immunisation", vaccine, effective_date(e),
+            _summary(vaccine.display if vaccine.display is not None else "Immunisation",
+                     [f"dose {number}" if number is not None else None]),
+            cda_code(e, "statusCode"))
 
     def allergy(self):
         e = self.element
@@ -1404,6 +1435,10 @@ def time_of(date: Optional[ClinicalDate]) -> str:
     return date.day if date.day is not None else date.text
 
 
+# Statuses by which a source withdraws its own statement; such a statement merges only with withdrawn ones.
+WITHDRAWN_STATUSES = {"entered-in-error", "refuted", "nullified"}
+
+
 def match_key(entry: CareEntry) -> tuple:
     category = entry.category
     if category == "medication":
@@ -1415,7 +1450,7 @@ def match_key(entry: CareEntry) -> tuple:
     else:
         date = entry.date
         qualifier = "" if date is None else (date.day if date.day is not None else date.text)
-    return (category, concept_of(category, entry.code, entry.summary), qualifier)
+    return (category, concept_of(category, entry.code, entry.summary), qualifier, entry.status in WITHDRAWN_STATUSES)
 
 
 def stable_id(source: tuple) -> str:
@@ -1481,7 +1516,7 @@ def merge(entries: list) -> list:
     first_by_match = {}
     for index, entry in enumerate(entries):
         for identifier in entry.identifiers:
-            key = (entry.category, identifier)
+            key = (entry.category, identifier, entry.status in WITHDRAWN_STATUSES)
             first = first_by_identifier.setdefault(key, index)
             if first != index:
                 union(first, index)
@@ -1503,7 +1538,8 @@ def merge(entries: list) -> list:
         date = max(dated, key=lambda d: d.precision) if dated else None
         merged.append(MergedEntry(
             stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date, head.summary,
-            head.status if head.status is not None else _first(m.status for m in members),
+            # Any member saying `active` wins; else the first status given.
+            "active" if any(m.status == "active" for m in members) else _first(m.status for m in members),
             head.value or _first(m.value for m in members),
             head.dose if head.dose is not None else _first(m.dose for m in members), sources))
 
