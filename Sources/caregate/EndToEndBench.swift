@@ -425,26 +425,25 @@ final class BenchGateway: LoadTarget, @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
+        // Read on a thread of its own with blocking reads, not with `readabilityHandler`: that registers a Dispatch
+        // source on the pipe, and clearing it at end of file races with the descriptor's closing. The bench crashed
+        // so once (a bad pointer in libdispatch's `_dispatch_event_loop_drain`), between stopping one gateway and
+        // starting the next. The thread holds the handle, so the descriptor stays open until it has read to the end.
+        let handle = output.fileHandleForReading
         let lines = AsyncStream<String> { continuation in
-            let buffer = Mutex(Data())
-            output.fileHandleForReading.readabilityHandler = { handle in
-                let chunk = handle.availableData
-                if chunk.isEmpty {
-                    handle.readabilityHandler = nil
-                    continuation.finish()
-                    return
-                }
-                // Every line is read, so the pipe never fills; only the first ready line matters.
-                let complete: [String] = buffer.withLock { buffer in
+            Thread.detachNewThread {
+                var buffer = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    // Every line is read, so the pipe never fills; only the first ready line matters.
                     buffer.append(chunk)
-                    var found: [String] = []
                     while let newline = buffer.firstIndex(of: 0x0A) {
-                        found.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                        continuation.yield(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
                         buffer.removeSubrange(buffer.startIndex...newline)
                     }
-                    return found
                 }
-                for line in complete { continuation.yield(line) }
+                continuation.finish()
             }
         }
         try process.run()
