@@ -403,7 +403,7 @@ class FHIRResource:
         if summary is None:
             summary = code.display if code is not None and code.display is not None else self.type
         return CareEntry(
-            category, code, date, summary, status, value, dose,
+            category, code, date, marking(summary, status), status, value, dose,
             list(identifiers) + fhir_identifiers(self.element), self.source)
 
     def summary(self, headline, details=()):
@@ -1204,6 +1204,14 @@ def _document_patient_nhs(document) -> Optional[str]:
     return None
 
 
+WITHDRAWN_WORDING = {"entered-in-error": "Entered in error: ", "refuted": "Refuted: ", "nullified": "Nullified: "}
+
+
+def marking(summary: str, status) -> str:
+    """A withdrawn statement's summary, said first (EntrySummary.marking)."""
+    return WITHDRAWN_WORDING.get(status, "") + summary
+
+
 def read_cda_document(document, provider: str, position: int) -> list:
     entries = []
     document_id = cda(document, "id")
@@ -1229,7 +1237,8 @@ def read_cda_document(document, provider: str, position: int) -> list:
         ids = [i for i in (cda(document, "id"), cda(document, "setId")) if i is not None]
         identifiers = uniqued(ii_entry_identifier(i) for i in map(instance_identifier, ids) if i is not None)
         entries.append(CareEntry(
-            "document", code, date, f"{headline} — {organisation}" if organisation is not None else headline,
+            "document", code, date,
+            marking(f"{headline} — {organisation}" if organisation is not None else headline, status),
             status or "final", None, None, identifiers, (provider, source_id)))
 
     # The encounter it belongs to.

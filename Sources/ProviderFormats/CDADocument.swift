@@ -58,7 +58,8 @@ struct CDADocument {
         }
         return CareEntry(
             category: .document, code: code, date: date,
-            summary: EntrySummary.text(headline, organisation), status: status ?? "final",
+            summary: EntrySummary.marking(EntrySummary.text(headline, organisation), status: status),
+            status: status ?? "final",
             identifiers: identifiers,
             source: SourceReference(provider: provider, id: sourceID))
     }

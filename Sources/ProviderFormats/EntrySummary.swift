@@ -16,4 +16,15 @@ enum EntrySummary {
         }
         return text
     }
+
+    /// The summary of a statement its source withdrew, said first so that no list cut short hides it: "Entered in
+    /// error: Potassium: 6.8 mmol/L". Other statuses leave the summary as it is.
+    static func marking(_ summary: String, status: String?) -> String {
+        switch status {
+        case "entered-in-error": "Entered in error: " + summary
+        case "refuted": "Refuted: " + summary
+        case "nullified": "Nullified: " + summary
+        default: summary
+        }
+    }
 }

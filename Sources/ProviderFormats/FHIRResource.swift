@@ -59,7 +59,8 @@ struct FHIRResource {
     ) -> CareEntry? {
         guard code != nil || date != nil || summary != nil || value != nil || dose != nil else { return nil }
         return CareEntry(
-            category: category, code: code, date: date, summary: summary ?? code?.display ?? type,
+            category: category, code: code, date: date,
+            summary: EntrySummary.marking(summary ?? code?.display ?? type, status: status),
             status: status, value: value, dose: dose,
             identifiers: identifiers.isEmpty ? element.identifiers : identifiers + element.identifiers,
             source: source)

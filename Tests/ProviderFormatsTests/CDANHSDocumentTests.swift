@@ -238,6 +238,15 @@ struct CDANHSDocumentTests {
             ])
     }
 
+    @Test("a nullified document says so first in its summary, so no list of summaries shows it as current")
+    func nullifiedDocument() throws {
+        let nullified = Self.document().replacingOccurrences(
+            of: #"<versionNumber value="1"/>"#, with: #"<versionNumber value="1"/><sdtc:statusCode code="nullified"/>"#)
+        let document = try #require(try CDAFixtures.decode(xml: nullified).entries(.document).first)
+        #expect(document.status == "nullified")
+        #expect(document.summary == "Nullified: Inpatient discharge summary — Riverside NHS Trust")
+    }
+
     @Test("the admission is an encounter entry: its code, start, the document title and the disposition")
     func encounter() throws {
         let encounter = try #require(try CDAFixtures.decode(xml: Self.document()).entries(.encounter).first)

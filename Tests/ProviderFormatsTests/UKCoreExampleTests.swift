@@ -24,6 +24,9 @@ struct UKCoreExampleTests {
         let entry = try UKCoreExamples.onlyEntry("UKCore-AllergyIntolerance-EnteredInError-Example.xml")
         #expect(entry.status == "entered-in-error")
         #expect(entry.code?.code == "372687004")
+        // Said first in the summary too, so a list that shows summaries alone cannot show it as an allergy.
+        #expect(entry.summary.hasPrefix("Entered in error: "))
+        #expect(entry.summary.contains("allergy"))
     }
 
     @Test("a concept that already names the allergy is not called an allergy twice")
