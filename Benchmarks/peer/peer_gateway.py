@@ -1096,11 +1096,22 @@ class CDAStatement:
             return None
         repeat = cda(e, "repeatNumber")
         number = attr(repeat, "value") if repeat is not None else None
-        return self.entry(
-            "immunisation", vaccine, effective_date(e),
-            _summary(vaccine.display if vaccine.display is not None else "Immunisation",
-                     [f"dose {number}" if number is not None else None]),
-            cda_code(e, "statusCode"))
+        dose = f"dose {number}" if number is not None else None
+        headline = vaccine.display if vaccine.display is not None else "Immunisation"
+        if not is_negated(e):
+            return self.entry("immunisation", vaccine, effective_date(e), _summary(headline, [dose]),
+                              cda_code(e, "statusCode"))
+        reason = None
+        for relationship in cda_children(e, "entryRelationship"):
+            if relationship.get("typeCode") != "RSON":
+                continue
+            code = cda_at(relationship, "observation", "code")
+            coding = cda_coding(code, narrative=self.narrative) if code is not None else None
+            if coding is not None and coding.display is not None:
+                reason = coding.display
+                break
+        not_given = "not given" + (f": {reason}" if reason is not None else "")
+        return self.entry("immunisation", vaccine, effective_date(e), _summary(headline, [not_given, dose]), "not-done")
 
     def allergy(self):
         e = self.element
@@ -1265,7 +1276,8 @@ def read_cda_document(document, provider: str, position: int) -> list:
     for kind, section, narrative in readable_sections(document):
         for section_entry in cda_children(section, "entry"):
             for statement, container in section_statements(kind, section_entry):
-                if not is_negated(statement):
+                # A vaccine not given is read (as not-done); any other negated statement is left out.
+                if kind == "immunisations" or not is_negated(statement):
                     found.append((statement, container, kind, narrative))
     uses = {}
     statement_ids = []
@@ -1444,8 +1456,15 @@ def time_of(date: Optional[ClinicalDate]) -> str:
     return date.day if date.day is not None else date.text
 
 
-# Statuses by which a source withdraws its own statement; such a statement merges only with withdrawn ones.
+# Statuses by which a source withdraws its own statement. Only statements of the same standing (asserted, not
+# done, withdrawn) merge (CareEntry.Standing).
 WITHDRAWN_STATUSES = {"entered-in-error", "refuted", "nullified"}
+
+
+def standing(entry: CareEntry) -> str:
+    if entry.status in WITHDRAWN_STATUSES:
+        return "withdrawn"
+    return "not-done" if entry.status == "not-done" else "asserted"
 
 
 def match_key(entry: CareEntry) -> tuple:
@@ -1459,7 +1478,7 @@ def match_key(entry: CareEntry) -> tuple:
     else:
         date = entry.date
         qualifier = "" if date is None else (date.day if date.day is not None else date.text)
-    return (category, concept_of(category, entry.code, entry.summary), qualifier, entry.status in WITHDRAWN_STATUSES)
+    return (category, concept_of(category, entry.code, entry.summary), qualifier, standing(entry))
 
 
 def stable_id(source: tuple) -> str:
@@ -1525,7 +1544,7 @@ def merge(entries: list) -> list:
     first_by_match = {}
     for index, entry in enumerate(entries):
         for identifier in entry.identifiers:
-            key = (entry.category, identifier, entry.status in WITHDRAWN_STATUSES)
+            key = (entry.category, identifier, standing(entry))
             first = first_by_identifier.setdefault(key, index)
             if first != index:
                 union(first, index)

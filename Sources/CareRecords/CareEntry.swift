@@ -76,6 +76,18 @@ public struct CareEntry: Hashable, Sendable, Codable {
 
     /// True when the source has withdrawn this statement (see `withdrawnStatuses`).
     public var isWithdrawn: Bool { status.map { Self.withdrawnStatuses.contains($0) } ?? false }
+
+    /// What the statement asserts of the patient: that something is or was so, that it was not done (a vaccine
+    /// not given, FHIR's `not-done`), or nothing any more (withdrawn). Statements of different standing are never
+    /// the same fact.
+    public enum Standing: UInt8, Sendable, Hashable {
+        case asserted, notDone, withdrawn
+    }
+
+    public var standing: Standing {
+        if isWithdrawn { return .withdrawn }
+        return status == "not-done" ? .notDone : .asserted
+    }
     /// A result's value (test results, observations).
     public var value: Quantity?
     /// A medicine's dose instruction as text (`500 mg four times a day`).

@@ -200,8 +200,10 @@ struct CDADocument {
             for entry in section.element.cdaChildren("entry") {
                 let count = section.kind.forEachStatement(in: entry) { statement, container in
                     // A negated statement ("no known allergies", a medicine not taken) asserts an absence, which
-                    // must never be shown as the thing itself.
-                    guard !statement.isNegated else { return }
+                    // must never be shown as the thing itself. A vaccine not given is the exception: it is read
+                    // as one (status `not-done`, "not given" in its summary), as FHIR's not-done Immunization is,
+                    // because a refused tetanus vaccine is something A&E needs to know.
+                    guard !statement.isNegated || section.kind == .immunisations else { return }
                     found.append((statement, container, index, statement.instanceIdentifiers))
                 }
                 if count == 0 { record.unreadable += 1 }

@@ -44,8 +44,8 @@ struct CDAStatement {
             status: element.cdaCode("statusCode"), dose: dose)
     }
 
-    /// A vaccine given: its code (CVX, SNOMED CT …) or name, else the entry's words, and the dose's number in
-    /// its series (`repeatNumber`) when stated.
+    /// A vaccine given, or not given (negated): its code (CVX, SNOMED CT …) or name, else the entry's words, and
+    /// the dose's number in its series (`repeatNumber`) when stated.
     private func immunisation() -> CareEntry? {
         let material = element.cda(at: "consumable", "manufacturedProduct", "manufacturedMaterial")
         var vaccine = material?.cda("code")?.cdaCoding(narrative: section.narrative)
@@ -54,9 +54,20 @@ struct CDAStatement {
         }
         guard let vaccine else { return nil }
         let dose = element.cda("repeatNumber")?.cdaAttribute("value").map { "dose \($0)" }
+        guard element.isNegated else {
+            return entry(
+                .immunisation, code: vaccine, date: element.effectiveDate,
+                summary: summary(vaccine.display ?? "Immunisation", details: dose),
+                status: element.cdaCode("statusCode"))
+        }
+        // Not given: the reason is the refusal observation's code (C-CDA Immunization Refusal Reason, `RSON`).
+        let reason = element.cdaChildren("entryRelationship").lazy.filter { $0.cdaAttribute("typeCode") == "RSON" }
+            .compactMap { $0.cda("observation")?.cda("code")?.cdaCoding(narrative: self.section.narrative)?.display }
+            .first
         return entry(
             .immunisation, code: vaccine, date: element.effectiveDate,
-            summary: summary(vaccine.display ?? "Immunisation", details: dose), status: element.cdaCode("statusCode"))
+            summary: summary(vaccine.display ?? "Immunisation", details: "not given" + (reason.map { ": \($0)" } ?? ""), dose),
+            status: "not-done")
     }
 
     private func allergy() -> CareEntry? {

@@ -10,18 +10,19 @@ import CareRecords
 ///
 /// Entries without a code fall back to their summary text and day, which only matches what is written alike.
 ///
-/// A statement its source has withdrawn (`CareEntry.isWithdrawn`: entered in error, refuted) matches only other
-/// withdrawn ones: it says something about that source's record, not about the patient. Merged with another
-/// source's penicillin allergy, it would lend that allergy its `entered-in-error` status whenever it came first.
+/// Only statements of the same standing match (`CareEntry.Standing`). One its source has withdrawn (entered in
+/// error, refuted) says something about that source's record, not about the patient: merged with another source's
+/// penicillin allergy, it would lend that allergy its `entered-in-error` status whenever it came first. A vaccine
+/// not given on a day is not the same fact as one given that day.
 struct MatchKey: Hashable {
     var category: EntryCategory
     var concept: String
     var qualifier: String
-    var withdrawn: Bool
+    var standing: CareEntry.Standing
 
     init(_ entry: CareEntry) {
         category = entry.category
-        withdrawn = entry.isWithdrawn
+        standing = entry.standing
         concept = ConceptKey.concept(code: entry.code, summary: entry.summary)
         switch entry.category {
         case .medication:

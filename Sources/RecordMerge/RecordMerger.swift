@@ -13,7 +13,8 @@ public struct MergeResult: Sendable {
 /// De-duplicates entries from several providers into one view that keeps every source.
 ///
 /// Matching, strongest first: a shared identifier within a category (order, accession, document id), then the
-/// per-category `MatchKey`; a statement its source withdrew (entered in error, refuted) matches only withdrawn ones. Matches are transitive (union–find). Near-matches that disagree — the same medicine at
+/// per-category `MatchKey`; only statements of the same standing match (a withdrawn one, or a vaccine not given,
+/// never joins one asserting the fact). Matches are transitive (union–find). Near-matches that disagree — the same medicine at
 /// another dose, the same test at the same time with another value — stay separate and are flagged as a conflict,
 /// never dropped. Every step hashes; nothing compares entries pairwise, so cost grows linearly with the input.
 public enum RecordMerger {
@@ -26,7 +27,7 @@ public enum RecordMerger {
 
         for (index, entry) in entries.enumerated() {
             for identifier in entry.identifiers {
-                let key = IdentifierKey(category: entry.category, identifier: identifier, withdrawn: entry.isWithdrawn)
+                let key = IdentifierKey(category: entry.category, identifier: identifier, standing: entry.standing)
                 if let first = firstByIdentifier[key] {
                     groups.union(first, index)
                 } else {
@@ -172,11 +173,11 @@ public enum RecordMerger {
     }
 }
 
-/// A shared identifier within a category; like `MatchKey`, a withdrawn statement matches only withdrawn ones.
+/// A shared identifier within a category; like `MatchKey`, only between statements of the same standing.
 private struct IdentifierKey: Hashable {
     var category: EntryCategory
     var identifier: EntryIdentifier
-    var withdrawn: Bool
+    var standing: CareEntry.Standing
 }
 
 /// Disjoint sets with path halving and union by size.

@@ -3,27 +3,35 @@ import ProviderFormats
 import Testing
 
 /// Immunisation sections: in A&E, whether a patient's tetanus cover is current decides a wound's treatment. A
-/// vaccine given becomes an `immunisation` entry; one refused, not given or only planned never does.
+/// vaccine given becomes an `immunisation` entry; one refused or not given reads "not given" (status `not-done`,
+/// as FHIR's); one only planned is left out.
 @Suite("CDA: immunisations")
 struct CDAImmunisationTests {
-    @Test("the C-CDA samples' vaccines given, each coded CVX and dated; refused ones left out")
+    @Test("the C-CDA samples' vaccines, each coded CVX and dated; refused ones read 'not given', with the reason")
     func sampleImmunisations() throws {
         let ccd = try CDAFixtures.decode("CCD_CCD_1_CCD.XML").entries(.immunisation)
-        // Five in the section; influenza (19981215) and meningococcal C are negated (refused, not given).
-        #expect(ccd.map(\.code?.code) == ["88", "33", "45"])
+        let given = ccd.filter { $0.status == "completed" }
+        #expect(given.map(\.code?.code) == ["88", "33", "45"])
         #expect(ccd.allSatisfy { $0.code?.system == "http://hl7.org/fhir/sid/cvx" })
-        let influenza = try #require(ccd.first)
+        let influenza = try #require(given.first)
         #expect(influenza.code?.display == "influenza virus vaccine, unspecified formulation")
         #expect(influenza.date?.text == "1999-11")
-        #expect(influenza.status == "completed")
         #expect(influenza.summary == "influenza virus vaccine, unspecified formulation")
         #expect(influenza.source.provider == CDAFixtures.provider)
-        #expect(ccd.map(\.date?.text) == ["1999-11", "1998-12-15", "2013-08-01"])
+        #expect(given.map(\.date?.text) == ["1999-11", "1998-12-15", "2013-08-01"])
 
-        let tetanus = try CDAFixtures.decode("sampleCCD.xml").entry(.immunisation, code: "106")
+        // Influenza (1998-12-15) and meningococcal C are negated: refused, never shown as given.
+        let refused = ccd.filter { $0.status == "not-done" }
+        #expect(refused.map(\.code?.code) == ["88", "103"])
+        #expect(refused.allSatisfy { $0.summary.contains(" — not given") })
+        #expect(refused.last?.summary == "meningococcal C conjugate vaccine — not given: patient objection")
+
+        let sample = try CDAFixtures.decode("sampleCCD.xml").entries(.immunisation)
+        let tetanus = try #require(sample.first { $0.code?.code == "106" })
         #expect(tetanus.code?.display == "Tetanus and diphtheria toxoids")
         #expect(tetanus.date?.text == "2012-01-04")
-        #expect(try CDAFixtures.decode("sampleCCD.xml").entries(.immunisation).count == 2)
+        #expect(sample.map(\.status) == ["completed", "completed", "not-done"])
+        #expect(sample.last?.summary.hasSuffix(" — not given: Patient Objection") == true)
     }
 
     static func document(entries: String) -> String {
@@ -80,8 +88,8 @@ struct CDAImmunisationTests {
         #expect(given.last?.code?.code == nil)
     }
 
-    @Test("a planned or refused vaccine is never shown as one given, nor counted as unreadable")
-    func plannedAndRefusedAreLeftOut() throws {
+    @Test("a planned vaccine is left out, not counted as unreadable; a refused one reads 'not given'")
+    func plannedIsLeftOutAndRefusedIsNotGiven() throws {
         let vaccine = """
             <consumable><manufacturedProduct><manufacturedMaterial>
               <code code="115" codeSystem="2.16.840.1.113883.12.292" displayName="Tdap"/>
@@ -97,8 +105,11 @@ struct CDAImmunisationTests {
                       <statusCode code="completed"/><effectiveTime value="20230115"/>\(vaccine)
                     </substanceAdministration></entry>
                     """))
-        #expect(record.entries(.immunisation).isEmpty)
         #expect(record.unreadable == 0)
-        #expect(record.entries.map(\.category) == [.document])
+        let entries = record.entries(.immunisation)
+        #expect(entries.count == 1)
+        #expect(entries.first?.summary == "Tdap — not given")
+        #expect(entries.first?.status == "not-done")
+        #expect(entries.first?.date?.text == "2023-01-15")
     }
 }

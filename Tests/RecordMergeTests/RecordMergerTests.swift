@@ -38,6 +38,18 @@ import Testing
         }
     }
 
+    @Test func aVaccineNotGivenIsNotTheVaccineGivenThatDay() {
+        let tetanus = Coding(system: "http://hl7.org/fhir/sid/cvx", code: "115", display: "Tdap")
+        let result = RecordMerger.merge([
+            entry(.immunisation, tetanus, provider: "nhs111", id: "i1", date: "2023-01-15", status: "not-done"),
+            entry(.immunisation, tetanus, provider: "gp", id: "i2", date: "2023-01-15", status: "completed"),
+            entry(.immunisation, tetanus, provider: "mh-trust", id: "i3", date: "2023-01-15", status: "completed"),
+        ])
+        #expect(result.entries.count == 2)
+        #expect(result.entries.first { $0.status == "completed" }?.sources.map(\.provider) == ["gp", "mh-trust"])
+        #expect(result.entries.first { $0.status == "not-done" }?.sources.map(\.provider) == ["nhs111"])
+    }
+
     @Test func anyMemberActiveMakesTheMergedFactActiveWhateverTheOrder() {
         let statuses = ["inactive", "active", "resolved"]
         for rotation in 0..<statuses.count {
