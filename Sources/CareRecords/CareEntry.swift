@@ -69,13 +69,18 @@ public struct CareEntry: Hashable, Sendable, Codable {
     /// The provider's status for it (`active`, `completed`, `booked`, `final` …), if any.
     public var status: String?
 
-    /// Statuses by which a source withdraws its own statement rather than describing the patient: recorded
-    /// by mistake (`entered-in-error`, FHIR), found untrue (`refuted`, a FHIR verification status), or a
-    /// document taken back (`nullified`, CDA).
-    public static let withdrawnStatuses: Set<String> = ["entered-in-error", "refuted", "nullified"]
-
-    /// True when the source has withdrawn this statement (see `withdrawnStatuses`).
-    public var isWithdrawn: Bool { status.map { Self.withdrawnStatuses.contains($0) } ?? false }
+    /// How a status by which a source withdraws its own statement, rather than describing the patient, reads
+    /// to a person: recorded by mistake (`entered-in-error`, FHIR), found untrue (`refuted`, a FHIR verification
+    /// status), or a document taken back (`nullified`, CDA). Nil for every other status. The one list of them:
+    /// `standing` and the decoders' summaries both read it. A `switch`, not a set: the merge asks for every entry.
+    public static func withdrawal(_ status: String?) -> String? {
+        switch status {
+        case "entered-in-error": "Entered in error"
+        case "refuted": "Refuted"
+        case "nullified": "Nullified"
+        default: nil
+        }
+    }
 
     /// What the statement asserts of the patient: that something is or was so, that it was not done (a vaccine
     /// not given, FHIR's `not-done`), or nothing any more (withdrawn). Statements of different standing are never
@@ -85,7 +90,7 @@ public struct CareEntry: Hashable, Sendable, Codable {
     }
 
     public var standing: Standing {
-        if isWithdrawn { return .withdrawn }
+        if Self.withdrawal(status) != nil { return .withdrawn }
         return status == "not-done" ? .notDone : .asserted
     }
     /// A result's value (test results, observations).

@@ -1,3 +1,5 @@
+import CareRecords
+
 /// Entry summaries as every decoder writes them: "Headline — detail; detail", or the headline alone.
 enum EntrySummary {
     /// Made in one allocation: every entry has a summary, and joining arrays of parts made several. At most two
@@ -20,11 +22,6 @@ enum EntrySummary {
     /// The summary of a statement its source withdrew, said first so that no list cut short hides it: "Entered in
     /// error: Potassium: 6.8 mmol/L". Other statuses leave the summary as it is.
     static func marking(_ summary: String, status: String?) -> String {
-        switch status {
-        case "entered-in-error": "Entered in error: " + summary
-        case "refuted": "Refuted: " + summary
-        case "nullified": "Nullified: " + summary
-        default: summary
-        }
+        CareEntry.withdrawal(status).map { $0 + ": " + summary } ?? summary
     }
 }

@@ -40,7 +40,7 @@ public struct ProviderTLS: Sendable, Hashable {
             certificateFile = certificatePath
             keyFile = keyPath
             certificateChain = try Self.certificates(in: certificatePath, key: "certificate_file", fields: fields)
-            let bytes = try Self.contents(of: keyPath, key: "key_file", fields: fields)
+            let bytes = try fields.contents(ofFile: keyPath, key: "key_file")
             do {
                 privateKey = ProviderSecret(try NIOSSLPrivateKey(bytes: bytes, format: .pem))
             } catch {
@@ -88,17 +88,18 @@ public struct ProviderTLS: Sendable, Hashable {
     private static func certificates(in path: String, key: String, fields: YAMLFields) throws(ConfigurationError)
         -> [NIOSSLCertificate]
     {
-        let bytes = try contents(of: path, key: key, fields: fields)
+        let bytes = try fields.contents(ofFile: path, key: key)
         guard let certificates = try? NIOSSLCertificate.fromPEMBytes(bytes), !certificates.isEmpty else {
             throw fields.error(key, "\(path) holds no PEM certificate")
         }
         return certificates
     }
+}
 
-    static func contents(of path: String, key: String, fields: YAMLFields) throws(ConfigurationError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw fields.error(key, "cannot read \(path)")
-        }
+extension YAMLFields {
+    /// The bytes of a file a key names (resolved); the error names the key and the path, never the content.
+    func contents(ofFile path: String, key: String) throws(ConfigurationError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw error(key, "cannot read \(path)") }
         return [UInt8](data)
     }
 }
@@ -116,7 +117,7 @@ public struct ProviderAuth: Sendable, Hashable {
     init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
         let path = resolve(try fields.string("bearer_token_file")!)
         bearerTokenFile = path
-        let bytes = try ProviderTLS.contents(of: path, key: "bearer_token_file", fields: fields)
+        let bytes = try fields.contents(ofFile: path, key: "bearer_token_file")
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         // RFC 6750's b64token: what may follow "Bearer " in a header. Anything else (a second line, a space, a
         // PEM block) means the wrong file, and is said without quoting it.
@@ -166,7 +167,7 @@ extension ProviderDefinition {
     /// file names and dates only, never a key or a token.
     public func credentialSummary(now: Date = Date()) -> [String] {
         var lines: [String] = []
-        if urlTemplate.lowercased().hasPrefix("https:") {
+        if urlTemplate.lowercased().hasPrefix("https://") {
             lines.append("tls: trusts " + (tls?.caFile.map { "the CAs in \($0) only" } ?? "the system's CAs"))
         }
         if let tls, let file = tls.certificateFile, let expiry = tls.clientCertificateExpiry {

@@ -155,7 +155,7 @@ public struct ProviderDefinition: Sendable, Hashable {
                 "unknown format '\(formatText)' (one of: \(ProviderFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let url = try fields.string("url")!
-        try Self.checkURLTemplate(url, fields: fields)
+        let (scheme, host) = try Self.checkURLTemplate(url, fields: fields)
 
         var categories: Set<EntryCategory> = []
         for name in try fields.strings("categories")! {
@@ -218,7 +218,6 @@ public struct ProviderDefinition: Sendable, Hashable {
             guard let value = Bool(text) else { throw fields.error("http2", "expected true or false, got '\(text)'") }
             http2 = value
         }
-        let (scheme, host) = Self.schemeAndHost(of: url)
         if let node = fields.value("tls") {
             guard scheme == "https" else { throw fields.error("tls", "only for an https:// url") }
             tls = try ProviderTLS(
@@ -233,17 +232,18 @@ public struct ProviderDefinition: Sendable, Hashable {
         }
     }
 
-    /// The URL template's scheme and host, lower-cased (the template was checked to have both).
-    private static func schemeAndHost(of template: String) -> (scheme: String, host: String) {
-        let components = URLComponents(string: template.replacingOccurrences(of: placeholder, with: "9990000018"))
-        return (components?.scheme?.lowercased() ?? "", components?.host?.lowercased() ?? "")
+    /// True for `localhost`, `::1` and an IPv4 address in 127.0.0.0/8, written as one. A name that merely begins
+    /// with "127." (`127.0.0.1.example.org`) is a host on the network like any other.
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
-    private static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-
-    private static func checkURLTemplate(_ template: String, fields: YAMLFields) throws(ConfigurationError) {
+    /// Checks the template and returns its scheme and host, lower-cased.
+    private static func checkURLTemplate(_ template: String, fields: YAMLFields) throws(ConfigurationError)
+        -> (scheme: String, host: String)
+    {
         guard template.contains(placeholder) else {
             throw fields.error("url", "must contain \(placeholder) where the NHS number goes")
         }
@@ -253,5 +253,6 @@ public struct ProviderDefinition: Sendable, Hashable {
         else {
             throw fields.error("url", "must be an absolute http:// or https:// URL with a host")
         }
+        return (scheme, host.lowercased())
     }
 }

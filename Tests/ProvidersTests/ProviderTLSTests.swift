@@ -170,6 +170,11 @@ import Testing
         let clear = loadError("auth:\n  bearer_token_file: token", url: "http://provider.example/p/{nhs}")
         #expect(clear?.key == "auth")
         #expect(loadError("auth:\n  bearer_token_file: token", url: "http://127.0.0.1:9102/p/{nhs}") == nil)
+        #expect(loadError("auth:\n  bearer_token_file: token", url: "http://localhost:9102/p/{nhs}") == nil)
+        // A name that only begins like a loopback address is a host on the network.
+        let lookalike = loadError("auth:\n  bearer_token_file: token", url: "http://127.0.0.1.example.org/p/{nhs}")
+        #expect(lookalike?.key == "auth")
+        #expect(ProviderDefinition.isLoopback("127.12.0.9") && !ProviderDefinition.isLoopback("127.0.0.256"))
     }
 
     @Test func aTokenFileHoldingAnythingButOneTokenIsRefusedWithoutQuotingIt() throws {
