@@ -11,4 +11,17 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 #include <libxml/xmlschemas.h>
+
+// libxml2 prints some errors that reach no parser's callbacks (an encoding converter's, quoting the bytes it
+// refused) to stderr through its generic handler, which is variadic and so cannot be written in Swift.
+static void caregate_drop_generic_error(void *context, const char *message, ...) {
+    (void)context;
+    (void)message;
+}
+
+// Drops them on this thread and on every thread that has not used libxml2 yet.
+static inline void caregate_drop_generic_errors(void) {
+    xmlThrDefSetGenericErrorFunc(NULL, caregate_drop_generic_error);
+    xmlSetGenericErrorFunc(NULL, caregate_drop_generic_error);
+}
 #endif

@@ -66,9 +66,11 @@ public struct CDADecoder: RecordDecoder {
         self.limits = limits
     }
 
-    public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
+    public func decode(_ body: [UInt8], charset: String?, from provider: ProviderID) throws(DecodeError)
+        -> DecodedRecord
+    {
         var record = DecodedRecord()
-        for (offset, element) in try Self.documents(in: parse(body)).enumerated() {
+        for (offset, element) in try Self.documents(in: parse(body, charset: charset)).enumerated() {
             guard element.namespace == Self.namespace else {
                 record.unreadable += 1
                 continue
@@ -85,9 +87,9 @@ public struct CDADecoder: RecordDecoder {
         return record
     }
 
-    private func parse(_ body: [UInt8]) throws(DecodeError) -> XMLElement {
+    private func parse(_ body: [UInt8], charset: String?) throws(DecodeError) -> XMLElement {
         do {
-            return try SafeXMLParser.parse(body, limits: limits, reading: readScope)
+            return try SafeXMLParser.parse(body, limits: limits, reading: readScope, charset: charset)
         } catch {
             throw .xml(error)
         }

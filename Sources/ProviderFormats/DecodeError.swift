@@ -36,7 +36,8 @@ public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
             case .tooLarge: "xml-too-large"
             case .tooDeep: "xml-too-deep"
             case .doctypeForbidden: "xml-doctype-forbidden"
-            case .invalidEncoding: "xml-invalid-encoding"
+            case .invalidEncoding, .invalidForCharset: "xml-invalid-encoding"
+            case .unsupportedCharset: "xml-unsupported-charset"
             case .malformed: "xml-malformed"
             case .empty: "xml-empty"
             }

@@ -57,8 +57,10 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
         self.limits = limits
     }
 
-    public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
-        let resources = try Self.resources(in: parse(body))
+    public func decode(_ body: [UInt8], charset: String?, from provider: ProviderID) throws(DecodeError)
+        -> DecodedRecord
+    {
+        let resources = try Self.resources(in: parse(body, charset: charset))
         let index = FHIRReferenceIndex(resources)
         var record = DecodedRecord()
         for (offset, found) in resources.enumerated() {
@@ -82,10 +84,10 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     }
 
     /// Parses and checks that the root is a FHIR resource (a Bundle is one).
-    private func parse(_ body: [UInt8]) throws(DecodeError) -> XMLElement {
+    private func parse(_ body: [UInt8], charset: String?) throws(DecodeError) -> XMLElement {
         let root: XMLElement
         do {
-            root = try SafeXMLParser.parse(body, limits: limits, reading: readScope)
+            root = try SafeXMLParser.parse(body, limits: limits, reading: readScope, charset: charset)
         } catch {
             throw .xml(error)
         }

@@ -31,10 +31,12 @@ public struct MappedXMLDecoder: RecordDecoder {
         ruleFields = mapping.rules.map { [scope] in MappedRuleFields($0, scope: scope) }
     }
 
-    public func decode(_ body: [UInt8], from provider: ProviderID) throws(DecodeError) -> DecodedRecord {
+    public func decode(_ body: [UInt8], charset: String?, from provider: ProviderID) throws(DecodeError)
+        -> DecodedRecord
+    {
         let document: XPathDocument
         do {
-            document = try XPathDocument(parsing: body, limits: limits, scope: scope)
+            document = try XPathDocument(parsing: body, limits: limits, scope: scope, charset: charset)
         } catch {
             throw .xml(error)
         }

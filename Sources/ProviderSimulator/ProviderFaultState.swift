@@ -17,6 +17,7 @@ final class ProviderFaultState: Sendable {
         case cutOff
         case drip(intervalMilliseconds: Int)
         case wrongContentType
+        case charset(SimulatedCharset)
     }
 
     private struct State {
@@ -68,6 +69,7 @@ final class ProviderFaultState: Sendable {
             case .cutOff: .cutOff
             case .drip(let milliseconds): .drip(intervalMilliseconds: milliseconds)
             case .wrongContentType: .wrongContentType
+            case .charset(let charset): .charset(charset)
             }
         }
     }

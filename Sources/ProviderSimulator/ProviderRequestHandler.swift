@@ -93,6 +93,14 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
             var response = answer()
             if response.isRecord { response.contentType = "text/html; charset=utf-8" }
             send(response, for: head, context: context)
+        case .charset(let charset):
+            var response = answer()
+            if response.isRecord {
+                response.body = charset.transcode(response.body)
+                let type = response.contentType.split(separator: ";").first.map(String.init) ?? response.contentType
+                response.contentType = "\(type); charset=\(charset.rawValue)"
+            }
+            send(response, for: head, context: context)
         case .oversize(let bytes, let chunked):
             let response = answer()
             if response.isRecord, let padded = HostileBody.padding(response.body, to: bytes) {

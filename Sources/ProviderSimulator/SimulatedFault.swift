@@ -4,7 +4,7 @@
 /// The text form (`description`, `init(parsing:)`) is what the CLI accepts: `none`, `delay:200`, `delay:50-300`,
 /// `lognormal:40-300`, `hang`, `http-500` (any status 400–599), `malformed`, `reset`, and the hostile bodies `doctype`, `xxe`,
 /// `entity-bomb`, `deep`, `oversize:BYTES`, `oversize-chunked:BYTES`, `drip:MS`, `bad-utf8`, `wrong-type`, `truncated`,
-/// `cut-off`.
+/// `cut-off`; and `charset:NAME`, not a fault but an encoding told only in HTTP (see `SimulatedCharset`).
 ///
 /// The body faults change only a patient's record (a 200 answer); error answers go out as they are.
 public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, LosslessStringConvertible {
@@ -58,6 +58,8 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
     /// The head with the body's full Content-Length and the first half of the body, then a TCP reset: the answer
     /// breaks off after it has begun, which a client must not take for a failure to connect (nor retry).
     case cutOff
+    /// The correct record in another character encoding, stated only in the `Content-Type` (see `SimulatedCharset`).
+    case charset(SimulatedCharset)
 
     /// The longest delay accepted from text: ten minutes.
     public static let maximumDelayMilliseconds = 600_000
@@ -86,6 +88,7 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
         case .wrongContentType: "wrong-type"
         case .truncated: "truncated"
         case .cutOff: "cut-off"
+        case .charset(let charset): "charset:\(charset.rawValue)"
         }
     }
 
@@ -166,6 +169,12 @@ public enum SimulatedFault: Sendable, Equatable, CustomStringConvertible, Lossle
                         text: text, reason: "`drip:MS` needs an interval of 1–\(Self.maximumDelayMilliseconds) milliseconds")
                 }
                 self = .drip(intervalMilliseconds: milliseconds)
+            } else if trimmed.hasPrefix("charset:") {
+                guard let charset = SimulatedCharset(rawValue: String(trimmed.dropFirst("charset:".count))) else {
+                    let names = SimulatedCharset.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw SimulatedFaultParseError(text: text, reason: "`charset:NAME` takes one of \(names)")
+                }
+                self = .charset(charset)
             } else if trimmed.hasPrefix("http-") {
                 guard let status = Int(trimmed.dropFirst("http-".count)), (400...599).contains(status) else {
                     throw SimulatedFaultParseError(text: text, reason: "`http-STATUS` needs an error status 400–599")
@@ -187,7 +196,7 @@ public struct SimulatedFaultParseError: Error, Sendable, Equatable, CustomString
 
     public static let acceptedForms =
         "none, delay:MS, delay:MIN-MAX, hang, http-STATUS (400–599), malformed, reset, flaky:PERCENT, doctype, xxe, entity-bomb, deep, "
-        + "oversize:BYTES, oversize-chunked:BYTES, drip:MS, bad-utf8, wrong-type, truncated, cut-off"
+        + "oversize:BYTES, oversize-chunked:BYTES, drip:MS, bad-utf8, wrong-type, truncated, cut-off, charset:NAME"
 
     public var description: String {
         if let reason {

@@ -58,13 +58,13 @@ public struct ConformanceCheck: Sendable {
         if let schema {
             let element: (name: String, namespace: String)? =
                 definition.format == .cda ? ("ClinicalDocument", "urn:hl7-org:v3") : nil
-            result.schemaErrors = schema.schema.validate(response.body, eachElement: element)
+            result.schemaErrors = schema.schema.validate(response.body, eachElement: element, charset: response.charset)
             if !result.schemaErrors.isEmpty {
                 result.problems.append("\(result.schemaErrors.count) schema error(s) against \(schema.name)")
             }
         }
         do {
-            let record = try adapter.decoder.decode(response.body, from: definition.id)
+            let record = try adapter.decoder.decode(response.body, charset: response.charset, from: definition.id)
             for entry in record.entries { result.entriesByCategory[entry.category, default: 0] += 1 }
             result.unreadable = record.unreadable
         } catch {

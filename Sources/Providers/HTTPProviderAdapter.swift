@@ -101,7 +101,7 @@ public final class HTTPProviderAdapter: ProviderAdapter {
                 response.contentType.isEmpty ? "response has no content type" : "unexpected content type (expected XML)")
         }
         do {
-            return try decoder.decode(response.body, from: definition.id)
+            return try decoder.decode(response.body, charset: response.charset, from: definition.id)
         } catch {
             throw .error(error.description)
         }
@@ -268,4 +268,30 @@ public struct ProviderResponse: Sendable {
     /// Lower-cased; empty when the provider sent none.
     public var contentType: String
     public var body: [UInt8]
+
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    /// The content type's `charset` parameter (`application/xml; charset="ISO-8859-1"`), unquoted; nil when it
+    /// has none. The decoders read a document that states no encoding of its own in it.
+    public var charset: String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, Self.trimmed(pair[0]) == "charset" else { continue }
+            var value = Self.trimmed(pair[1])
+            if value.count >= 2, value.first == "\"", value.last == "\"" { value = value.dropFirst().dropLast() }
+            return value.isEmpty ? nil : String(value)
+        }
+        return nil
+    }
+
+    private static func trimmed(_ text: Substring) -> Substring {
+        let isBlank = { (character: Character) in character == " " || character == "\t" }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return text[first...last]
+    }
 }

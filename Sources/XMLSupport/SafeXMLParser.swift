@@ -25,14 +25,19 @@ public struct XMLParseLimits: Sendable, Equatable {
 /// entity is ever expanded), and caps on size and depth checked as the parse goes.
 public enum SafeXMLParser {
     /// Only what `scope` names is built into the tree (see `XMLReadScope`); the rest is checked and skipped,
-    /// which saves time and memory when a decoder will not read it.
+    /// which saves time and memory when a decoder will not read it. `charset`: the encoding the transport
+    /// declared (HTTP `Content-Type`), used when the document states none of its own (see `TransportCharset`).
     public static func parse(
-        _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), reading scope: XMLReadScope = .everything
+        _ bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), reading scope: XMLReadScope = .everything,
+        charset: String? = nil
     ) throws(XMLParseError) -> XMLElement {
         guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
         // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
         guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
         guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
+        let encoding = try bytes.withUnsafeBufferPointer { buffer throws(XMLParseError) in
+            try TransportCharset.encoding(of: buffer, declared: charset)
+        }
         ensureInitialised()
 
         let parser = try scope.parsers.checkOut()
@@ -47,18 +52,27 @@ public enum SafeXMLParser {
                 caches: parser.takeCaches()))
         let context = parser.context
         context.pointee.userData = UnsafeMutableRawPointer(state)
+        // A converter's errors reach no parser callback, only this thread's structured error handler: set for
+        // this parse when a converter may run (it runs on this thread, to its end).
+        if encoding != nil { xmlSetStructuredErrorFunc(UnsafeMutableRawPointer(state), onConverterError) }
         let status = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                parser.push(UnsafeBufferPointer(start: pointer, count: buffer.count))
+                parser.push(UnsafeBufferPointer(start: pointer, count: buffer.count), encoding: encoding)
             }
         }
+        if encoding != nil { xmlSetStructuredErrorFunc(nil, nil) }
         // The state moves out and is freed here; a kept parser must not point at it until its next parse sets
         // it again.
         context.pointee.userData = nil
         let finished = state.move()
         state.deallocate()
         parser.putBack(finished.caches)
-        if let failure = finished.failure { throw failure }
+        // Bytes the charset's converter refused end the parse; what the parser reports after them is a
+        // consequence, not the cause.
+        if finished.converterFailed {
+            throw XMLParseError(.invalidForCharset, line: Int(xmlSAX2GetLineNumber(context)))
+        }
+        if let failure = finished.failure { throw encoding.map(failure.underCharset) ?? failure }
         guard let status else {
             throw XMLParseError(.malformed, detail: "parser could not be reset")
         }
@@ -74,10 +88,15 @@ public enum SafeXMLParser {
     /// libxml2's global initialisation is not thread-safe; do it once, before any concurrent parse.
     private static let initialised: Bool = {
         xmlInitParser()
+        // libxml2 prints some errors that reach no parser's callbacks (an encoding converter's, with the bytes
+        // it refused) to stderr through its generic handler: a peer's bytes in the gateway's logs. Every thread's
+        // handler, this one's and those of threads yet to use libxml2, drops them; the parse still fails.
+        caregate_drop_generic_errors()
         return true
     }()
 
     static func ensureInitialised() { _ = initialised }
+
 
     private static func isXMLWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
@@ -103,6 +122,8 @@ private struct ParseState: ~Copyable {
     var sourcePosition: Int32 = 0
     /// The parser's name caches, lent for this parse (see `ReusableParser`).
     var caches: NameCaches
+    /// True once the encoding converter (for a transport's charset) refused bytes.
+    var converterFailed = false
 
     init(
         limits: XMLParseLimits, scope: XMLReadScope, expectedBytes: Int, context: xmlParserCtxtPtr,
@@ -361,14 +382,16 @@ final class ReusableParser: @unchecked Sendable {
     /// Nearly every response is one piece.
     static let pieceBytes = 1 << 20
 
-    /// Parses `document` with the callbacks, libxml2's state reset first (its dictionary kept). Returns libxml2's
-    /// status (0: no error), or nil when the parser could not be reset.
-    func push(_ document: UnsafeBufferPointer<CChar>) -> Int32? {
+    /// Parses `document` with the callbacks, libxml2's state reset first (its dictionary kept), in `encoding`
+    /// when given (else as the document says, UTF-8 by default). Returns libxml2's status (0: no error), or nil
+    /// when the parser could not be reset.
+    func push(_ document: UnsafeBufferPointer<CChar>, encoding: String? = nil) -> Int32? {
         // The first four bytes go in with the reset, as a new parser's first chunk would: libxml2 tells the
         // encoding from them (a UTF-16 byte order mark). Pushed in later, they are taken for UTF-8, and a UTF-16
-        // document read as containing no element at all.
+        // document read as containing no element at all. An encoding given here replaces that guess; the next
+        // reset without one forgets it.
         let head = min(4, document.count)
-        guard xmlCtxtResetPush(context, document.baseAddress, Int32(head), nil, nil) == 0 else { return nil }
+        guard xmlCtxtResetPush(context, document.baseAddress, Int32(head), nil, encoding) == 0 else { return nil }
         let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
             | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_NOXINCNODE.rawValue)
         // The result names the options this libxml2 does not act on (2.9 ignores NOXINCNODE, which concerns
@@ -472,6 +495,14 @@ private let onDoctype: internalSubsetSAXFunc = { userData, _, _, _ in
 private let onEntityDeclaration: entityDeclSAXFunc = { userData, _, _, _, _, _ in
     let state = state(userData)
     state.pointee.fail(XMLParseError(.doctypeForbidden, line: state.pointee.line))
+}
+
+private let onConverterError: xmlStructuredErrorFunc = { userData, error in
+    guard let error else { return }
+    let code = error.pointee.code
+    if code == Int32(XML_I18N_CONV_FAILED.rawValue) || code == Int32(XML_IO_ENCODER.rawValue) {
+        state(userData).pointee.converterFailed = true
+    }
 }
 
 private let onError: xmlStructuredErrorFunc = { userData, error in

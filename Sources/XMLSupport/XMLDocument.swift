@@ -20,13 +20,19 @@ public final class XMLDocument: @unchecked Sendable {
     private static let contexts = Mutex<[XPathContextHandle]>([])
     private static let maxIdleContexts = 16
 
-    /// Parses `bytes`, refusing what `XMLParseLimits` and the rules above refuse.
-    public init(parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits()) throws(XMLParseError) {
+    /// Parses `bytes`, refusing what `XMLParseLimits` and the rules above refuse. `charset`: the transport's, as
+    /// `SafeXMLParser.parse` takes it.
+    public init(parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), charset: String? = nil)
+        throws(XMLParseError)
+    {
         guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
         guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
         guard bytes.contains(where: { !Self.isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
+        let encoding = try bytes.withUnsafeBufferPointer { buffer throws(XMLParseError) in
+            try TransportCharset.encoding(of: buffer, declared: charset)
+        }
         SafeXMLParser.ensureInitialised()
-        pointer = try Self.parse(bytes, limits: limits)
+        pointer = try Self.parse(bytes, limits: limits, encoding: encoding)
         // Stores each element's document position in the tree, once, so XPath sorts node-sets in document order
         // without walking the tree each time. After this the tree is only read.
         xmlXPathOrderDocElems(pointer)
@@ -100,23 +106,31 @@ struct XPathContextHandle: @unchecked Sendable {
 // MARK: - Parsing
 
 extension XMLDocument {
-    private static func parse(_ bytes: [UInt8], limits: XMLParseLimits) throws(XMLParseError) -> xmlDocPtr {
+    private static func parse(_ bytes: [UInt8], limits: XMLParseLimits, encoding: String?) throws(XMLParseError)
+        -> xmlDocPtr
+    {
         let state = DocumentParseState(limits: limits)
         let result: Result<xmlDocPtr, XMLParseError> = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
-                withExtendedLifetime(state) { parse(start, count: buffer.count, state: state) }
+                withExtendedLifetime(state) { parse(start, count: buffer.count, encoding: encoding, state: state) }
             }
         }
         return try result.get()
     }
 
-    private static func parse(_ start: UnsafePointer<CChar>, count: Int, state: DocumentParseState)
-        -> Result<xmlDocPtr, XMLParseError>
-    {
+    private static func parse(
+        _ start: UnsafePointer<CChar>, count: Int, encoding: String?, state: DocumentParseState
+    ) -> Result<xmlDocPtr, XMLParseError> {
         guard let context = xmlCreateMemoryParserCtxt(start, Int32(count)) else {
             return .failure(XMLParseError(.malformed, detail: "parser could not be created"))
         }
         defer { xmlFreeParserCtxt(context) }
+        if let encoding {
+            // The handler belongs to the parser's input from here, and is freed with it.
+            guard let handler = xmlFindCharEncodingHandler(encoding), xmlSwitchToEncoding(context, handler) == 0 else {
+                return .failure(XMLParseError(.unsupportedCharset, detail: "charset \(encoding)"))
+            }
+        }
         // Options first: they reset some handler fields, which are then set below.
         let options = Int32(XML_PARSE_NONET.rawValue) | Int32(XML_PARSE_NOERROR.rawValue)
             | Int32(XML_PARSE_NOWARNING.rawValue) | Int32(XML_PARSE_COMPACT.rawValue)

@@ -12,6 +12,11 @@ public struct XMLParseError: Error, Sendable, Equatable, CustomStringConvertible
         case doctypeForbidden
         /// The bytes are not well-formed UTF-8 (or the declared encoding does not match them).
         case invalidEncoding
+        /// The transport's charset (HTTP `Content-Type`) is not an encoding this libxml2 can read, for a
+        /// document that states no encoding of its own.
+        case unsupportedCharset
+        /// The bytes are not valid in the transport's charset.
+        case invalidForCharset
         /// Not well-formed XML: truncated, mismatched tags, bad characters …
         case malformed
         /// No document at all.
@@ -38,6 +43,8 @@ public struct XMLParseError: Error, Sendable, Equatable, CustomStringConvertible
         case .tooDeep(let limit): text = "elements nested deeper than \(limit)"
         case .doctypeForbidden: text = "DOCTYPE not allowed (DTDs and entities are refused)"
         case .invalidEncoding: text = "invalid UTF-8"
+        case .unsupportedCharset: text = "the Content-Type's charset is not an encoding this gateway can read"
+        case .invalidForCharset: text = "bytes not valid in the Content-Type's charset"
         case .malformed: text = "malformed XML"
         case .empty: text = "empty document"
         }
@@ -63,5 +70,17 @@ extension XMLParseError {
         let firstLine = message.split(separator: "\n", maxSplits: 1).first ?? ""
         let trimmed = firstLine.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
         self.init(reason, line: Int(error.pointee.line), detail: String(String(trimmed).prefix(160)))
+    }
+}
+
+extension XMLParseError {
+    /// This error for a document read in a transport's charset: bytes invalid in it, or a charset libxml2 does
+    /// not know (libxml2 reports both as encoding errors), said in the charset's terms rather than UTF-8's.
+    func underCharset(_ charset: String) -> XMLParseError {
+        guard reason == .invalidEncoding else { return self }
+        let unsupported = detail?.lowercased().contains("unsupported encoding") == true
+        return unsupported
+            ? XMLParseError(.unsupportedCharset, detail: "charset \(charset)")
+            : XMLParseError(.invalidForCharset, line: line, detail: "charset \(charset): \(detail ?? "")")
     }
 }

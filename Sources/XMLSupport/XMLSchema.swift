@@ -32,7 +32,18 @@ public final class XMLSchema: @unchecked Sendable {
     /// - Parameter element: when given, and the root is not that element, each child of the root that is
     ///   (for example each `ClinicalDocument` in a wrapper holding several) is validated as a document of its own;
     ///   an empty wrapper is valid.
-    public func validate(_ bytes: [UInt8], eachElement element: (name: String, namespace: String)? = nil) -> [String] {
+    /// - Parameter charset: the transport's, as `SafeXMLParser.parse` takes it.
+    public func validate(
+        _ bytes: [UInt8], eachElement element: (name: String, namespace: String)? = nil, charset: String? = nil
+    ) -> [String] {
+        let encoding: String?
+        do {
+            encoding = try bytes.withUnsafeBufferPointer { buffer throws(XMLParseError) in
+                try TransportCharset.encoding(of: buffer, declared: charset)
+            }
+        } catch {
+            return [error.description]
+        }
         let collector = MessageCollector()
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
@@ -41,7 +52,7 @@ public final class XMLSchema: @unchecked Sendable {
             | Int32(XML_PARSE_NOWARNING.rawValue)
         let document = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                xmlReadMemory(pointer, Int32(buffer.count), "document.xml", nil, options)
+                xmlReadMemory(pointer, Int32(buffer.count), "document.xml", encoding, options)
             }
         }
         guard let document else { return ["not well-formed XML"] }

@@ -14,6 +14,8 @@ public final class XPathDocument {
     public let root: XMLElement
     private let bytes: [UInt8]
     private let limits: XMLParseLimits
+    /// The transport's charset, for the fallback's second parse of `bytes`.
+    private let charset: String?
     /// libxml2's tree of the same bytes, with its elements in document order (the tree's positions), once needed.
     private var fallback: (document: XMLDocument, elements: [xmlNodePtr])?
     /// Scratch space for `strings(_:from:)`, kept between context nodes so that reading a record allocates
@@ -27,14 +29,16 @@ public final class XPathDocument {
     /// or a narrower scope with `sourcePositions` that keeps every node the expressions can reach and the whole
     /// subtree of every element whose string value they take (as `XMLMapping.readScope` is built).
     public init(
-        parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), scope: XMLReadScope = .everything
+        parsing bytes: [UInt8], limits: XMLParseLimits = XMLParseLimits(), scope: XMLReadScope = .everything,
+        charset: String? = nil
     ) throws(XMLParseError) {
         precondition(
             scope.keepsEverything || scope.sourcePositions,
             "an XPathDocument needs every node of its document, or each kept one's source position")
-        root = try SafeXMLParser.parse(bytes, limits: limits, reading: scope)
+        root = try SafeXMLParser.parse(bytes, limits: limits, reading: scope, charset: charset)
         self.bytes = bytes
         self.limits = limits
+        self.charset = charset
     }
 
     /// The nodes `expression` selects, in document order, evaluated from `node` (the document when nil).
@@ -205,7 +209,7 @@ public final class XPathDocument {
         if let fallback { return fallback }
         let document: XMLDocument
         do {
-            document = try XMLDocument(parsing: bytes, limits: limits)
+            document = try XMLDocument(parsing: bytes, limits: limits, charset: charset)
         } catch {
             // Not expected: the same bytes parsed once already.
             throw XPathError(expression: expression.text, reason: .evaluation("document could not be parsed"))

@@ -14,7 +14,8 @@ struct FaultOptions: ParsableArguments {
             discussion: """
                 FAULT is one of: none, delay:MS, delay:MIN-MAX, hang, http-500 (any status), malformed, reset, flaky:PERCENT (reset that share of requests); \
                 or a hostile body: doctype, xxe, entity-bomb, deep, oversize:BYTES, oversize-chunked:BYTES, drip:MS, bad-utf8, wrong-type, \
-                truncated, cut-off (half the body, then a reset).
+                truncated, cut-off (half the body, then a reset); or charset:NAME (iso-8859-1, windows-1252, utf-16le, utf-16be: \
+                the record in that encoding, stated only in the Content-Type).
                 """
         ))
     var faults: [String] = []

@@ -162,3 +162,22 @@ import Testing
         }
     }
 }
+
+/// The charset a response's Content-Type names, as the decoders are given it.
+@Suite struct ProviderResponseCharsetTests {
+    @Test func theCharsetParameterIsReadWhereverItIsAndUnquoted() {
+        let cases: [(String, String?)] = [
+            ("application/xml; charset=iso-8859-1", "iso-8859-1"),
+            ("application/fhir+xml;charset=\"windows-1252\"", "windows-1252"),
+            ("text/xml; q=1 ;  charset = utf-16le ", "utf-16le"),
+            ("application/xml", nil),
+            ("application/xml; charset=", nil),
+            ("application/xml; charset=\"\"", nil),
+            ("application/xml; format=charset", nil),
+            ("", nil),
+        ]
+        for (contentType, expected) in cases {
+            #expect(ProviderResponse(status: 200, contentType: contentType, body: []).charset == expected, "\(contentType)")
+        }
+    }
+}
