@@ -161,7 +161,10 @@ def check_providers_generator(path, name, folder, providers, listed):
 
 # ------------------------------------------------------------------------------------- gateway config, Dockerfile
 
-CONFIG_KEYS = {"host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store"}
+CONFIG_KEYS = {
+    "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure", "executor",
+    "provider_credentials",
+}
 AUTH_KEYS = {"jwks_file", "jwks_url", "jwks_refresh_s", "issuer", "audience"}
 
 

@@ -9,11 +9,18 @@ import Providers
 /// query. When the gateway runs from a providers folder, changes are written there too, so a reload (SIGHUP) or a
 /// restart keeps them.
 ///
-/// Operators only: a bearer token with the `caregate.admin` scope.
+/// Operators only: a bearer token with the `caregate.admin` scope. A definition sent here may name files (mapping,
+/// schema, TLS and token files) only in the providers folder and the provider credentials folder
+/// (`ProviderFileAccess`).
 struct AdminProviderRoutes: Sendable {
     let providers: ProviderDirectory
     let providersFolder: String?
+    /// `provider_credentials` in the config.
+    let credentialsFolder: String?
     let authenticator: Authenticator
+
+    /// Where a definition sent here may name files.
+    var fileAccess: ProviderFileAccess { .within([providersFolder, credentialsFolder].compactMap { $0 }) }
 
     func register(on router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin/providers").add(middleware: OperatorOnlyMiddleware(authenticator: authenticator))
@@ -48,7 +55,8 @@ struct AdminProviderRoutes: Sendable {
         let definition: ProviderDefinition
         do {
             definition = try ProviderDefinition(
-                yaml: text, file: "request body", relativeTo: providersFolder ?? FileManager.default.currentDirectoryPath)
+                yaml: text, file: "request body", relativeTo: providersFolder ?? FileManager.default.currentDirectoryPath,
+                files: fileAccess)
         } catch {
             throw GatewayError(.badRequest, code: "invalid-provider", message: error.description)
         }

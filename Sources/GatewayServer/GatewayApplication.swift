@@ -43,8 +43,11 @@ public func buildApplication(
         .register(on: router)
     RecordStreamRoutes(pipeline: pipeline, authenticator: authenticator).register(on: router)
     StatusRoutes(statistics: statistics, providers: providers, breakers: pipeline.breakers).register(on: router)
-    AdminProviderRoutes(providers: providers, providersFolder: providersFolder, authenticator: authenticator)
-        .register(on: router)
+    AdminProviderRoutes(
+        providers: providers, providersFolder: providersFolder,
+        credentialsFolder: configuration.providerCredentialsDirectory, authenticator: authenticator
+    )
+    .register(on: router)
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
     router.get("/metrics") { _, _ in
         metrics.recordClientCertificates(of: providers.definitions)

@@ -11,6 +11,8 @@ import Providers
 /// - `data_dir` (path, default `data`): where the gateway keeps its own state (never clinical data);
 ///   relative to the config file
 /// - `policy` (path, default `deploy/policy.yaml`): the role policy; relative to the config file
+/// - `provider_credentials` (path, optional): the folder of provider TLS and token files; a provider registered
+///   through the admin API may name files only there and in `providers` (see `ProviderFileAccess`)
 /// - `auth` (mapping, required by `serve`): the identity provider whose tokens are trusted —
 ///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300),
 ///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`)
@@ -27,6 +29,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var deadlineMilliseconds: Int
     public var dataDirectory: String
     public var policyFile: String
+    /// The folder of provider credential files (`provider_credentials`); nil when none is configured.
+    public var providerCredentialsDirectory: String?
     public var auth: AuthConfiguration?
     /// A `postgres://` URL; nil keeps the stores in SQLite files in `dataDirectory`.
     public var storeURL: String?
@@ -53,7 +57,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     static let keys: Set<String> = [
         "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure",
-        "executor",
+        "executor", "provider_credentials",
     ]
 
     /// Reads a config file. Paths in it are taken relative to the file's folder.
@@ -76,6 +80,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
                 ?? defaults.deadlineMilliseconds,
             dataDirectory: resolve(try fields.string("data_dir", required: false) ?? defaults.dataDirectory),
             policyFile: resolve(try fields.string("policy", required: false) ?? defaults.policyFile))
+        providerCredentialsDirectory = try fields.string("provider_credentials", required: false).map(resolve)
         if let node = fields.value("auth") {
             auth = try AuthConfiguration(YAMLFields(node, file: path, path: "auth", allowedKeys: AuthConfiguration.keys),
                                          resolve: resolve)

@@ -28,13 +28,13 @@ public struct ProviderTLS: Sendable, Hashable {
 
     static let keys: Set<String> = ["ca_file", "certificate_file", "key_file"]
 
-    init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
-        if let path = try fields.string("ca_file", required: false).map(resolve) {
+    init(_ fields: YAMLFields, resolve: ProviderFileResolver) throws(ConfigurationError) {
+        if let path = try resolve.path(of: "ca_file", in: fields) {
             caFile = path
             trustRoots = try Self.certificates(in: path, key: "ca_file", fields: fields)
         }
-        let certificatePath = try fields.string("certificate_file", required: false).map(resolve)
-        let keyPath = try fields.string("key_file", required: false).map(resolve)
+        let certificatePath = try resolve.path(of: "certificate_file", in: fields)
+        let keyPath = try resolve.path(of: "key_file", in: fields)
         switch (certificatePath, keyPath) {
         case (let certificatePath?, let keyPath?):
             certificateFile = certificatePath
@@ -114,8 +114,8 @@ public struct ProviderAuth: Sendable, Hashable {
 
     static let keys: Set<String> = ["bearer_token_file"]
 
-    init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
-        let path = resolve(try fields.string("bearer_token_file")!)
+    init(_ fields: YAMLFields, resolve: ProviderFileResolver) throws(ConfigurationError) {
+        let path = try resolve.path(of: "bearer_token_file", in: fields, required: true)!
         bearerTokenFile = path
         let bytes = try fields.contents(ofFile: path, key: "bearer_token_file")
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

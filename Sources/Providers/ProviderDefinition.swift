@@ -135,8 +135,10 @@ public struct ProviderDefinition: Sendable, Hashable {
     ]
 
     /// Reads and checks one provider file's text; `file` names it in errors. A `mapping:` path is read relative
-    /// to `folder` (by default the folder `file` is in).
-    public init(yaml: String, file: String, relativeTo folder: String? = nil) throws(ConfigurationError) {
+    /// to `folder` (by default the folder `file` is in). `files`: where the paths it names may lead.
+    public init(
+        yaml: String, file: String, relativeTo folder: String? = nil, files: ProviderFileAccess = .anywhere
+    ) throws(ConfigurationError) {
         let fields = try YAMLFields(yaml: yaml, file: file, allowedKeys: Self.keys)
 
         let id = try fields.string("id")!
@@ -168,17 +170,14 @@ public struct ProviderDefinition: Sendable, Hashable {
         }
         guard !categories.isEmpty else { throw fields.error("categories", "must list at least one category") }
 
-        let base = folder ?? (file as NSString).deletingLastPathComponent
-        func resolve(_ path: String) -> String {
-            path.hasPrefix("/") || base.isEmpty ? path : (base as NSString).appendingPathComponent(path)
-        }
+        let resolve = ProviderFileResolver(base: folder ?? (file as NSString).deletingLastPathComponent, access: files)
         let mappingFile = try fields.string("mapping", required: false)
         var mapping: XMLMapping?
         switch (format, mappingFile) {
         case (.mappedXML, nil):
             throw fields.error("mapping", "missing (required with format mapped-xml)")
-        case (.mappedXML, let path?):
-            let resolved = resolve(path)
+        case (.mappedXML, .some):
+            let resolved = try resolve.path(of: "mapping", in: fields)!
             guard let data = FileManager.default.contents(atPath: resolved),
                 let text = String(data: data, encoding: .utf8)
             else {
@@ -199,7 +198,7 @@ public struct ProviderDefinition: Sendable, Hashable {
             maxResponseBytes: try fields.integer(
                 "max_response_bytes", in: 1024...(256 * 1024 * 1024), required: false) ?? 16 * 1024 * 1024,
             mappingFile: mappingFile, mapping: mapping)
-        schemaFile = try fields.string("schema", required: false).map(resolve)
+        schemaFile = try resolve.path(of: "schema", in: fields)
         if let node = fields.value("circuit_breaker") {
             circuitBreaker = try CircuitBreakerSettings(
                 YAMLFields(node, file: file, path: "circuit_breaker", allowedKeys: CircuitBreakerSettings.keys))

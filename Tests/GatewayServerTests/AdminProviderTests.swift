@@ -82,23 +82,66 @@ import Testing
         }
     }
 
+    /// A new empty folder, removed after `body`.
+    func withFolder<Result>(_ body: (URL) async throws -> Result) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "caregate-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await body(folder)
+    }
+
     @Test func theSummaryNamesACredentialFileButNeverWhatItHolds() async throws {
         let token = "admin-summary-token.\(UUID().uuidString)"
-        let file = FileManager.default.temporaryDirectory.appending(path: "caregate-token-\(UUID().uuidString)")
-        try Data(token.utf8).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        try await LiveGateway.run { gateway in
-            // The simulated GP listens on 127.0.0.1, where a token may go over plain http.
-            let yaml = try copyOfGP(gateway, id: "gp-token") + "\nauth:\n  bearer_token_file: \(file.path)\n"
-            let (status, body) = try await put(gateway, "gp-token", yaml)
-            #expect(status == .created)
-            #expect(body["bearer_token_file"] == file.path)
-            #expect(!body.values.contains { $0.contains(token) })
-            try await gateway.client.execute(
-                uri: "/admin/providers", method: .get, headers: try await gateway.access.operatorHeaders()
-            ) { response in
-                #expect(String(buffer: response.body).contains("gp-token"))
-                #expect(!String(buffer: response.body).contains(token))
+        try await withFolder { credentials in
+            let file = credentials.appending(path: "gp-token")
+            try Data(token.utf8).write(to: file)
+            try await LiveGateway.run(providerCredentials: credentials.path) { gateway in
+                // The simulated GP listens on 127.0.0.1, where a token may go over plain http.
+                let yaml = try copyOfGP(gateway, id: "gp-token") + "\nauth:\n  bearer_token_file: \(file.path)\n"
+                let (status, body) = try await put(gateway, "gp-token", yaml)
+                #expect(status == .created)
+                #expect(body["bearer_token_file"] == file.resolvingSymlinksInPath().path)
+                #expect(!body.values.contains { $0.contains(token) })
+                try await gateway.client.execute(
+                    uri: "/admin/providers", method: .get, headers: try await gateway.access.operatorHeaders()
+                ) { response in
+                    #expect(String(buffer: response.body).contains("gp-token"))
+                    #expect(!String(buffer: response.body).contains(token))
+                }
+            }
+        }
+    }
+
+    /// A definition sent here may not make the gateway read any file it can (and send it as a token to a URL of
+    /// the sender's choosing): only files in the providers and credentials folders, however the path is spelt.
+    @Test func aDefinitionNamingAFileOutsideTheAllowedFoldersIsRefused() async throws {
+        try await withFolder { credentials in
+            try await withFolder { outside in
+                let secret = outside.appending(path: "service-account-token")
+                try Data("eyJhbGciOiJSUzI1NiJ9.outside.secret".utf8).write(to: secret)
+                // A link inside the credentials folder that leads outside it.
+                let link = credentials.appending(path: "innocent-token")
+                try FileManager.default.createSymbolicLink(at: link, withDestinationURL: secret)
+                try await LiveGateway.run(providerCredentials: credentials.path) { gateway in
+                    let before = gateway.providers.definitions
+                    let escapes: [(key: String, yaml: String)] = [
+                        ("auth.bearer_token_file", "auth:\n  bearer_token_file: \(secret.path)"),
+                        ("auth.bearer_token_file", "auth:\n  bearer_token_file: \(link.path)"),
+                        ("auth.bearer_token_file", "auth:\n  bearer_token_file: \(credentials.path)/../\(outside.lastPathComponent)/service-account-token"),
+                        ("auth.bearer_token_file", "auth:\n  bearer_token_file: /nonexistent/token"),
+                        ("schema", "schema: /etc/hostname"),
+                    ]
+                    for escape in escapes {
+                        let yaml = try copyOfGP(gateway, id: "gp-escape") + "\n\(escape.yaml)\n"
+                        let (status, body) = try await put(gateway, "gp-escape", yaml)
+                        #expect(status == .badRequest, "\(escape.yaml)")
+                        let message = body["message"] ?? ""
+                        #expect(message.contains("key '\(escape.key)'"), "\(message)")
+                        #expect(message.contains("outside the folders a provider registered through the admin API may name"), "\(message)")
+                        #expect(!message.contains("outside.secret"))
+                    }
+                    #expect(gateway.providers.definitions == before)
+                }
             }
         }
     }

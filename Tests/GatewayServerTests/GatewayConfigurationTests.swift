@@ -30,6 +30,7 @@ import Testing
               url: postgres://caregate:secret@db.internal:5432/caregate
             audit_disclosure: after-answer
             executor: event-loops
+            provider_credentials: secrets/providers
             """
         ) { path in
             let configuration = try GatewayConfiguration(file: path)
@@ -48,6 +49,7 @@ import Testing
             #expect(configuration.storeURL == "postgres://caregate:secret@db.internal:5432/caregate")
             #expect(configuration.auditDisclosure == .afterAnswer)
             #expect(configuration.executor == .eventLoops)
+            #expect(configuration.providerCredentialsDirectory == folder + "/secrets/providers")
         }
     }
 

@@ -24,7 +24,8 @@ struct LiveGateway {
     /// Runs `body` against a fresh simulator and gateway; `faults` are set before the first request.
     static func run(
         deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:], providersFolder: String? = nil,
-        storeURL: String? = nil, dataDirectory: String? = nil, logger: Logger = Logger(label: "caregate.test"),
+        storeURL: String? = nil, dataDirectory: String? = nil, providerCredentials: String? = nil,
+        logger: Logger = Logger(label: "caregate.test"),
         _ body: @Sendable (LiveGateway) async throws -> Void
     ) async throws {
         let simulator = ProviderSimulator(population: Self.population)
@@ -46,8 +47,10 @@ struct LiveGateway {
             let providers = try ProviderDirectory(definitions: definitions, logger: logger) { definition in
                 HTTPProviderAdapter(definition: definition, logger: logger)
             }
+            var configuration = GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds)
+            configuration.providerCredentialsDirectory = providerCredentials
             let app = buildApplication(
-                configuration: GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds),
+                configuration: configuration,
                 providers: providers, access: access.control, providersFolder: providersFolder, logger: logger)
             try await app.test(.live) { client in
                 try await body(

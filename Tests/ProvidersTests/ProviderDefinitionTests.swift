@@ -181,3 +181,51 @@ import Testing
         }
     }
 }
+
+/// Files a definition names, when it may name them only inside some folders (a definition sent to the admin API).
+@Suite struct ProviderFileAccessTests {
+    static let providers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("providers").path
+
+    static func ambulance(mapping: String) -> String {
+        """
+        id: ambulance
+        name: Ambulance
+        kind: ambulance
+        ods: R9A
+        format: mapped-xml
+        mapping: \(mapping)
+        url: http://127.0.0.1:9104/epcr/patients/{nhs}
+        timeout_ms: 800
+        categories: [encounter]
+        """
+    }
+
+    @Test func aFileInsideAnAllowedFolderIsReadAsAnywhere() throws {
+        let definition = try ProviderDefinition(
+            yaml: Self.ambulance(mapping: "ambulance.mapping.yaml"), file: "request body", relativeTo: Self.providers,
+            files: .within([Self.providers]))
+        #expect(definition.mapping != nil)
+    }
+
+    @Test func aFileOutsideIsRefusedNamingTheKeyAndTheFolders() throws {
+        // The repository's own providers folder, reached from a folder beside it.
+        let sibling = (Self.providers as NSString).deletingLastPathComponent + "/schemas"
+        for mapping in ["../providers/ambulance.mapping.yaml", Self.providers + "/ambulance.mapping.yaml"] {
+            let error = try #require(throws: ConfigurationError.self) {
+                try ProviderDefinition(
+                    yaml: Self.ambulance(mapping: mapping), file: "request body", relativeTo: sibling,
+                    files: .within([sibling]))
+            }
+            #expect(error.key == "mapping")
+            #expect(error.problem.contains("outside the folders"), "\(error)")
+            #expect(error.problem.contains(sibling))
+        }
+        let none = try #require(throws: ConfigurationError.self) {
+            try ProviderDefinition(
+                yaml: Self.ambulance(mapping: "ambulance.mapping.yaml"), file: "request body", relativeTo: Self.providers,
+                files: .within([]))
+        }
+        #expect(none.problem.contains("no folder is allowed"))
+    }
+}
