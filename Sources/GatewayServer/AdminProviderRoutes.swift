@@ -1,6 +1,7 @@
 import CareRecords
 import Foundation
 import Hummingbird
+import Policy
 import Providers
 
 /// The provider registry at run time, for provider teams and operators:
@@ -12,11 +13,16 @@ import Providers
 /// Operators only: a bearer token with the `caregate.admin` scope. A definition sent here may name files (mapping,
 /// schema, TLS and token files) only in the providers folder and the provider credentials folder
 /// (`ProviderFileAccess`).
+///
+/// With a shared store (`SharedProviders`), a change is recorded there and every replica applies it; the providers
+/// folder is not written (on Kubernetes it is a read-only ConfigMap). A change the store cannot take is refused
+/// (503) and changes nothing, here or elsewhere.
 struct AdminProviderRoutes: Sendable {
     let providers: ProviderDirectory
     let providersFolder: String?
     /// `provider_credentials` in the config.
     let credentialsFolder: String?
+    let shared: SharedProviders?
     let authenticator: Authenticator
 
     /// Where a definition sent here may name files.
@@ -37,10 +43,15 @@ struct AdminProviderRoutes: Sendable {
         }
         admin.delete(":id") { _, context in
             let id = try Self.providerID(context)
-            guard providers.remove(id) else {
+            guard providers.definitions.contains(where: { $0.id == id }) else {
                 throw GatewayError(.notFound, code: "unknown-provider", message: "no provider with id '\(id)'")
             }
-            if let providersFolder { try? ProviderFiles(folder: providersFolder).delete(id) }
+            if let shared {
+                try await Self.recording { try await shared.record(nil, for: id, by: context.operatorUserID ?? "") }
+            } else {
+                _ = providers.remove(id)
+                if let providersFolder { try? ProviderFiles(folder: providersFolder).delete(id) }
+            }
             return Response(status: .noContent)
         }
     }
@@ -66,12 +77,17 @@ struct AdminProviderRoutes: Sendable {
                 message: "the body's id '\(definition.id)' does not match the path's '\(id)'")
         }
         let replaced: Bool
-        do {
-            replaced = try providers.register(definition)
-        } catch {
-            throw GatewayError(.badRequest, code: "invalid-provider", message: error.description)
+        if let shared {
+            replaced = providers.definitions.contains { $0.id == id }
+            try await Self.recording { try await shared.record(text, for: id, by: context.operatorUserID ?? "") }
+        } else {
+            do {
+                replaced = try providers.register(definition)
+            } catch {
+                throw GatewayError(.badRequest, code: "invalid-provider", message: error.description)
+            }
         }
-        if let providersFolder {
+        if shared == nil, let providersFolder {
             do {
                 try ProviderFiles(folder: providersFolder).write(text, for: id)
             } catch {
@@ -83,6 +99,16 @@ struct AdminProviderRoutes: Sendable {
         var response = try Self.json(ProviderSummary(definition))
         response.status = replaced ? .ok : .created
         return response
+    }
+
+    /// Runs a change through the shared store; a store that cannot take it is a 503, and nothing changed.
+    private static func recording(_ change: () async throws -> Void) async throws {
+        do {
+            try await change()
+        } catch {
+            let reason = (error as? ProviderChangeLogError)?.description ?? "the shared store failed"
+            throw GatewayError(.serviceUnavailable, code: "store-unavailable", message: "provider change not made: \(reason)")
+        }
     }
 
     static func providerID(_ context: GatewayRequestContext) throws -> ProviderID {

@@ -44,6 +44,8 @@ struct OperatorOnlyMiddleware: RouterMiddleware {
             "admin request",
             metadata: ["user": "\(caller.userID)", "org": "\(caller.organisation)", "method": "\(request.method)",
                        "route": "\(context.endpointPath ?? "?")"])
+        var context = context
+        context.operatorUserID = caller.userID
         return try await next(request, context)
     }
 }

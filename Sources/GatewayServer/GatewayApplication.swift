@@ -23,6 +23,7 @@ public func buildApplication(
     providers: ProviderDirectory,
     access: AccessControl,
     providersFolder: String? = nil,
+    sharedProviders: SharedProviders? = nil,
     logger: Logger,
     services: [any Service] = [],
     metrics: GatewayMetrics = GatewayMetrics(),
@@ -45,7 +46,8 @@ public func buildApplication(
     StatusRoutes(statistics: statistics, providers: providers, breakers: pipeline.breakers).register(on: router)
     AdminProviderRoutes(
         providers: providers, providersFolder: providersFolder,
-        credentialsFolder: configuration.providerCredentialsDirectory, authenticator: authenticator
+        credentialsFolder: configuration.providerCredentialsDirectory, shared: sharedProviders,
+        authenticator: authenticator
     )
     .register(on: router)
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
@@ -69,8 +71,10 @@ public func buildApplication(
 
     var lifecycle: [any Service] = services
     if let providersFolder {
-        lifecycle.append(ProviderReloadService(providers: providers, folder: providersFolder, logger: logger))
+        lifecycle.append(
+            ProviderReloadService(providers: providers, folder: providersFolder, shared: sharedProviders, logger: logger))
     }
+    if let sharedProviders { lifecycle.append(sharedProviders) }
     if case .url(let url, let refresh)? = configuration.auth?.keys {
         lifecycle.append(JWKSRefreshService(url: url, interval: refresh, verifier: access.verifier, logger: logger))
     }

@@ -321,9 +321,10 @@ struct BenchEnvironment {
 
     /// Writes the provider files (the simulator's definitions, with the mapping files and schemas they name) into a
     /// fresh folder, and starts `caregate serve` on them.
-    func startGateway(maxConnections: Int? = nil, auditDisclosure: AuditDisclosureTiming = .withAnswer) async throws
-        -> BenchGateway
-    {
+    /// `store`: a shared PostgreSQL store (`--store`); SQLite in the gateway's own data folder without one.
+    func startGateway(
+        maxConnections: Int? = nil, auditDisclosure: AuditDisclosureTiming = .withAnswer, store: String? = nil
+    ) async throws -> BenchGateway {
         let run = folder + "/gateway-\(UUID().uuidString.prefix(8))"
         let providers = try writeProviderFiles(into: run, maxConnections: maxConnections)
         return try await BenchGateway.launch(
@@ -333,7 +334,7 @@ struct BenchEnvironment {
                 "--jwks-file", jwksFile, "--issuer", DemoSigningKey.issuer, "--audience", DemoSigningKey.audience,
                 "--log-level", "notice", "--log-format", "json", "--drain-delay-ms", "0",
                 "--audit-disclosure", auditDisclosure.rawValue, "--executor", executor.rawValue,
-            ],
+            ] + (store.map { ["--store", $0] } ?? []),
             // As deploy/Dockerfile runs it (two malloc arenas), unless the caller's environment says otherwise.
             environment: ["MALLOC_ARENA_MAX": ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] ?? "2"],
             readyLine: "CareGate ready", urlKey: "url")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GatewayServer
 import Logging
+import Policy
 import Providers
 import ServiceLifecycle
 
@@ -140,8 +141,23 @@ struct ServeCommand: AsyncParsableCommand {
             await access.shutdown()
             throw ValidationError("provider definitions refused: \(error)")
         }
+        // With a shared store, provider changes made through the admin API are shared by every replica.
+        var shared: SharedProviders?
+        if let url = configuration.storeURL {
+            do {
+                let log = try await ProviderChangeLog(url: url, logger: logger)
+                let folders = [configuration.providersDirectory, configuration.providerCredentialsDirectory].compactMap { $0 }
+                shared = try await SharedProviders(
+                    log: log, providers: providers, folder: configuration.providersDirectory, files: .within(folders),
+                    logger: logger)
+            } catch {
+                await providers.shutdown()
+                await access.shutdown()
+                throw ValidationError("provider change log \(StoreLocation.postgres(url: url)): \(error)")
+            }
+        }
         let host = configuration.host
-        let count = registry.definitions.count
+        let count = providers.definitions.count
         let executor = ProcessExecutor.current
         if executor != configuration.executor {
             logger.warning(
@@ -151,7 +167,8 @@ struct ServeCommand: AsyncParsableCommand {
         let readiness = Readiness()
         let app = buildApplication(
             configuration: configuration, providers: providers, access: access,
-            providersFolder: configuration.providersDirectory, logger: logger, readiness: readiness
+            providersFolder: configuration.providersDirectory, sharedProviders: shared, logger: logger,
+            readiness: readiness
         ) { port in
             logger.notice(
                 "CareGate ready",

@@ -1,8 +1,11 @@
 import AsyncHTTPClient
+import CareGateTesting
 import CareRecords
 import Foundation
 import GatewayServer
 import Logging
+import Policy
+import ProviderSimulator
 import Testing
 
 @testable import caregate
@@ -54,6 +57,58 @@ import Testing
             try await gateway.stop()
             #expect(gateway.process.terminationReason == .exit)
             #expect(gateway.process.terminationStatus == 0)
+        }
+    }
+
+    /// Two `serve` processes sharing one PostgreSQL store, as two replicas: a provider registered through one's
+    /// admin API is used by the other within its polling interval, and both still stop cleanly on SIGTERM.
+    @Test(.enabled(if: TestPostgres.isConfigured, "CAREGATE_TEST_POSTGRES_URL is unset"))
+    func replicasSharingAStoreShareProviderChanges() async throws {
+        let bench = try await BenchEnvironment.start(
+            providersFolder: Self.repository.appendingPathComponent("providers").path,
+            policy: Self.repository.appendingPathComponent("deploy/policy.yaml").path, executor: .swift,
+            executable: Self.binary, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        defer { bench.removeFolder() }
+        let key = try DemoSigningKey(dataDirectory: bench.folder)
+        let (patient, _) = try #require(bench.tokens.first)
+        let operatorToken = try await key.sign(AccessClaims.demo(role: "R8000", patient: patient, admin: true))
+        let gp = try #require(bench.endpoints.first { $0.id == SimulatedProviderID.gp })
+        let copy = gp.providerDefinitionYAML().replacingOccurrences(of: "id: gp", with: "id: gp-copy")
+        let client = HTTPClient()
+        try await TestPostgres.withScratchSchema { store in
+            try await bench.closing(client) {
+                let first = try await bench.startGateway(store: store)
+                let second = try await bench.startGateway(store: store)
+                func ids(_ gateway: BenchGateway) async throws -> [String] {
+                    var request = HTTPClientRequest(url: "\(gateway.baseURL)/admin/providers")
+                    request.headers.add(name: "Authorization", value: "Bearer \(operatorToken)")
+                    let body = try await client.execute(request, timeout: .seconds(10)).body.collect(upTo: 1 << 20)
+                    let list = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: [[String: Any]]]
+                    return (list?["providers"] ?? []).compactMap { $0["id"] as? String }
+                }
+                do {
+                    var put = HTTPClientRequest(url: "\(first.baseURL)/admin/providers/gp-copy")
+                    put.method = .PUT
+                    put.headers.add(name: "Authorization", value: "Bearer \(operatorToken)")
+                    put.body = .bytes(Array(copy.utf8))
+                    #expect(try await client.execute(put, timeout: .seconds(10)).status == .created)
+                    #expect(try await ids(first).contains("gp-copy"))
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while try await !ids(second).contains("gp-copy"), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                    #expect(try await ids(second).contains("gp-copy"))
+                } catch {
+                    try await first.stop()
+                    try await second.stop()
+                    throw error
+                }
+                for gateway in [first, second] {
+                    try await gateway.stop()
+                    #expect(gateway.process.terminationReason == .exit)
+                    #expect(gateway.process.terminationStatus == 0)
+                }
+            }
         }
     }
 }

@@ -1,9 +1,11 @@
+import CareGateTesting
 import CareRecords
 import Foundation
 import GatewayServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Policy
 import ProviderSimulator
 import Providers
 import Testing
@@ -142,6 +144,41 @@ import Testing
                     }
                     #expect(gateway.providers.definitions == before)
                 }
+            }
+        }
+    }
+
+    /// With a shared store, a change is recorded there (with who made it), so every replica applies it; a store
+    /// that cannot take a change refuses it, and nothing changes.
+    @Test(.enabled(if: TestPostgres.isConfigured, "CAREGATE_TEST_POSTGRES_URL is unset"))
+    func withASharedStoreAChangeReachesEveryReplica() async throws {
+        try await TestPostgres.withScratchSchema { url in
+            let log = try await ProviderChangeLog(url: url)
+            try await LiveGateway.run(storeURL: url, providerChanges: log) { gateway in
+                let (status, _) = try await put(gateway, "gp-replica", try copyOfGP(gateway, id: "gp-replica"))
+                #expect(status == .created)
+                #expect(gateway.providers.definitions.contains { $0.id == "gp-replica" })
+                let (other, otherShared) = try await SharedProvidersTests.replica(url)
+                #expect(other.definitions.contains { $0.id == "gp-replica" })
+                // Who made the change is kept with it (the demo operator token's `sub`).
+                // A provider_changes row ends with its changed_by column.
+                #expect(try await TestPostgres.dumpSchema(url).contains(",demo-r8000)"))
+
+                try await gateway.client.execute(
+                    uri: "/admin/providers/gp-replica", method: .delete, headers: try await gateway.access.operatorHeaders()
+                ) { response in
+                    #expect(response.status == .noContent)
+                }
+                try await otherShared.synchronise()
+                #expect(!other.definitions.contains { $0.id == "gp-replica" })
+                #expect(!gateway.providers.definitions.contains { $0.id == "gp-replica" })
+
+                await log.shutdown()
+                let before = gateway.providers.definitions
+                let (refused, body) = try await put(gateway, "gp-late", try copyOfGP(gateway, id: "gp-late"))
+                #expect(refused == .serviceUnavailable)
+                #expect(body["error"] == "store-unavailable")
+                #expect(gateway.providers.definitions == before)
             }
         }
     }

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Policy
 import ProviderSimulator
 import Providers
 
@@ -25,7 +26,7 @@ struct LiveGateway {
     static func run(
         deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:], providersFolder: String? = nil,
         storeURL: String? = nil, dataDirectory: String? = nil, providerCredentials: String? = nil,
-        logger: Logger = Logger(label: "caregate.test"),
+        providerChanges: ProviderChangeLog? = nil, logger: Logger = Logger(label: "caregate.test"),
         _ body: @Sendable (LiveGateway) async throws -> Void
     ) async throws {
         let simulator = ProviderSimulator(population: Self.population)
@@ -49,9 +50,16 @@ struct LiveGateway {
             }
             var configuration = GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds)
             configuration.providerCredentialsDirectory = providerCredentials
+            // As `serve` does with a shared store: provider changes go through it.
+            var shared: SharedProviders?
+            if let providerChanges {
+                shared = try await SharedProviders(
+                    log: providerChanges, providers: providers,
+                    folder: Self.providersFolder, files: .within([Self.providersFolder]), logger: logger)
+            }
             let app = buildApplication(
-                configuration: configuration,
-                providers: providers, access: access.control, providersFolder: providersFolder, logger: logger)
+                configuration: configuration, providers: providers, access: access.control,
+                providersFolder: providersFolder, sharedProviders: shared, logger: logger)
             try await app.test(.live) { client in
                 try await body(
                     LiveGateway(

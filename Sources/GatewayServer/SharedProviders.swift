@@ -1,0 +1,124 @@
+import CareRecords
+import Logging
+import Policy
+import Providers
+import ServiceLifecycle
+
+/// The provider registry kept the same on every replica sharing a PostgreSQL store: admin API changes go into the
+/// store's `ProviderChangeLog`, and each replica applies every change, its own at once and the others' within
+/// `pollInterval`, over the providers folder's definitions.
+///
+/// What a replica uses is the providers folder (the same ConfigMap on every replica), then each provider's latest
+/// change: its definition as sent, or its removal. A change this replica cannot apply (a definition naming a file
+/// its folders lack, during a rolling update) is logged and the provider keeps what it had; the next change for
+/// it, or a restart, tries again. While the store cannot be reached, the providers in use stay as they are.
+public actor SharedProviders: Service {
+    private enum Latest {
+        case defined(String)
+        case removed
+    }
+
+    private let log: ProviderChangeLog
+    private let providers: ProviderDirectory
+    /// The providers folder (definitions' relative paths resolve against it); nil when there is none.
+    private let folder: String?
+    /// Where a definition from the log may name files: as through the admin API that wrote it.
+    private let files: ProviderFileAccess
+    public let pollInterval: Duration
+    private let logger: Logger
+    private var latest: [ProviderID: Latest] = [:]
+    private var lastSequence: Int64 = 0
+
+    /// Applies every change recorded so far (a replica starting after changes were made starts with them).
+    public init(
+        log: ProviderChangeLog, providers: ProviderDirectory, folder: String?, files: ProviderFileAccess,
+        pollInterval: Duration = .seconds(2), logger: Logger
+    ) async throws(ProviderChangeLogError) {
+        self.log = log
+        self.providers = providers
+        self.folder = folder
+        self.files = files
+        self.pollInterval = pollInterval
+        self.logger = logger
+        try await synchronise()
+    }
+
+    /// Records a change made through this replica (`definition` nil: a removal) and applies it, with any other
+    /// replica's made before it, before returning.
+    public func record(_ definition: String?, for provider: ProviderID, by user: String) async throws(ProviderChangeLogError) {
+        try await log.append(provider: provider.rawValue, definition: definition, changedBy: user)
+        try await synchronise()
+    }
+
+    /// Applies the changes recorded since the last one applied.
+    public func synchronise() async throws(ProviderChangeLogError) {
+        for change in try await log.changes(after: lastSequence) {
+            apply(change)
+        }
+    }
+
+    /// The providers folder's definitions (just re-read: a SIGHUP), with every change applied over them.
+    public func replaceFolderDefinitions(_ definitions: [ProviderDefinition]) throws(ConfigurationError) {
+        var effective = Dictionary(definitions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for (provider, latest) in latest {
+            switch latest {
+            case .removed:
+                effective[provider] = nil
+            case .defined(let text):
+                // A change that does not read here keeps the folder's definition (as when it first failed).
+                if let definition = definition(text, for: provider) { effective[provider] = definition }
+            }
+        }
+        try providers.replaceAll(with: effective.values.sorted { $0.id < $1.id })
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            let interval = pollInterval
+            guard (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: interval) })) != nil,
+                !Task.isShuttingDownGracefully
+            else { break }
+            do {
+                try await synchronise()
+            } catch {
+                logger.warning("provider changes not read; the providers in use are unchanged", metadata: ["reason": "\(error)"])
+            }
+        }
+        await log.shutdown()
+    }
+
+    private func apply(_ change: ProviderChange) {
+        lastSequence = change.sequence
+        let provider = ProviderID(change.provider)
+        guard let text = change.definition else {
+            latest[provider] = .removed
+            if providers.remove(provider) {
+                logger.notice("provider removed through the shared store", metadata: ["provider": "\(provider)"])
+            }
+            return
+        }
+        latest[provider] = .defined(text)
+        guard let definition = definition(text, for: provider) else { return }
+        do {
+            try providers.register(definition)
+        } catch {
+            logger.error(
+                "a provider change could not be applied on this replica; the provider keeps what it had",
+                metadata: ["provider": "\(provider)", "sequence": "\(change.sequence)", "reason": "\(error)"])
+        }
+    }
+
+    private func definition(_ text: String, for provider: ProviderID) -> ProviderDefinition? {
+        do {
+            let definition = try ProviderDefinition(
+                yaml: text, file: "provider change for \(provider)", relativeTo: folder, files: files)
+            guard definition.id == provider else { return nil }
+            return definition
+        } catch {
+            logger.error(
+                "a provider change could not be applied on this replica; the provider keeps what it had",
+                metadata: ["provider": "\(provider)", "reason": "\(error)"])
+            return nil
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One change to the provider registry made through the admin API: a definition (the provider file's text as
+/// sent) or, when `definition` is nil, the provider's removal.
+public struct ProviderChange: Sendable, Equatable {
+    /// Increases with every change, in the order the changes were committed.
+    public var sequence: Int64
+    public var provider: String
+    public var definition: String?
+
+    public init(sequence: Int64, provider: String, definition: String?) {
+        self.sequence = sequence
+        self.provider = provider
+        self.definition = definition
+    }
+}
+
+/// The provider changes every replica applies: an append-only table in the shared PostgreSQL store, so that a
+/// provider registered, replaced or removed through one replica's admin API is so on all of them, and stays so
+/// across restarts (a Kubernetes providers folder is a read-only ConfigMap). It holds provider definitions and
+/// who changed them, never clinical data.
+///
+/// Changes are committed one at a time (an advisory lock around each insert), so their sequence numbers are
+/// committed in order and a replica reading "everything after the last one I applied" never skips one that
+/// committed late.
+public final class ProviderChangeLog: Sendable {
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let timeout: Duration
+    private let logger: Logger
+
+    /// Connects to `url` (see `PostgresStoreURL`) and creates the `provider_changes` table if missing.
+    public init(
+        url: String, timeout: Duration = .seconds(5), logger: Logger = Logger(label: "caregate.providers")
+    ) async throws(ProviderChangeLogError) {
+        var configuration: PostgresClient.Configuration
+        do {
+            configuration = try PostgresStoreURL.configuration(url)
+        } catch {
+            throw .invalidLocation
+        }
+        configuration.options.connectTimeout = timeout
+        let client = PostgresClient(configuration: configuration)
+        let runTask = Task { await client.run() }
+        self.client = client
+        self.runTask = runTask
+        self.timeout = timeout
+        self.logger = logger
+        do throws(ProviderChangeLogError) {
+            try await run { client in
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+                    try await connection.query(
+                        """
+                        CREATE TABLE IF NOT EXISTS provider_changes (
+                            sequence bigserial PRIMARY KEY,
+                            provider_id text NOT NULL,
+                            definition text,
+                            changed_at timestamptz NOT NULL,
+                            changed_by text NOT NULL
+                        )
+                        """, logger: logger)
+                }
+            }
+        } catch {
+            runTask.cancel()
+            throw error
+        }
+    }
+
+    /// An arbitrary constant naming the advisory lock that serialises schema creation and every change.
+    private static let lockKey: Int64 = 0x4361_7265_5072_6f76  // "CareProv"
+
+    /// Appends a change (`definition` nil: the provider is removed) made by `user`; returns its sequence number.
+    @discardableResult
+    public func append(provider: String, definition: String?, changedBy user: String) async throws(ProviderChangeLogError)
+        -> Int64
+    {
+        let logger = logger
+        return try await run { client in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO provider_changes (provider_id, definition, changed_at, changed_by)
+                    VALUES (\(provider), \(definition), \(Date()), \(user)) RETURNING sequence
+                    """, logger: logger)
+                for try await sequence in rows.decode(Int64.self) { return sequence }
+                throw ProviderChangeLogError.unavailable
+            }
+        }
+    }
+
+    /// Every change after `sequence`, in order.
+    public func changes(after sequence: Int64) async throws(ProviderChangeLogError) -> [ProviderChange] {
+        try await run { client in
+            var changes: [ProviderChange] = []
+            let rows = try await client.query(
+                "SELECT sequence, provider_id, definition FROM provider_changes WHERE sequence > \(sequence) ORDER BY sequence")
+            for try await (sequence, provider, definition) in rows.decode((Int64, String, String?).self) {
+                changes.append(ProviderChange(sequence: sequence, provider: provider, definition: definition))
+            }
+            return changes
+        }
+    }
+
+    public func shutdown() async {
+        runTask.cancel()
+        await runTask.value
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(
+        ProviderChangeLogError
+    ) -> T {
+        guard !runTask.isCancelled else { throw .closed }
+        let (client, logger) = (client, logger)
+        return try await StoreDeadline.race(timeout, timedOut: ProviderChangeLogError.timedOut) {
+            () async -> Result<T, ProviderChangeLogError> in
+            do {
+                return .success(try await body(client))
+            } catch {
+                // The driver's text can hold the server's address; debug only.
+                logger.debug("provider change log call failed", metadata: ["error": "\(String(reflecting: error))"])
+                return .failure(.unavailable)
+            }
+        }.get()
+    }
+}
+
+/// The provider change log could not answer. Short fixed reasons, safe to log and to return.
+public enum ProviderChangeLogError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unavailable
+    case timedOut
+    case closed
+    case invalidLocation
+
+    public var description: String {
+        switch self {
+        case .unavailable: "the shared store is unavailable"
+        case .timedOut: "the shared store did not answer in time"
+        case .closed: "the shared store is closed"
+        case .invalidLocation: "the shared store's URL cannot be used"
+        }
+    }
+}

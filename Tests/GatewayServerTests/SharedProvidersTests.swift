@@ -1,0 +1,116 @@
+import CareGateTesting
+import CareRecords
+import Foundation
+import GatewayServer
+import Logging
+import Policy
+import Providers
+import Testing
+
+/// Replicas sharing one PostgreSQL store must use the same providers: a change made through one replica's admin
+/// API is applied by every other, survives restarts, and outlives a reload of the (read-only) providers folder.
+/// Each "replica" here is a provider directory with its own connection to the store, as a process would have.
+@Suite(.enabled(if: TestPostgres.isConfigured, "CAREGATE_TEST_POSTGRES_URL is unset: shared provider tests skipped"))
+struct SharedProvidersTests {
+    static let logger = Logger(label: "caregate.test.shared-providers")
+
+    /// The repository's providers folder, whose mapping files definitions may name.
+    static let folder = LiveGateway.providersFolder
+
+    static func yaml(_ id: String, timeout: Int = 800, mapping: String? = nil) -> String {
+        """
+        id: \(id)
+        name: Provider \(id)
+        kind: \(mapping == nil ? "gp" : "ambulance")
+        ods: Y99901
+        format: \(mapping == nil ? "fhir-r4-xml" : "mapped-xml")
+        \(mapping.map { "mapping: \($0)" } ?? "")
+        url: http://127.0.0.1:1/fhir/Patient/{nhs}/$everything
+        timeout_ms: \(timeout)
+        categories: [medication]
+        """
+    }
+
+    static var folderDefinitions: [ProviderDefinition] {
+        get throws { [try ProviderDefinition(yaml: yaml("gp"), file: "gp.yaml", relativeTo: folder)] }
+    }
+
+    /// A replica: its own directory (from the folder's definitions) and its own connection to the store.
+    static func replica(_ url: String, poll: Duration = .seconds(60)) async throws -> (ProviderDirectory, SharedProviders) {
+        let directory = try ProviderDirectory(definitions: try folderDefinitions, logger: logger) { definition in
+            FakeAdapter(definition: definition, .answer(after: .zero, entries: 0))
+        }
+        let log = try await ProviderChangeLog(url: url, logger: logger)
+        let shared = try await SharedProviders(
+            log: log, providers: directory, folder: folder, files: .within([folder]), pollInterval: poll, logger: logger)
+        return (directory, shared)
+    }
+
+    static func ids(_ directory: ProviderDirectory) -> [String] { directory.definitions.map(\.id.rawValue) }
+
+    @Test func aChangeThroughOneReplicaReachesTheOthersAndLaterOnes() async throws {
+        try await TestPostgres.withScratchSchema { url in
+            let (a, sharedA) = try await Self.replica(url)
+            let (b, sharedB) = try await Self.replica(url)
+            try await sharedA.record(Self.yaml("gp-new"), for: "gp-new", by: "operator-1")
+            // Applied where it was made before `record` returns; elsewhere at the next synchronisation.
+            #expect(Self.ids(a) == ["gp", "gp-new"])
+            #expect(Self.ids(b) == ["gp"])
+            try await sharedB.synchronise()
+            #expect(Self.ids(b) == ["gp", "gp-new"])
+
+            // Replaced on B, removed on B (a provider from the folder too): A follows, in order.
+            try await sharedB.record(Self.yaml("gp-new", timeout: 1200), for: "gp-new", by: "operator-2")
+            try await sharedB.record(nil, for: "gp", by: "operator-2")
+            try await sharedA.synchronise()
+            #expect(Self.ids(a) == ["gp-new"])
+            #expect(a.definitions.first?.timeoutMilliseconds == 1200)
+
+            // A replica started now starts with every change.
+            let (c, _) = try await Self.replica(url)
+            #expect(Self.ids(c) == ["gp-new"])
+            #expect(c.definitions.first?.timeoutMilliseconds == 1200)
+        }
+    }
+
+    @Test func theChangesOutliveAReloadOfTheProvidersFolder() async throws {
+        try await TestPostgres.withScratchSchema { url in
+            let (a, shared) = try await Self.replica(url)
+            try await shared.record(Self.yaml("gp-new"), for: "gp-new", by: "operator")
+            try await shared.record(nil, for: "gp", by: "operator")
+            // The folder now holds gp (which the store removed) and gp-later (which it never mentioned).
+            let reloaded = try Self.folderDefinitions + [try ProviderDefinition(yaml: Self.yaml("gp-later"), file: "x.yaml")]
+            try await shared.replaceFolderDefinitions(reloaded)
+            #expect(Self.ids(a) == ["gp-later", "gp-new"])
+        }
+    }
+
+    @Test func aReplicaPollsForChangesOnItsOwn() async throws {
+        try await TestPostgres.withScratchSchema { url in
+            let (a, _) = try await Self.replica(url)
+            let (_, sharedB) = try await Self.replica(url, poll: .milliseconds(50))
+            let (b, polling) = try await Self.replica(url, poll: .milliseconds(50))
+            let task = Task { try await polling.run() }
+            defer { task.cancel() }
+            try await sharedB.record(Self.yaml("gp-new"), for: "gp-new", by: "operator")
+            let deadline = ContinuousClock.now + .seconds(5)
+            while Self.ids(b) != ["gp", "gp-new"] && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(Self.ids(b) == ["gp", "gp-new"])
+            #expect(Self.ids(a) == ["gp"])
+        }
+    }
+
+    @Test func aChangeThisReplicaCannotReadLeavesTheProviderAsItWasAndTheRestApplied() async throws {
+        try await TestPostgres.withScratchSchema { url in
+            let (a, shared) = try await Self.replica(url)
+            // Names a mapping file this replica's folder lacks (another replica, mid-rollout, has it).
+            try await shared.record(
+                Self.yaml("gp", mapping: "not-yet-deployed.mapping.yaml"), for: "gp", by: "operator")
+            try await shared.record(Self.yaml("gp-new"), for: "gp-new", by: "operator")
+            #expect(Self.ids(a) == ["gp", "gp-new"])
+            #expect(a.definitions.first?.format == .fhirR4XML)
+        }
+    }
+}
