@@ -79,7 +79,13 @@ struct AdminProviderRoutes: Sendable {
         let replaced: Bool
         if let shared {
             replaced = providers.definitions.contains { $0.id == id }
-            try await Self.recording { try await shared.record(text, for: id, by: context.operatorUserID ?? "") }
+            var applied = true
+            try await Self.recording { applied = try await shared.record(text, for: id, by: context.operatorUserID ?? "") }
+            guard applied else {
+                throw GatewayError(
+                    .internalServerError, code: "not-applied",
+                    message: "recorded in the shared store, but this replica could not apply it (see its log)")
+            }
         } else {
             do {
                 replaced = try providers.register(definition)

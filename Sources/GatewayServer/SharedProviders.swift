@@ -44,17 +44,32 @@ public actor SharedProviders: Service {
     }
 
     /// Records a change made through this replica (`definition` nil: a removal) and applies it, with any other
-    /// replica's made before it, before returning.
-    public func record(_ definition: String?, for provider: ProviderID, by user: String) async throws(ProviderChangeLogError) {
-        try await log.append(provider: provider.rawValue, definition: definition, changedBy: user)
-        try await synchronise()
+    /// replica's made before it, before returning. False when it was recorded but this replica could not apply
+    /// it (it is logged; the provider keeps what it had here).
+    @discardableResult
+    public func record(_ definition: String?, for provider: ProviderID, by user: String) async throws(ProviderChangeLogError)
+        -> Bool
+    {
+        let sequence = try await log.append(provider: provider.rawValue, definition: definition, changedBy: user)
+        let unapplied = try await synchronise()
+        return !unapplied.contains(sequence)
     }
 
-    /// Applies the changes recorded since the last one applied.
-    public func synchronise() async throws(ProviderChangeLogError) {
-        for change in try await log.changes(after: lastSequence) {
-            apply(change)
+    /// Applies the changes recorded since the last one applied. Only each provider's latest counts (a replica
+    /// starting after a hundred edits of one provider builds its adapter once, not a hundred times).
+    /// Returns the sequence numbers of the changes this replica could not apply.
+    @discardableResult
+    public func synchronise() async throws(ProviderChangeLogError) -> Set<Int64> {
+        let changes = try await log.changes(after: lastSequence)
+        guard let last = changes.last else { return [] }
+        var latestIndex: [String: Int] = [:]
+        for (index, change) in changes.enumerated() { latestIndex[change.provider] = index }
+        var unapplied: Set<Int64> = []
+        for index in latestIndex.values.sorted() where !apply(changes[index]) {
+            unapplied.insert(changes[index].sequence)
         }
+        lastSequence = last.sequence
+        return unapplied
     }
 
     /// The providers folder's definitions (just re-read: a SIGHUP), with every change applied over them.
@@ -87,24 +102,26 @@ public actor SharedProviders: Service {
         await log.shutdown()
     }
 
-    private func apply(_ change: ProviderChange) {
-        lastSequence = change.sequence
+    /// False when the change could not be applied here.
+    private func apply(_ change: ProviderChange) -> Bool {
         let provider = ProviderID(change.provider)
         guard let text = change.definition else {
             latest[provider] = .removed
             if providers.remove(provider) {
                 logger.notice("provider removed through the shared store", metadata: ["provider": "\(provider)"])
             }
-            return
+            return true
         }
         latest[provider] = .defined(text)
-        guard let definition = definition(text, for: provider) else { return }
+        guard let definition = definition(text, for: provider) else { return false }
         do {
             try providers.register(definition)
+            return true
         } catch {
             logger.error(
                 "a provider change could not be applied on this replica; the provider keeps what it had",
                 metadata: ["provider": "\(provider)", "sequence": "\(change.sequence)", "reason": "\(error)"])
+            return false
         }
     }
 

@@ -24,18 +24,16 @@ public final class PostgresAuditTrail: AuditTrail {
     public init(url: String, timeout: Duration = .seconds(5), logger: Logger = Logger(label: "caregate.audit"))
         async throws(AuditStoreError)
     {
-        var configuration: PostgresClient.Configuration
+        let operatorLogger = logger
+        let logger = AuditDriverLogHandler.logger(wrapping: logger)
+        let (client, runTask): (PostgresClient, Task<Void, Never>)
         do {
-            configuration = try PostgresStoreURL.configuration(url)
+            (client, runTask) = try PostgresStoreURL.startClient(
+                url, connectTimeout: min(timeout, .seconds(10)), configure: { $0.options.maximumConnections = 8 },
+                backgroundLogger: logger)
         } catch {
             throw .invalidLocation(error.reason)
         }
-        configuration.options.connectTimeout = min(timeout, .seconds(10))
-        configuration.options.maximumConnections = 8
-        let operatorLogger = logger
-        let logger = AuditDriverLogHandler.logger(wrapping: logger)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let runTask = Task { await client.run() }
         do {
             try await withAuditDeadline(timeout, "creating the audit tables") { () async throws(AuditStoreError) in
                 try await Self.postgres("creating the audit tables") {

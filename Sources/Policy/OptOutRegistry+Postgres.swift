@@ -22,30 +22,24 @@ public final class PostgresOptOutRegistry: OptOutRegistry {
         timeout: Duration = OptOutStoreDeadline.default,
         logger: Logger = Logger(label: "caregate.opt-out")
     ) async throws(OptOutStoreError) {
-        var configuration: PostgresClient.Configuration
+        // The pool logs connection trouble above debug; the registry reports it as OptOutStoreError instead.
+        let (client, runTask): (PostgresClient, Task<Void, Never>)
         do {
-            configuration = try PostgresStoreURL.configuration(url)
+            (client, runTask) = try PostgresStoreURL.startClient(url, connectTimeout: timeout)
         } catch {
             throw .invalidLocation
         }
-        configuration.options.connectTimeout = timeout
-        // The pool logs connection trouble above debug; the registry reports it as OptOutStoreError instead.
-        let client = PostgresClient(configuration: configuration)
-        let runTask = Task { await client.run() }
         do throws(OptOutStoreError) {
             try await OptOutStoreDeadline.run(timeout, logger: logger) {
-                // Replicas starting together would race on CREATE TABLE; the lock makes it one at a time.
-                try await client.withTransaction(logger: logger) { connection in
-                    try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLockKey))", logger: logger)
-                    try await connection.query(
-                        """
-                        CREATE TABLE IF NOT EXISTS opt_outs (
-                            nhs_number text PRIMARY KEY,
-                            recorded_at timestamptz NOT NULL,
-                            source text NOT NULL
-                        )
-                        """, logger: logger)
-                }
+                try await client.createSchema(
+                    lock: Self.schemaLockKey, logger: logger,
+                    """
+                    CREATE TABLE IF NOT EXISTS opt_outs (
+                        nhs_number text PRIMARY KEY,
+                        recorded_at timestamptz NOT NULL,
+                        source text NOT NULL
+                    )
+                    """)
             }
         } catch {
             // Not awaited: a server that accepted the connection but never answers can hold the pool's

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 
 /// Reads a `store.url` of the form `postgres://user:password@host:port/database?sslmode=…&search_path=…`.
@@ -15,6 +16,21 @@ enum PostgresStoreURL {
     /// Why a URL was refused; never repeats the URL (it may hold a password).
     struct Invalid: Error {
         let reason: String
+    }
+
+    /// A connection pool for the URL, already running (in the returned task, until it is cancelled). The pool
+    /// logs connection trouble above debug only to `backgroundLogger`; the stores report it in their own terms.
+    static func startClient(
+        _ text: String, connectTimeout: Duration, configure: (inout PostgresClient.Configuration) -> Void = { _ in },
+        backgroundLogger: Logger? = nil
+    ) throws(Invalid) -> (client: PostgresClient, run: Task<Void, Never>) {
+        var configuration = try configuration(text)
+        configuration.options.connectTimeout = connectTimeout
+        configure(&configuration)
+        let client =
+            backgroundLogger.map { PostgresClient(configuration: configuration, backgroundLogger: $0) }
+            ?? PostgresClient(configuration: configuration)
+        return (client, Task { await client.run() })
     }
 
     static func configuration(_ text: String) throws(Invalid) -> PostgresClient.Configuration {
@@ -54,5 +70,16 @@ enum PostgresStoreURL {
             configuration.options.additionalStartupParameters.append(("search_path", searchPath))
         }
         return configuration
+    }
+}
+
+extension PostgresClient {
+    /// Runs `statements` (`CREATE TABLE IF NOT EXISTS …`) in one transaction holding the advisory lock `key`:
+    /// replicas starting together would otherwise race on creating the same tables.
+    func createSchema(lock key: Int64, logger: Logger, _ statements: PostgresQuery...) async throws {
+        try await withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(key))", logger: logger)
+            for statement in statements { try await connection.query(statement, logger: logger) }
+        }
     }
 }

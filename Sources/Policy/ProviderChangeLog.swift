@@ -35,34 +35,29 @@ public final class ProviderChangeLog: Sendable {
     public init(
         url: String, timeout: Duration = .seconds(5), logger: Logger = Logger(label: "caregate.providers")
     ) async throws(ProviderChangeLogError) {
-        var configuration: PostgresClient.Configuration
+        let (client, runTask): (PostgresClient, Task<Void, Never>)
         do {
-            configuration = try PostgresStoreURL.configuration(url)
+            (client, runTask) = try PostgresStoreURL.startClient(url, connectTimeout: timeout)
         } catch {
             throw .invalidLocation
         }
-        configuration.options.connectTimeout = timeout
-        let client = PostgresClient(configuration: configuration)
-        let runTask = Task { await client.run() }
         self.client = client
         self.runTask = runTask
         self.timeout = timeout
         self.logger = logger
         do throws(ProviderChangeLogError) {
             try await run { client in
-                try await client.withTransaction(logger: logger) { connection in
-                    try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
-                    try await connection.query(
-                        """
-                        CREATE TABLE IF NOT EXISTS provider_changes (
-                            sequence bigserial PRIMARY KEY,
-                            provider_id text NOT NULL,
-                            definition text,
-                            changed_at timestamptz NOT NULL,
-                            changed_by text NOT NULL
-                        )
-                        """, logger: logger)
-                }
+                try await client.createSchema(
+                    lock: Self.lockKey, logger: logger,
+                    """
+                    CREATE TABLE IF NOT EXISTS provider_changes (
+                        sequence bigserial PRIMARY KEY,
+                        provider_id text NOT NULL,
+                        definition text,
+                        changed_at timestamptz NOT NULL,
+                        changed_by text NOT NULL
+                    )
+                    """)
             }
         } catch {
             runTask.cancel()

@@ -5,6 +5,7 @@ import GatewayServer
 import Logging
 import Policy
 import Providers
+import Synchronization
 import Testing
 
 /// Replicas sharing one PostgreSQL store must use the same providers: a change made through one replica's admin
@@ -36,9 +37,13 @@ struct SharedProvidersTests {
     }
 
     /// A replica: its own directory (from the folder's definitions) and its own connection to the store.
-    static func replica(_ url: String, poll: Duration = .seconds(60)) async throws -> (ProviderDirectory, SharedProviders) {
+    /// `built` counts the adapters the replica's directory builds.
+    static func replica(_ url: String, poll: Duration = .seconds(60), built: AdapterCount? = nil) async throws
+        -> (ProviderDirectory, SharedProviders)
+    {
         let directory = try ProviderDirectory(definitions: try folderDefinitions, logger: logger) { definition in
-            FakeAdapter(definition: definition, .answer(after: .zero, entries: 0))
+            built?.count.add(1, ordering: .relaxed)
+            return FakeAdapter(definition: definition, .answer(after: .zero, entries: 0))
         }
         let log = try await ProviderChangeLog(url: url, logger: logger)
         let shared = try await SharedProviders(
@@ -66,10 +71,17 @@ struct SharedProvidersTests {
             #expect(Self.ids(a) == ["gp-new"])
             #expect(a.definitions.first?.timeoutMilliseconds == 1200)
 
-            // A replica started now starts with every change.
-            let (c, _) = try await Self.replica(url)
+            // A replica started now starts with every change, building each provider's adapter once, from its
+            // latest definition, however many came before.
+            for timeout in [1300, 1400, 1500] {
+                try await sharedB.record(Self.yaml("gp-new", timeout: timeout), for: "gp-new", by: "operator-2")
+            }
+            let built = AdapterCount()
+            let (c, _) = try await Self.replica(url, built: built)
             #expect(Self.ids(c) == ["gp-new"])
-            #expect(c.definitions.first?.timeoutMilliseconds == 1200)
+            #expect(c.definitions.first?.timeoutMilliseconds == 1500)
+            // One for the folder's gp, one for gp-new.
+            #expect(built.count.load(ordering: .relaxed) == 2)
         }
     }
 
@@ -106,11 +118,16 @@ struct SharedProvidersTests {
         try await TestPostgres.withScratchSchema { url in
             let (a, shared) = try await Self.replica(url)
             // Names a mapping file this replica's folder lacks (another replica, mid-rollout, has it).
-            try await shared.record(
+            let unreadable = try await shared.record(
                 Self.yaml("gp", mapping: "not-yet-deployed.mapping.yaml"), for: "gp", by: "operator")
-            try await shared.record(Self.yaml("gp-new"), for: "gp-new", by: "operator")
+            #expect(!unreadable)
+            #expect(try await shared.record(Self.yaml("gp-new"), for: "gp-new", by: "operator"))
             #expect(Self.ids(a) == ["gp", "gp-new"])
             #expect(a.definitions.first?.format == .fhirR4XML)
         }
     }
+}
+
+final class AdapterCount: Sendable {
+    let count = Atomic(0)
 }

@@ -11,52 +11,23 @@ import Testing
 @Suite struct TransportCharsetDecodeTests {
     @Test(arguments: SimulatedCharset.allCases)
     func cdaDocumentsDecodeAsInUTF8(_ charset: SimulatedCharset) throws {
-        var entries = 0
-        var nonASCII = 0
-        for name in try CDAFixtures.fileNames() {
-            let utf8 = try CDAFixtures.bytes(name)
-            let expected = try CDADecoder().decode(utf8, from: CDAFixtures.provider)
-            let decoded = try CDADecoder().decode(
-                charset.transcode(utf8), charset: charset.rawValue, from: CDAFixtures.provider)
-            #expect(decoded == expected, "\(name)")
-            entries += expected.entries.count
-            if utf8.contains(where: { $0 >= 0x80 }) { nonASCII += 1 }
-        }
+        let compared = try RecodedDocuments.cdaSamples(charset.transcode, charset: charset.rawValue)
         // Compared over real content, some of it beyond ASCII.
-        #expect(entries > 100)
-        #expect(nonASCII > 0)
+        #expect(compared.entries > 100)
+        #expect(compared.nonASCII > 0)
     }
 
     @Test(arguments: SimulatedCharset.allCases)
     func ukCoreExamplesDecodeAsInUTF8(_ charset: SimulatedCharset) throws {
-        var entries = 0
-        for name in try UKCoreExamples.fileNames() {
-            let utf8 = try UKCoreExamples.bytes(name)
-            let provider = UKCoreExamples.provider
-            let expected = Result { () throws(DecodeError) in try FHIRR4XMLDecoder().decode(utf8, from: provider) }
-            let decoded = Result { () throws(DecodeError) in
-                try FHIRR4XMLDecoder().decode(charset.transcode(utf8), charset: charset.rawValue, from: provider)
-            }
-            #expect(decoded == expected, "\(name)")
-            entries += (try? expected.get().entries.count) ?? 0
-        }
-        #expect(entries > 100)
+        #expect(try RecodedDocuments.ukCoreExamples(charset.transcode, charset: charset.rawValue) > 100)
     }
 
     @Test(arguments: SimulatedCharset.allCases)
     func mappedExportsDecodeAsInUTF8(_ charset: SimulatedCharset) throws {
-        let population = SyntheticPopulation.generate()
-        let simulator = ProviderSimulator(population: population)
         var entries = 0
         for provider in MappedDecoderScopeTests.providers {
-            let decoder = MappedXMLDecoder(mapping: try MappedDecoderScopeTests.mapping(provider))
-            for patient in population.patients.prefix(20) {
-                guard let utf8 = simulator.body(for: provider, patient: patient.nhsNumber) else { continue }
-                let expected = try decoder.decode(utf8, from: provider)
-                let decoded = try decoder.decode(charset.transcode(utf8), charset: charset.rawValue, from: provider)
-                #expect(decoded == expected, "\(provider) for patient \(patient.nhsNumber)")
-                entries += expected.entries.count
-            }
+            entries += try RecodedDocuments.mappedExports(
+                from: provider, patients: 20, charset.transcode, charset: charset.rawValue)
         }
         #expect(entries > 20)
     }
