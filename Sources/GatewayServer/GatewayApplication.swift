@@ -53,6 +53,10 @@ public func buildApplication(
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
     router.get("/metrics") { _, _ in
         metrics.recordClientCertificates(of: providers.definitions)
+        if let sharedProviders {
+            let state = await sharedProviders.state
+            metrics.recordProviderChanges(sequence: state.sequence, unapplied: state.unapplied)
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))

@@ -24,6 +24,7 @@ public final class GatewayMetrics: Sendable {
     private let byDimensions = Mutex<[String: AnyObject]>([:])
     /// One gauge per provider presenting a client certificate, kept in step with the providers in use.
     private let certificateExpiries = Mutex<[String: Prometheus.Gauge]>([:])
+    private let providerChangeGauges = Mutex<(read: Prometheus.Gauge, unapplied: Prometheus.Gauge)?>(nil)
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -88,6 +89,26 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    /// With a shared store: the last provider change read and the providers whose latest change this replica
+    /// could not apply (`SharedProviders.state`), as the scrape reads them. Made on the first such scrape.
+    func recordProviderChanges(sequence: Int64, unapplied: Int) {
+        let (read, failed) = providerChangeGauges.withLock { gauges in
+            if let gauges { return gauges }
+            func gauge(_ name: String) -> Prometheus.Gauge {
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? ""),
+                    labels: [])
+            }
+            let made = (gauge(Self.providerChangesRead), gauge(Self.providerChangesUnapplied))
+            gauges = made
+            return made
+        }
+        read.set(Double(sequence))
+        failed.set(Double(unapplied))
+    }
+
+    static let providerChangesRead = "caregate_provider_changes_read"
+    static let providerChangesUnapplied = "caregate_provider_changes_unapplied"
     static let clientCertificateExpiry = "caregate_provider_client_certificate_expiry_timestamp_seconds"
     static let queryDuration = "caregate_query_duration_seconds"
     static let overhead = "caregate_gateway_overhead_seconds"
@@ -107,6 +128,9 @@ public final class GatewayMetrics: Sendable {
         FanOutMetrics.circuitState: "The provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
         clientCertificateExpiry:
             "When the client certificate the gateway presents to the provider (mutual TLS) expires, as Unix time.",
+        providerChangesRead:
+            "The sequence number of the last provider change this replica has read from the shared store (0: none yet).",
+        providerChangesUnapplied: "Providers whose latest change from the shared store this replica could not apply.",
         FanOutMetrics.hedges: "Second requests sent because the first was slower than the provider's recent p95.",
         queryDuration: "Records queries answered, by route template: time from request to response.",
         overhead: "Query time minus the slowest called provider's time: what the gateway itself adds.",

@@ -28,6 +28,12 @@ public actor SharedProviders: Service {
     private let logger: Logger
     private var latest: [ProviderID: Latest] = [:]
     private var lastSequence: Int64 = 0
+    /// Providers whose latest change this replica could not apply.
+    private var unapplied: Set<ProviderID> = []
+
+    /// The last change read (its sequence number; 0 before any), and how many providers' latest changes this
+    /// replica could not apply: what `/metrics` shows, so an operator sees a replica left behind.
+    public var state: (sequence: Int64, unapplied: Int) { (lastSequence, unapplied.count) }
 
     /// Applies every change recorded so far (a replica starting after changes were made starts with them).
     public init(
@@ -105,6 +111,7 @@ public actor SharedProviders: Service {
     /// False when the change could not be applied here.
     private func apply(_ change: ProviderChange) -> Bool {
         let provider = ProviderID(change.provider)
+        unapplied.remove(provider)
         guard let text = change.definition else {
             latest[provider] = .removed
             if providers.remove(provider) {
@@ -113,7 +120,11 @@ public actor SharedProviders: Service {
             return true
         }
         latest[provider] = .defined(text)
-        guard let definition = definition(text, for: provider) else { return false }
+        // `definition(_:for:)` logs why it could not read one.
+        guard let definition = definition(text, for: provider) else {
+            unapplied.insert(provider)
+            return false
+        }
         do {
             try providers.register(definition)
             return true
@@ -121,6 +132,7 @@ public actor SharedProviders: Service {
             logger.error(
                 "a provider change could not be applied on this replica; the provider keeps what it had",
                 metadata: ["provider": "\(provider)", "sequence": "\(change.sequence)", "reason": "\(error)"])
+            unapplied.insert(provider)
             return false
         }
     }

@@ -163,6 +163,12 @@ import Testing
                 // Who made the change is kept with it (the demo operator token's `sub`).
                 // A provider_changes row ends with its changed_by column.
                 #expect(try await TestPostgres.dumpSchema(url).contains(",demo-r8000)"))
+                // Operators see how far this replica has read, and that it applied everything.
+                try await gateway.client.execute(uri: "/metrics", method: .get) { response in
+                    let text = String(buffer: response.body)
+                    #expect(text.contains("\ncaregate_provider_changes_read 1.0\n"), "\(text.suffix(600))")
+                    #expect(text.contains("\ncaregate_provider_changes_unapplied 0.0\n"))
+                }
 
                 try await gateway.client.execute(
                     uri: "/admin/providers/gp-replica", method: .delete, headers: try await gateway.access.operatorHeaders()

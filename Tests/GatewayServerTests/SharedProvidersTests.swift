@@ -122,8 +122,12 @@ struct SharedProvidersTests {
                 Self.yaml("gp", mapping: "not-yet-deployed.mapping.yaml"), for: "gp", by: "operator")
             #expect(!unreadable)
             #expect(try await shared.record(Self.yaml("gp-new"), for: "gp-new", by: "operator"))
+            #expect(await shared.state == (sequence: 2, unapplied: 1))
             #expect(Self.ids(a) == ["gp", "gp-new"])
             #expect(a.definitions.first?.format == .fhirR4XML)
+            // A later change it can apply clears it.
+            #expect(try await shared.record(Self.yaml("gp", timeout: 900), for: "gp", by: "operator"))
+            #expect(await shared.state == (sequence: 3, unapplied: 0))
         }
     }
 }
