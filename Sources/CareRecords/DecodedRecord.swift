@@ -25,10 +25,16 @@ public struct DecodedRecord: Sendable, Hashable {
     public var patient: PatientDemographics?
     /// Parts of the response that were recognised but could not be read (and so were left out), for the manifest.
     public var unreadable: Int
+    /// The URL of the next page of results, when the response is one page of several (a FHIR searchset Bundle's
+    /// `link` with relation `next`): the record is not complete until it has been fetched.
+    public var nextPage: String?
 
-    public init(entries: [CareEntry] = [], patient: PatientDemographics? = nil, unreadable: Int = 0) {
+    public init(
+        entries: [CareEntry] = [], patient: PatientDemographics? = nil, unreadable: Int = 0, nextPage: String? = nil
+    ) {
         self.entries = entries
         self.patient = patient
         self.unreadable = unreadable
+        self.nextPage = nextPage
     }
 }

@@ -44,6 +44,8 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             // Encounter, Appointment, DocumentReference.
             "class", "serviceType", "serviceCategory", "appointmentType", "masterIdentifier", "docStatus", "date",
             "content", "attachment", "context",
+            // Bundle.link: a paged searchset's next page.
+            "link", "relation", "url",
         ],
         elementsWithAnyChild: ["resource", "contained"], attributes: ["value"], text: false)
 
@@ -60,9 +62,10 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     public func decode(_ body: [UInt8], charset: String?, from provider: ProviderID) throws(DecodeError)
         -> DecodedRecord
     {
-        let resources = try Self.resources(in: parse(body, charset: charset))
+        let root = try parse(body, charset: charset)
+        let resources = Self.resources(in: root)
         let index = FHIRReferenceIndex(resources)
-        var record = DecodedRecord()
+        var record = DecodedRecord(nextPage: Self.nextPage(of: root))
         for (offset, found) in resources.enumerated() {
             guard let element = found.element else {
                 record.unreadable += 1
@@ -100,6 +103,15 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
                     expected: "a FHIR Bundle or resource in namespace \(Self.namespace)"))
         }
         return root
+    }
+
+    /// A Bundle's `link` whose relation is `next`: the URL of the page after this one.
+    private static func nextPage(of root: XMLElement) -> String? {
+        guard root.name == "Bundle" else { return nil }
+        for link in root.children("link") where link.child("relation")?.fhirValue == "next" {
+            if let url = link.child("url")?.fhirValue { return url }
+        }
+        return nil
     }
 
     /// The resources a document carries: a Bundle's `entry/resource/*` in order, or the root resource itself.

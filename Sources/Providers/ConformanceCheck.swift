@@ -63,13 +63,24 @@ public struct ConformanceCheck: Sendable {
                 result.problems.append("\(result.schemaErrors.count) schema error(s) against \(schema.name)")
             }
         }
+        var record: DecodedRecord
         do {
-            let record = try adapter.decoder.decode(response.body, charset: response.charset, from: definition.id)
-            for entry in record.entries { result.entriesByCategory[entry.category, default: 0] += 1 }
-            result.unreadable = record.unreadable
+            record = try adapter.decoder.decode(response.body, charset: response.charset, from: definition.id)
         } catch {
             result.problems.append("not decodable: \(error.description)")
+            return result
         }
+        // A paged answer is counted whole, fetched as the gateway fetches it (its pages are not schema-checked).
+        if record.nextPage != nil {
+            do {
+                record = try await adapter.fetch(patient, deadline: .now + timeout)
+                result.paged = true
+            } catch {
+                result.problems.append("paged results: \(error.reason)")
+            }
+        }
+        for entry in record.entries { result.entriesByCategory[entry.category, default: 0] += 1 }
+        result.unreadable = record.unreadable
         return result
     }
 
@@ -101,6 +112,8 @@ public struct PatientCheck: Sendable {
     public var entriesByCategory: [EntryCategory: Int] = [:]
     /// Parts of the response the decoder recognised but had to leave out.
     public var unreadable = 0
+    /// True when the answer came in pages (a FHIR `next` link), every one of them fetched and counted.
+    public var paged = false
     /// Everything that makes this patient's check fail.
     public var problems: [String] = []
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CareRecords
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -91,10 +92,44 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         return false
     }
 
+    /// The most pages of one patient's results followed (see `fetch`).
+    public static let maximumPages = 50
+
+    /// The patient's record from the provider: its answer decoded, and when that is one page of several (a FHIR
+    /// searchset Bundle with a `next` link), every following page too, within the same deadline, merged into one
+    /// record. A page that cannot be had fails the provider as a whole: part of a record shown as if it were all
+    /// of it could hide the very medicine or allergy a clinician is looking for. A `next` link must stay on the
+    /// provider's own scheme, host and port (the gateway's credentials for the provider go with it).
     public func fetch(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure)
         -> DecodedRecord
     {
-        let response = try await exchange(patient, deadline: deadline)
+        let first = definition.url(for: patient)
+        var record = try await fetchPage(first, deadline: deadline)
+        var pages = 1
+        while let next = record.nextPage {
+            guard pages < Self.maximumPages else {
+                throw .error("more than \(Self.maximumPages) pages of results; the record would be incomplete")
+            }
+            guard let url = Self.sameOrigin(next, as: first) else {
+                throw .error("page \(pages + 1) of the results is on another server; not followed")
+            }
+            let page: DecodedRecord
+            do {
+                page = try await fetchPage(url, deadline: deadline)
+            } catch {
+                throw ProviderFailure(error.kind, "page \(pages + 1) of the results: \(error.reason)")
+            }
+            record.entries += page.entries
+            record.unreadable += page.unreadable
+            record.patient = record.patient ?? page.patient
+            record.nextPage = page.nextPage
+            pages += 1
+        }
+        return record
+    }
+
+    private func fetchPage(_ url: String, deadline: ContinuousClock.Instant) async throws(ProviderFailure) -> DecodedRecord {
+        let response = try await exchange(url: url, deadline: deadline)
         guard response.status == 200 else { throw .error("HTTP \(response.status) from provider") }
         guard Self.mentionsXML(response.contentType) else {
             throw .error(
@@ -107,11 +142,28 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         }
     }
 
+    /// `link`, resolved against `base` (a FHIR link is absolute; a relative one is taken as a browser would),
+    /// when it has `base`'s scheme, host and port; nil otherwise.
+    static func sameOrigin(_ link: String, as base: String) -> String? {
+        guard let baseURL = URL(string: base), let url = URL(string: link, relativeTo: baseURL)?.absoluteURL,
+            let scheme = url.scheme?.lowercased(), scheme == baseURL.scheme?.lowercased(),
+            let host = url.host?.lowercased(), host == baseURL.host?.lowercased()
+        else { return nil }
+        let defaultPort = scheme == "https" ? 443 : 80
+        guard (url.port ?? defaultPort) == (baseURL.port ?? defaultPort) else { return nil }
+        return url.absoluteString
+    }
+
     /// One GET of the patient's URL, whatever its status: what the conformance check inspects and `fetch` decodes.
     /// The body is read up to `max_response_bytes`; a larger one is a failure, never truncated silently.
     public func exchange(_ patient: NHSNumber, deadline: ContinuousClock.Instant) async throws(ProviderFailure)
         -> ProviderResponse
     {
+        try await exchange(url: definition.url(for: patient), deadline: deadline)
+    }
+
+    /// One GET of `url` (the patient's, or a page after it), whatever its status.
+    func exchange(url: String, deadline: ContinuousClock.Instant) async throws(ProviderFailure) -> ProviderResponse {
         retryBudget.recordRequest()
         var retried = false
         while true {
@@ -124,7 +176,7 @@ public final class HTTPProviderAdapter: ProviderAdapter {
                     "CareGate-Deadline-Ms": String(Self.advertisedBudget(remaining).wholeMilliseconds),
                 ]
                 if let auth = definition.auth { headers.add(name: "Authorization", value: auth.authorization) }
-                request = try HTTPClient.Request(url: definition.url(for: patient), method: .GET, headers: headers)
+                request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
             } catch {
                 // The URL template was checked when the definition was loaded; never the URL itself (NHS number).
                 throw .error("the provider URL cannot be requested: \(type(of: error))")

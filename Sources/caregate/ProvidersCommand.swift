@@ -93,7 +93,7 @@ struct CheckCommand: AsyncParsableCommand {
             let counts = EntryCategory.allCases.compactMap { category in
                 result.entriesByCategory[category].map { "\(category.rawValue) \($0)" }
             }
-            say("  entries: " + counts.joined(separator: ", "))
+            say("  entries\(result.paged ? " (every page)" : ""): " + counts.joined(separator: ", "))
         }
         if result.unreadable > 0 { say("  skipped by the decoder (unreadable): \(result.unreadable)") }
         for problem in result.problems { say("  problem: \(problem)") }
