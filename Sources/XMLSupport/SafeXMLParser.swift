@@ -53,14 +53,15 @@ public enum SafeXMLParser {
         let context = parser.context
         context.pointee.userData = UnsafeMutableRawPointer(state)
         // A converter's errors reach no parser callback, only this thread's structured error handler: set for
-        // this parse when a converter may run (it runs on this thread, to its end).
+        // this parse when a converter may run (it runs on this thread, to its end), and the previous one put back.
+        let previousHandler = encoding == nil ? nil : (__xmlStructuredError().pointee, __xmlStructuredErrorContext().pointee)
         if encoding != nil { xmlSetStructuredErrorFunc(UnsafeMutableRawPointer(state), onConverterError) }
         let status = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
                 parser.push(UnsafeBufferPointer(start: pointer, count: buffer.count), encoding: encoding)
             }
         }
-        if encoding != nil { xmlSetStructuredErrorFunc(nil, nil) }
+        if let (handler, handlerContext) = previousHandler { xmlSetStructuredErrorFunc(handlerContext, handler) }
         // The state moves out and is freed here; a kept parser must not point at it until its next parse sets
         // it again.
         context.pointee.userData = nil
@@ -96,7 +97,6 @@ public enum SafeXMLParser {
     }()
 
     static func ensureInitialised() { _ = initialised }
-
 
     private static func isXMLWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
