@@ -165,7 +165,7 @@ CONFIG_KEYS = {
     "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure", "executor",
     "provider_credentials",
 }
-AUTH_KEYS = {"jwks_file", "jwks_url", "jwks_refresh_s", "issuer", "audience"}
+AUTH_KEYS = {"jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file", "issuer", "audience"}
 
 
 def check_config(path):

@@ -76,7 +76,7 @@ public struct AccessControl: Sendable {
             case .file(let path):
                 return try await TokenVerifier(jwksFile: path, issuer: auth.issuer, audience: auth.audience)
             case .url(let url, _):
-                let document = try await JWKSRefreshService.fetch(url, timeout: timeout)
+                let document = try await JWKSRefreshService.fetch(url, trusting: auth.jwksCAFile, timeout: timeout)
                 return try await TokenVerifier(jwks: document, issuer: auth.issuer, audience: auth.audience)
             }
         } catch let error as KeySetError {

@@ -80,7 +80,10 @@ public func buildApplication(
     }
     if let sharedProviders { lifecycle.append(sharedProviders) }
     if case .url(let url, let refresh)? = configuration.auth?.keys {
-        lifecycle.append(JWKSRefreshService(url: url, interval: refresh, verifier: access.verifier, logger: logger))
+        lifecycle.append(
+            JWKSRefreshService(
+                url: url, interval: refresh, caFile: configuration.auth?.jwksCAFile, verifier: access.verifier,
+                logger: logger))
     }
     lifecycle.append(ProviderConnections(providers: providers, readiness: readiness))
     lifecycle.append(AccessStores(access: access, pendingDisclosures: pipeline.pendingDisclosures))

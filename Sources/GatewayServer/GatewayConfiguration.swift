@@ -14,7 +14,8 @@ import Providers
 /// - `provider_credentials` (path, optional): the folder of provider TLS and token files; a provider registered
 ///   through the admin API may name files only there and in `providers` (see `ProviderFileAccess`)
 /// - `auth` (mapping, required by `serve`): the identity provider whose tokens are trusted —
-///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300),
+///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300; `jwks_ca_file`:
+///   the CAs trusted for it instead of the system's),
 ///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`)
 /// - `store` (mapping): `url: postgres://user:password@host:port/database` to share opt-outs and the audit
 ///   trail between replicas; without it, SQLite files in `data_dir`
@@ -160,14 +161,18 @@ public struct AuthConfiguration: Sendable, Equatable {
     public var keys: KeySource
     public var issuer: String
     public var audience: String
+    /// PEM certificates of the CAs trusted for `jwks_url`, instead of the system's roots (`jwks_ca_file`): an
+    /// identity provider on a private PKI. Nil: the system's roots.
+    public var jwksCAFile: String?
 
-    public init(keys: KeySource, issuer: String, audience: String = "caregate") {
+    public init(keys: KeySource, issuer: String, audience: String = "caregate", jwksCAFile: String? = nil) {
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self.jwksCAFile = jwksCAFile
     }
 
-    static let keys: Set<String> = ["jwks_file", "jwks_url", "jwks_refresh_s", "issuer", "audience"]
+    static let keys: Set<String> = ["jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file", "issuer", "audience"]
 
     init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
         let file = try fields.string("jwks_file", required: false)
@@ -184,6 +189,17 @@ public struct AuthConfiguration: Sendable, Equatable {
             throw fields.error("jwks_url", "give jwks_file or jwks_url, not both")
         case (nil, nil):
             throw fields.error("jwks_file", "missing: give jwks_file or jwks_url")
+        }
+        if let caFile = try fields.string("jwks_ca_file", required: false) {
+            guard url != nil else { throw fields.error("jwks_ca_file", "only with jwks_url") }
+            let path = resolve(caFile)
+            // Read now, so a wrong file stops the start with its name rather than every fetch failing.
+            do {
+                _ = try JWKSRefreshService.trustRoots(in: path)
+            } catch {
+                throw fields.error("jwks_ca_file", "\(path) holds no PEM certificate the gateway can read")
+            }
+            jwksCAFile = path
         }
         guard let issuer = try fields.string("issuer") else { throw fields.error("issuer", "missing (required)") }
         self.issuer = issuer

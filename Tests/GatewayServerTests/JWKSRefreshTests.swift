@@ -4,7 +4,9 @@ import Foundation
 import GatewayServer
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import HummingbirdTesting
+import NIOSSL
 import Logging
 import Policy
 import Providers
@@ -32,6 +34,58 @@ import Testing
                 try await body("http://127.0.0.1:\(client.port!)/jwks")
             }
         }
+    }
+
+    /// `auth.jwks_ca_file`: an identity provider on a private PKI. Its JWKS, served over HTTPS with a certificate
+    /// from a CA made for the test, is fetched when that CA is the one trusted, and refused with the system's roots.
+    @Test func aJWKSURLOnAPrivatePKIIsTrustedThroughItsCAFile() async throws {
+        let folder = Self.temporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let key = try DemoSigningKey(dataDirectory: folder)
+        let authority = try TestPKI.authority("CareGate test IdP CA")
+        let server = try TestPKI.leaf("localhost", server: true, issuedBy: authority)
+        let caFile = folder + "/idp-ca.pem"
+        try authority.certificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
+
+        let router = Router()
+        router.get("/jwks") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: key.jwksJSON)))
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try server.nioCertificate())], privateKey: .privateKey(try server.nioKey()))
+        tls.minimumTLSVersion = .tlsv12
+        let app = Application(
+            router: router, server: try .tls(tlsConfiguration: tls),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let url = "https://localhost:\(client.port!)/jwks"
+            var auth = AuthConfiguration(
+                keys: .url(url, refresh: .seconds(300)), issuer: DemoSigningKey.issuer, audience: DemoSigningKey.audience)
+            await #expect(throws: AccessControlError.self) { try await AccessControl.verifier(for: auth, timeout: .seconds(5)) }
+            auth.jwksCAFile = caFile
+            let verifier = try await AccessControl.verifier(for: auth, timeout: .seconds(5))
+            #expect(!verifier.keyIDs.isEmpty)
+        }
+    }
+
+    @Test func aJWKSCAFileIsCheckedAtStartAndOnlyWithAURL() throws {
+        let folder = Self.temporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let config = folder + "/caregate.yaml"
+        try "not a certificate".write(toFile: folder + "/junk.pem", atomically: true, encoding: .utf8)
+        try "auth:\n  jwks_url: https://idp.example/jwks\n  jwks_ca_file: junk.pem\n  issuer: x\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let junk = try #require(throws: ConfigurationError.self) { try GatewayConfiguration(file: config) }
+        #expect(junk.description.contains("jwks_ca_file"))
+        #expect(junk.description.contains("holds no PEM certificate"))
+        try "auth:\n  jwks_file: jwks.json\n  jwks_ca_file: junk.pem\n  issuer: x\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let withFile = try #require(throws: ConfigurationError.self) { try GatewayConfiguration(file: config) }
+        #expect(withFile.description.contains("only with jwks_url"))
     }
 
     static func temporaryFolder() -> String {
