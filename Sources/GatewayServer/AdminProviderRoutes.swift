@@ -38,6 +38,21 @@ struct AdminProviderRoutes: Sendable {
             }
             return try Self.json(ProviderSummary(definition))
         }
+        admin.get(":id/history") { _, context in
+            let id = try Self.providerID(context)
+            guard let shared else {
+                throw GatewayError(
+                    .notFound, code: "no-history",
+                    message: "provider change history is kept only with a shared PostgreSQL store (store.url)")
+            }
+            var records: [ProviderChangeRecord] = []
+            try await Self.recording("provider history not read") { records = try await shared.history(of: id) }
+            guard !records.isEmpty else {
+                throw GatewayError(
+                    .notFound, code: "no-history", message: "no change to provider '\(id)' was made through the admin API")
+            }
+            return try Self.json(ProviderHistory(provider: id.rawValue, records: records))
+        }
         admin.put(":id") { request, context in
             try await put(request, context: context)
         }
@@ -107,13 +122,15 @@ struct AdminProviderRoutes: Sendable {
         return response
     }
 
-    /// Runs a change through the shared store; a store that cannot take it is a 503, and nothing changed.
-    private static func recording(_ change: () async throws -> Void) async throws {
+    /// Runs a call to the shared store; a store that cannot answer is a 503 (for a change: nothing changed).
+    private static func recording(_ what: String = "provider change not made", _ change: () async throws -> Void)
+        async throws
+    {
         do {
             try await change()
         } catch {
             let reason = (error as? ProviderChangeLogError)?.description ?? "the shared store failed"
-            throw GatewayError(.serviceUnavailable, code: "store-unavailable", message: "provider change not made: \(reason)")
+            throw GatewayError(.serviceUnavailable, code: "store-unavailable", message: "\(what): \(reason)")
         }
     }
 
@@ -133,6 +150,32 @@ struct AdminProviderRoutes: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// `GET /admin/providers/{id}/history`: every change made to a provider through the admin API, oldest first — who
+/// registered, replaced or removed it and when, with the definition as sent (file paths, never their contents).
+struct ProviderHistory: Codable, Sendable {
+    struct Change: Codable, Sendable {
+        var sequence: Int64
+        var changed_at: String
+        var changed_by: String
+        /// `defined` or `removed`.
+        var change: String
+        var definition: String?
+    }
+
+    var provider: String
+    var changes: [Change]
+
+    init(provider: String, records: [ProviderChangeRecord]) {
+        self.provider = provider
+        changes = records.map { record in
+            Change(
+                sequence: record.change.sequence, changed_at: record.changedAt.formatted(.iso8601),
+                changed_by: record.changedBy, change: record.change.definition == nil ? "removed" : "defined",
+                definition: record.change.definition)
+        }
     }
 }
 

@@ -78,6 +78,13 @@ public actor SharedProviders: Service {
         return unapplied
     }
 
+    /// Every change made to `provider` through the admin API, oldest first.
+    public nonisolated func history(of provider: ProviderID) async throws(ProviderChangeLogError)
+        -> [ProviderChangeRecord]
+    {
+        try await log.history(of: provider.rawValue)
+    }
+
     /// The providers folder's definitions (just re-read: a SIGHUP), with every change applied over them.
     public func replaceFolderDefinitions(_ definitions: [ProviderDefinition]) throws(ConfigurationError) {
         var effective = Dictionary(definitions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

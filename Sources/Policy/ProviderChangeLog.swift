@@ -17,6 +17,14 @@ public struct ProviderChange: Sendable, Equatable {
     }
 }
 
+/// A provider change as the history shows it: what `ProviderChange` holds, with when and by whom.
+public struct ProviderChangeRecord: Sendable, Equatable {
+    public var change: ProviderChange
+    public var changedAt: Date
+    /// The operator's user id (the token's `sub`).
+    public var changedBy: String
+}
+
 /// The provider changes every replica applies: an append-only table in the shared PostgreSQL store, so that a
 /// provider registered, replaced or removed through one replica's admin API is so on all of them, and stays so
 /// across restarts (a Kubernetes providers folder is a read-only ConfigMap). It holds provider definitions and
@@ -98,6 +106,25 @@ public final class ProviderChangeLog: Sendable {
                 changes.append(ProviderChange(sequence: sequence, provider: provider, definition: definition))
             }
             return changes
+        }
+    }
+
+    /// Every change to `provider`, oldest first: who registered, replaced or removed it, and when.
+    public func history(of provider: String) async throws(ProviderChangeLogError) -> [ProviderChangeRecord] {
+        try await run { client in
+            var records: [ProviderChangeRecord] = []
+            let rows = try await client.query(
+                """
+                SELECT sequence, definition, changed_at, changed_by FROM provider_changes
+                WHERE provider_id = \(provider) ORDER BY sequence
+                """)
+            for try await (sequence, definition, changedAt, changedBy) in rows.decode((Int64, String?, Date, String).self) {
+                records.append(
+                    ProviderChangeRecord(
+                        change: ProviderChange(sequence: sequence, provider: provider, definition: definition),
+                        changedAt: changedAt, changedBy: changedBy))
+            }
+            return records
         }
     }
 

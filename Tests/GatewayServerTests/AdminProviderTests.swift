@@ -179,12 +179,44 @@ import Testing
                 #expect(!other.definitions.contains { $0.id == "gp-replica" })
                 #expect(!gateway.providers.definitions.contains { $0.id == "gp-replica" })
 
+                // Who registered and removed it, and when, stays readable after it is gone.
+                try await gateway.client.execute(
+                    uri: "/admin/providers/gp-replica/history", method: .get,
+                    headers: try await gateway.access.operatorHeaders()
+                ) { response in
+                    #expect(response.status == .ok)
+                    let history = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                    let changes = history?["changes"] as? [[String: Any]] ?? []
+                    #expect(changes.map { $0["change"] as? String } == ["defined", "removed"])
+                    #expect(changes.allSatisfy { $0["changed_by"] as? String == "demo-r8000" })
+                    #expect((changes.first?["definition"] as? String)?.contains("id: gp-replica") == true)
+                    #expect(changes.allSatisfy { ($0["changed_at"] as? String)?.hasSuffix("Z") == true })
+                }
+                try await gateway.client.execute(
+                    uri: "/admin/providers/gp/history", method: .get, headers: try await gateway.access.operatorHeaders()
+                ) { response in
+                    #expect(response.status == .notFound)
+                }
+
                 await log.shutdown()
                 let before = gateway.providers.definitions
                 let (refused, body) = try await put(gateway, "gp-late", try copyOfGP(gateway, id: "gp-late"))
                 #expect(refused == .serviceUnavailable)
                 #expect(body["error"] == "store-unavailable")
                 #expect(gateway.providers.definitions == before)
+            }
+        }
+    }
+
+    @Test func withoutASharedStoreThereIsNoHistory() async throws {
+        try await LiveGateway.run { gateway in
+            try await gateway.client.execute(
+                uri: "/admin/providers/gp/history", method: .get, headers: try await gateway.access.operatorHeaders()
+            ) { response in
+                #expect(response.status == .notFound)
+                let outcome = try OutcomeBody(Data(buffer: response.body))
+                #expect(outcome.code == "no-history")
+                #expect(outcome.message?.contains("shared PostgreSQL store") == true)
             }
         }
     }

@@ -126,6 +126,8 @@ def requests_to_check(gateway):
         ("GET", "/admin/providers/Not_Valid", admin, {}, {}, 400),
         ("PUT", "/admin/providers/gp", admin, {}, {"Content-Type": "application/yaml"}, 400),
         ("DELETE", "/admin/providers/no-such-provider", admin, {}, {}, 404),
+        ("GET", "/admin/providers/gp/history", admin, {}, {}, 404),  # no shared store in this run
+        ("GET", "/admin/providers/gp/history", clinician, {}, {}, 403),
         ("GET", "/admin/opt-outs", admin, {}, {}, 200),
         ("GET", "/admin/opt-outs", clinician, {}, {}, 403),
         ("GET", f"/admin/opt-outs/{nhs}", admin, {}, {}, 404),
