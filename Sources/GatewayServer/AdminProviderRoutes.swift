@@ -26,7 +26,7 @@ struct AdminProviderRoutes: Sendable {
     let authenticator: Authenticator
 
     /// Where a definition sent here may name files.
-    var fileAccess: ProviderFileAccess { .within([providersFolder, credentialsFolder].compactMap { $0 }) }
+    var fileAccess: ProviderFileAccess { .adminAPI(providersFolder: providersFolder, credentialsFolder: credentialsFolder) }
 
     func register(on router: Router<GatewayRequestContext>) {
         let admin = router.group("/admin/providers").add(middleware: OperatorOnlyMiddleware(authenticator: authenticator))

@@ -11,6 +11,12 @@ public enum ProviderFileAccess: Sendable, Equatable {
     case anywhere
     /// Only files inside these folders, once symbolic links and `..` are resolved.
     case within([String])
+
+    /// For a definition sent to the admin API (or read back from the shared store, which holds only those): the
+    /// providers folder and the provider credentials folder (`provider_credentials`), when set.
+    public static func adminAPI(providersFolder: String?, credentialsFolder: String?) -> ProviderFileAccess {
+        .within([providersFolder, credentialsFolder].compactMap { $0 })
+    }
 }
 
 /// Turns a path a provider file names into the one read: relative to the file's folder, and checked against the

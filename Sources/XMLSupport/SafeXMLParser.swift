@@ -35,9 +35,7 @@ public enum SafeXMLParser {
         // libxml2 takes the length as an Int32 (and `XMLTree` counts in Int32).
         guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
         guard bytes.contains(where: { !isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
-        let encoding = try bytes.withUnsafeBufferPointer { buffer throws(XMLParseError) in
-            try TransportCharset.encoding(of: buffer, declared: charset)
-        }
+        let encoding = try TransportCharset.encoding(of: bytes, declared: charset)
         ensureInitialised()
 
         let parser = try scope.parsers.checkOut()

@@ -28,9 +28,7 @@ public final class XMLDocument: @unchecked Sendable {
         guard bytes.count <= limits.maxBytes else { throw XMLParseError(.tooLarge(limit: limits.maxBytes)) }
         guard bytes.count <= Int(Int32.max) else { throw XMLParseError(.tooLarge(limit: Int(Int32.max))) }
         guard bytes.contains(where: { !Self.isXMLWhitespace($0) }) else { throw XMLParseError(.empty) }
-        let encoding = try bytes.withUnsafeBufferPointer { buffer throws(XMLParseError) in
-            try TransportCharset.encoding(of: buffer, declared: charset)
-        }
+        let encoding = try TransportCharset.encoding(of: bytes, declared: charset)
         SafeXMLParser.ensureInitialised()
         pointer = try Self.parse(bytes, limits: limits, encoding: encoding)
         // Stores each element's document position in the tree, once, so XPath sorts node-sets in document order
@@ -126,7 +124,8 @@ extension XMLDocument {
         }
         defer { xmlFreeParserCtxt(context) }
         if let encoding {
-            // The handler belongs to the parser's input from here, and is freed with it.
+            // `TransportCharset` checked that the handler exists; it belongs to the parser's input from here, and
+            // is freed with it.
             guard let handler = xmlFindCharEncodingHandler(encoding), xmlSwitchToEncoding(context, handler) == 0 else {
                 return .failure(XMLParseError(.unsupportedCharset, detail: "charset \(encoding)"))
             }

@@ -74,13 +74,10 @@ extension XMLParseError {
 }
 
 extension XMLParseError {
-    /// This error for a document read in a transport's charset: bytes invalid in it, or a charset libxml2 does
-    /// not know (libxml2 reports both as encoding errors), said in the charset's terms rather than UTF-8's.
+    /// This error for a document read in a transport's charset: bytes invalid in it, said in the charset's terms
+    /// rather than UTF-8's. (A charset libxml2 does not know never gets this far: `TransportCharset` refuses it.)
     func underCharset(_ charset: String) -> XMLParseError {
         guard reason == .invalidEncoding else { return self }
-        let unsupported = detail?.lowercased().contains("unsupported encoding") == true
-        return unsupported
-            ? XMLParseError(.unsupportedCharset, detail: "charset \(charset)")
-            : XMLParseError(.invalidForCharset, line: line, detail: "charset \(charset): \(detail ?? "")")
+        return XMLParseError(.invalidForCharset, line: line, detail: "charset \(charset): \(detail ?? "")")
     }
 }

@@ -38,9 +38,7 @@ public final class XMLSchema: @unchecked Sendable {
     ) -> [String] {
         let encoding: String?
         do {
-            encoding = try bytes.withUnsafeBufferPointer { buffer throws(XMLParseError) in
-                try TransportCharset.encoding(of: buffer, declared: charset)
-            }
+            encoding = try TransportCharset.encoding(of: bytes, declared: charset)
         } catch {
             return [error.description]
         }

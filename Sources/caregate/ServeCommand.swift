@@ -146,9 +146,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let url = configuration.storeURL {
             do {
                 let log = try await ProviderChangeLog(url: url, logger: logger)
-                let folders = [configuration.providersDirectory, configuration.providerCredentialsDirectory].compactMap { $0 }
                 shared = try await SharedProviders(
-                    log: log, providers: providers, folder: configuration.providersDirectory, files: .within(folders),
+                    log: log, providers: providers, folder: configuration.providersDirectory,
+                    files: .adminAPI(
+                        providersFolder: configuration.providersDirectory,
+                        credentialsFolder: configuration.providerCredentialsDirectory),
                     logger: logger)
             } catch {
                 await providers.shutdown()
