@@ -49,6 +49,8 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
+            // Signs the on-behalf-of tokens sent to another CareGate gateway (federation).
+            .product(name: "JWTKit", package: "jwt-kit"),
         ]),
 
         // Deadline-bound concurrent fan-out to the providers.
@@ -145,6 +147,7 @@ let package = Package(
             "Providers", "CareRecords", "CareGateTesting", "ProviderSimulator",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "JWTKit", package: "jwt-kit"),
         ]),
         .testTarget(name: "PolicyTests", dependencies: [
             "Policy", "CareRecords", "CareGateTesting",

@@ -36,4 +36,7 @@ public enum ProviderKind: String, CaseIterable, Codable, Sendable {
     case nhs111
     case cardiacMonitoring = "cardiac-monitoring"
     case careHome = "care-home"
+    /// Another CareGate gateway (federation): asked on behalf of the clinician, with a token this gateway mints
+    /// (`auth: on_behalf_of:`), never for a query that itself came through a gateway.
+    case gateway
 }

@@ -7,13 +7,22 @@ import Providers
 /// the role policy, the opt-out registry and the audit trail. One per gateway process; the application closes
 /// the stores when it stops.
 public struct AccessControl: Sendable {
+    /// The identity provider's verifier (its keys are the ones a JWKS URL refreshes).
     public let verifier: TokenVerifier
+    /// Every issuer trusted: the identity provider, and the gateways this one federates with.
+    public let trustedIssuers: TrustedIssuers
     public let rolePolicy: RolePolicy
     public let optOuts: any OptOutRegistry
     public let audit: any AuditTrail
 
-    public init(verifier: TokenVerifier, rolePolicy: RolePolicy, optOuts: any OptOutRegistry, audit: any AuditTrail) {
+    /// - Parameter gateways: verifiers for the gateways trusted to ask on their clinicians' behalf (each with
+    ///   its `actor`), from `gatewayVerifiers(for:)`.
+    public init(
+        verifier: TokenVerifier, gateways: [TokenVerifier] = [], rolePolicy: RolePolicy, optOuts: any OptOutRegistry,
+        audit: any AuditTrail
+    ) {
         self.verifier = verifier
+        self.trustedIssuers = TrustedIssuers(identityProvider: verifier, gateways: gateways)
         self.rolePolicy = rolePolicy
         self.optOuts = optOuts
         self.audit = audit
@@ -33,7 +42,7 @@ public struct AccessControl: Sendable {
     /// Opens the role policy and both stores named by `configuration`, with `verifier` for tokens.
     /// On failure nothing stays open.
     public static func open(
-        configuration: GatewayConfiguration, verifier: TokenVerifier, logger: Logger
+        configuration: GatewayConfiguration, verifier: TokenVerifier, gateways: [TokenVerifier] = [], logger: Logger
     ) async throws(AccessControlError) -> AccessControl {
         let rolePolicy: RolePolicy
         do {
@@ -59,7 +68,8 @@ public struct AccessControl: Sendable {
         }
         do {
             let audit = try await makeAuditTrail(locations.audit, logger: logger)
-            return AccessControl(verifier: verifier, rolePolicy: rolePolicy, optOuts: optOuts, audit: audit)
+            return AccessControl(
+                verifier: verifier, gateways: gateways, rolePolicy: rolePolicy, optOuts: optOuts, audit: audit)
         } catch {
             await optOuts.shutdown()
             throw AccessControlError("audit store \(locations.audit): \(error)")
@@ -84,6 +94,22 @@ public struct AccessControl: Sendable {
         } catch {
             throw AccessControlError("auth: \(error)")
         }
+    }
+
+    /// A verifier per gateway in `auth.gateways`, its JWKS file read now; a gateway's token must carry this
+    /// gateway's own `audience`.
+    public static func gatewayVerifiers(for auth: AuthConfiguration) async throws(AccessControlError) -> [TokenVerifier] {
+        var verifiers: [TokenVerifier] = []
+        for gateway in auth.gateways {
+            do {
+                verifiers.append(
+                    try await TokenVerifier(
+                        jwksFile: gateway.jwksFile, issuer: gateway.issuer, audience: auth.audience, actor: gateway.id))
+            } catch {
+                throw AccessControlError("auth.gateways \(gateway.id): \(error)")
+            }
+        }
+        return verifiers
     }
 
     /// Closes both stores; the application does this itself when it stops.

@@ -5,12 +5,12 @@ import Policy
 /// Turns a request's `Authorization: Bearer <JWT>` into a verified caller, or a 401 OperationOutcome that says
 /// what was wrong with the token (never any part of it) and a `WWW-Authenticate` challenge (RFC 6750).
 struct Authenticator: Sendable {
-    let verifier: TokenVerifier
+    let issuers: TrustedIssuers
     let metrics: GatewayMetrics
 
     func caller(_ request: Request) async throws(GatewayError) -> VerifiedCaller {
         do {
-            return try await verifier.verify(request.headers[.authorization] ?? "")
+            return try await issuers.verify(request.headers[.authorization] ?? "")
         } catch {
             metrics.recordAuthenticationFailure(reason: error.reason.rawValue)
             var challenge = #"Bearer realm="caregate""#

@@ -34,7 +34,7 @@ public func buildApplication(
     let pipeline = RecordPipeline(
         providers: providers, deadline: .milliseconds(configuration.deadlineMilliseconds), access: access,
         metrics: metrics, auditDisclosure: configuration.auditDisclosure, logger: logger)
-    let authenticator = Authenticator(verifier: access.verifier, metrics: metrics)
+    let authenticator = Authenticator(issuers: access.trustedIssuers, metrics: metrics)
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: RequestLogMiddleware())

@@ -16,7 +16,9 @@ import Providers
 /// - `auth` (mapping, required by `serve`): the identity provider whose tokens are trusted —
 ///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300; `jwks_ca_file`:
 ///   the CAs trusted for it instead of the system's),
-///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`)
+///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`), `gateways` (a list of
+///   other CareGate gateways trusted to ask on their clinicians' behalf: `id`, `issuer`, `jwks_file`; see
+///   `FederatedGateway`)
 /// - `store` (mapping): `url: postgres://user:password@host:port/database` to share opt-outs and the audit
 ///   trail between replicas; without it, SQLite files in `data_dir`
 /// - `audit_disclosure` (`with-answer` or `after-answer`, default `with-answer`): when the record of what a query
@@ -165,14 +167,23 @@ public struct AuthConfiguration: Sendable, Equatable {
     /// identity provider on a private PKI. Nil: the system's roots.
     public var jwksCAFile: String?
 
-    public init(keys: KeySource, issuer: String, audience: String = "caregate", jwksCAFile: String? = nil) {
+    /// Other CareGate gateways that may ask on behalf of their own clinicians (`gateways`): federation.
+    public var gateways: [FederatedGateway]
+
+    public init(
+        keys: KeySource, issuer: String, audience: String = "caregate", jwksCAFile: String? = nil,
+        gateways: [FederatedGateway] = []
+    ) {
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.jwksCAFile = jwksCAFile
+        self.gateways = gateways
     }
 
-    static let keys: Set<String> = ["jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file", "issuer", "audience"]
+    static let keys: Set<String> = [
+        "jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file", "issuer", "audience", "gateways",
+    ]
 
     init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
         let file = try fields.string("jwks_file", required: false)
@@ -204,5 +215,48 @@ public struct AuthConfiguration: Sendable, Equatable {
         guard let issuer = try fields.string("issuer") else { throw fields.error("issuer", "missing (required)") }
         self.issuer = issuer
         audience = try fields.string("audience", required: false) ?? "caregate"
+        gateways = []
+        if let node = fields.value("gateways") {
+            guard let sequence = node.sequence else { throw fields.error("gateways", "expected a list") }
+            for (index, item) in sequence.enumerated() {
+                let gateway = try FederatedGateway(
+                    YAMLFields(item, file: fields.file, path: "auth.gateways[\(index)]", allowedKeys: FederatedGateway.keys),
+                    resolve: resolve)
+                guard gateway.issuer != issuer, !gateways.contains(where: { $0.issuer == gateway.issuer }) else {
+                    throw fields.error("gateways", "gateways[\(index)]: issuer \(gateway.issuer) is already trusted")
+                }
+                guard !gateways.contains(where: { $0.id == gateway.id }) else {
+                    throw fields.error("gateways", "gateways[\(index)]: id \(gateway.id) is given twice")
+                }
+                gateways.append(gateway)
+            }
+        }
+    }
+}
+
+/// Another CareGate gateway trusted to ask on behalf of its own clinicians (config `auth.gateways`): a regional
+/// hub, say, that registered this gateway as a provider. Its tokens carry its clinician's claims, are signed with
+/// its own key, and name it in `act`; this gateway applies its own opt-outs, relationship and role policy to them,
+/// audits the clinician with the gateway they came through, and never passes them on to a gateway of its own.
+///
+/// Keys: `id` (the gateway's name, as its tokens' `act.sub`), `issuer` (its tokens' `iss`), `jwks_file` (its
+/// public keys).
+public struct FederatedGateway: Sendable, Equatable {
+    public var id: String
+    public var issuer: String
+    public var jwksFile: String
+
+    public init(id: String, issuer: String, jwksFile: String) {
+        self.id = id
+        self.issuer = issuer
+        self.jwksFile = jwksFile
+    }
+
+    static let keys: Set<String> = ["id", "issuer", "jwks_file"]
+
+    init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
+        id = try fields.string("id")!
+        issuer = try fields.string("issuer")!
+        jwksFile = resolve(try fields.string("jwks_file")!)
     }
 }

@@ -32,6 +32,14 @@ public struct RecordRequest: Sendable {
         self.requestID = requestID
         self.route = route
     }
+
+    /// The clinician, as a provider that is another gateway is told of them (`OnBehalfOf`).
+    var onBehalfOf: OnBehalfOf {
+        OnBehalfOf(
+            userID: caller.userID, name: caller.name, organisation: caller.organisation, role: caller.role,
+            purpose: caller.purpose.rawValue, launchPatient: caller.launchPatient,
+            breakGlassReason: caller.purpose == .emergency ? breakGlassReason : nil)
+    }
 }
 
 /// The request path after authentication: opt-out, access decision, fan-out, withholding, merge, audit. No HTTP
@@ -141,7 +149,7 @@ public struct RecordPipeline: Sendable {
         // arrives, is counted as withheld and goes no further.
         let asking = asking(request, decision)
         // The providers registered now; a change made while this query runs applies to the next one.
-        let adapters = providers.current
+        let adapters = adapters(for: request)
         async let fanned = fanOut(request, asking: asking, adapters: adapters)
         // With the disclosure after the answer, the access is committed while the providers are asked. A failed
         // write throws out of this scope, which cancels the fan-out at once: no provider goes on being asked for an
@@ -201,6 +209,15 @@ public struct RecordPipeline: Sendable {
             auditDuration: auditDuration)
     }
 
+    /// The providers a request may reach: every one registered, except other gateways when the request itself came
+    /// through a gateway. One hop only: that is what stops two gateways that federate with each other asking each
+    /// other in a loop, and a hub's clinician is shown each gateway's own providers, not its neighbours'.
+    func adapters(for request: RecordRequest) -> [any ProviderAdapter] {
+        let all = providers.current
+        guard request.caller.viaGateway != nil else { return all }
+        return all.filter { $0.definition.kind != .gateway }
+    }
+
     /// The providers that will be asked for `asking`, as an access record lists them before any has answered.
     static func asked(_ adapters: [any ProviderAdapter], for asking: Set<EntryCategory>) -> [ProviderOutcomeSummary] {
         adapters.filter { !asking.isDisjoint(with: $0.definition.categories) }.map {
@@ -224,8 +241,10 @@ public struct RecordPipeline: Sendable {
         let budget = request.deadline.map { min($0, deadline) } ?? deadline
         let fanOut = FanOut(
             adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies, logger: logger)
-        let result = await fanOut.query(
-            request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
+        // A provider that is another gateway is asked for this clinician; the fan-out's tasks inherit them.
+        let result = await OnBehalfOf.$current.withValue(request.onBehalfOf) {
+            await fanOut.query(request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
+        }
         return (result, .now)
     }
 

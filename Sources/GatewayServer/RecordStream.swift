@@ -76,7 +76,7 @@ extension RecordPipeline {
         let asking = asking(request, decision)
         try await audit(
             request, decision: .allowed, reason: decision.reason.rawValue,
-            providers: Self.asked(providers.current, for: asking))
+            providers: Self.asked(adapters(for: request), for: asking))
         return RecordStreamSession(pipeline: self, request: request, decision: decision, asking: asking)
     }
 }
@@ -166,21 +166,23 @@ struct RecordStreamSession: Sendable {
         if !asking.isEmpty {
             let budget = request.deadline.map { min($0, pipeline.deadline) } ?? pipeline.deadline
             let fanOut = FanOut(
-                adapters: pipeline.providers.current, breakers: pipeline.breakers, metrics: pipeline.metrics.fanOut,
-                latencies: pipeline.latencies, logger: pipeline.logger)
-            result = await fanOut.query(
-                request.patient, categories: request.categories, asking: asking, deadline: .now + budget
-            ) { outcome in
-                var visible: [CareEntry] = []
-                var withheld: [CareEntry] = []
-                for entry in outcome.entries {
-                    if decision.withholds(entry) { withheld.append(entry) } else { visible.append(entry) }
+                adapters: pipeline.adapters(for: request), breakers: pipeline.breakers,
+                metrics: pipeline.metrics.fanOut, latencies: pipeline.latencies, logger: pipeline.logger)
+            result = await OnBehalfOf.$current.withValue(request.onBehalfOf) {
+                await fanOut.query(
+                    request.patient, categories: request.categories, asking: asking, deadline: .now + budget
+                ) { outcome in
+                    var visible: [CareEntry] = []
+                    var withheld: [CareEntry] = []
+                    for entry in outcome.entries {
+                        if decision.withholds(entry) { withheld.append(entry) } else { visible.append(entry) }
+                    }
+                    let (added, updated) = progress.add(visible: visible, withheld: withheld)
+                    let event = ProviderEvent(
+                        provider: outcome.provider.rawValue, kind: outcome.kind.rawValue, status: outcome.status.rawValue,
+                        latencyMs: outcome.latencyMilliseconds, error: outcome.error, added: added, updated: updated)
+                    if let data = try? encoder.encode(event) { emit("provider", String(decoding: data, as: UTF8.self)) }
                 }
-                let (added, updated) = progress.add(visible: visible, withheld: withheld)
-                let event = ProviderEvent(
-                    provider: outcome.provider.rawValue, kind: outcome.kind.rawValue, status: outcome.status.rawValue,
-                    latencyMs: outcome.latencyMilliseconds, error: outcome.error, added: added, updated: updated)
-                if let data = try? encoder.encode(event) { emit("provider", String(decoding: data, as: UTF8.self)) }
             }
         }
         if Task.isCancelled { return }

@@ -20,10 +20,13 @@ public struct VerifiedCaller: Sendable, Hashable {
     public var launchPatient: NHSNumber
     public var scopes: Set<String>
     public var expiresAt: Date
+    /// The CareGate gateway that asked on the user's behalf, when the query came through another gateway
+    /// (federation): its id as this gateway's `auth.gateways` names it. Nil for a portal's own token.
+    public var viaGateway: String?
 
     public init(
         userID: String, name: String, organisation: String, role: String, purpose: AccessPurpose,
-        launchPatient: NHSNumber, scopes: Set<String> = [], expiresAt: Date
+        launchPatient: NHSNumber, scopes: Set<String> = [], expiresAt: Date, viaGateway: String? = nil
     ) {
         self.userID = userID
         self.name = name
@@ -33,7 +36,10 @@ public struct VerifiedCaller: Sendable, Hashable {
         self.launchPatient = launchPatient
         self.scopes = scopes
         self.expiresAt = expiresAt
+        self.viaGateway = viaGateway
     }
 
-    public var isOperator: Bool { scopes.contains(Self.operatorScope) }
+    /// An operator's token comes straight from the identity provider: another gateway never passes on an
+    /// operator's authority, whatever scopes its token names.
+    public var isOperator: Bool { viaGateway == nil && scopes.contains(Self.operatorScope) }
 }

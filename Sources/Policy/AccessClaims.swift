@@ -28,6 +28,9 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var patient: NHSNumber
     /// Space-separated scopes; operators carry `caregate.admin`.
     public var scope: String?
+    /// The CareGate gateway asking on the user's behalf (RFC 8693's actor claim, `{"sub": "<gateway id>"}`),
+    /// present only in tokens another gateway minted for a federated query (see `TokenVerifier.actor`).
+    public var act: ActorClaim?
     public var iss: IssuerClaim
     public var aud: AudienceClaim
     public var exp: ExpirationClaim
@@ -39,7 +42,8 @@ public struct AccessClaims: JWTPayload, Equatable {
 
     public init(
         sub: String, name: String, org: String, role: String, purpose: AccessPurpose, patient: NHSNumber,
-        scope: String? = nil, iss: String, aud: String, exp: Date, nbf: Date? = nil, iat: Date? = nil
+        scope: String? = nil, act: String? = nil, iss: String, aud: String, exp: Date, nbf: Date? = nil,
+        iat: Date? = nil
     ) {
         self.sub = SubjectClaim(value: sub)
         self.name = name
@@ -48,6 +52,7 @@ public struct AccessClaims: JWTPayload, Equatable {
         self.purpose = purpose
         self.patient = patient
         self.scope = scope
+        self.act = act.map { ActorClaim(sub: $0) }
         self.iss = IssuerClaim(value: iss)
         self.aud = AudienceClaim(value: [aud])
         self.exp = ExpirationClaim(value: exp)
@@ -63,5 +68,14 @@ public struct AccessClaims: JWTPayload, Equatable {
     public func verifyTime(now: Date) throws {
         try exp.verifyNotExpired(currentDate: now.addingTimeInterval(-Self.clockSkewAllowance))
         try nbf?.verifyNotBefore(currentDate: now.addingTimeInterval(Self.clockSkewAllowance))
+    }
+}
+
+/// RFC 8693's `act` claim: who is acting for the token's subject. CareGate reads only its `sub`.
+public struct ActorClaim: Codable, Sendable, Hashable {
+    public var sub: String
+
+    public init(sub: String) {
+        self.sub = sub
     }
 }

@@ -15,6 +15,11 @@ public struct AuthenticationError: Error, Sendable, Hashable, CustomStringConver
         case wrongAudience = "wrong-audience"
         case missingClaim = "missing-claim"
         case malformedClaim = "malformed-claim"
+        /// An `act` claim in a token from the identity provider: only gateways this one federates with act for
+        /// a user.
+        case unexpectedActor = "unexpected-actor"
+        /// A federated gateway's token naming another actor than that gateway.
+        case wrongActor = "wrong-actor"
     }
 
     public let reason: Reason
@@ -39,6 +44,9 @@ public struct AuthenticationError: Error, Sendable, Hashable, CustomStringConver
         case .wrongAudience: "the token was not issued for this gateway"
         case .missingClaim: "the token lacks the claim `\(claim ?? "?")`"
         case .malformedClaim: "the token's claim `\(claim ?? "?")` is malformed"
+        case .unexpectedActor:
+            "the token names a party acting for its user (`act`), which only gateways this one federates with may"
+        case .wrongActor: "the token's `act` names another gateway than the one whose keys signed it"
         }
     }
 }

@@ -12,6 +12,10 @@ import Synchronization
 public final class TokenVerifier: Sendable {
     public let issuer: String
     public let audience: String
+    /// For another CareGate gateway's tokens (federation): the id its tokens must name in `act.sub`, and which
+    /// callers it verifies carry as `viaGateway`. Nil for the identity provider's own tokens, which must carry no
+    /// `act` at all.
+    public let actor: String?
     private let keySet: Mutex<TokenKeySet>
     private let verified = Mutex(VerifiedTokens())
 
@@ -22,21 +26,25 @@ public final class TokenVerifier: Sendable {
     ///   - jwks: a JSON Web Key Set document, as text.
     ///   - issuer: the exact `iss` expected.
     ///   - audience: a value `aud` must contain.
-    public init(jwks: String, issuer: String, audience: String) async throws(KeySetError) {
+    ///   - actor: for another gateway's keys, the gateway's id, which its tokens must name as `act.sub`.
+    public init(jwks: String, issuer: String, audience: String, actor: String? = nil) async throws(KeySetError) {
         self.issuer = issuer
         self.audience = audience
+        self.actor = actor
         self.keySet = Mutex(try await TokenKeySet(jwksJSON: jwks))
     }
 
     /// Reads the JWKS from a file (config `auth.jwks_file`).
-    public convenience init(jwksFile path: String, issuer: String, audience: String) async throws(KeySetError) {
+    public convenience init(
+        jwksFile path: String, issuer: String, audience: String, actor: String? = nil
+    ) async throws(KeySetError) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw KeySetError("cannot read the JWKS file \(path)")
         }
-        try await self.init(jwks: text, issuer: issuer, audience: audience)
+        try await self.init(jwks: text, issuer: issuer, audience: audience, actor: actor)
     }
 
     /// Swaps in a fresh key set atomically; on error the old keys stay in force.
@@ -101,7 +109,14 @@ public final class TokenVerifier: Sendable {
         try Self.checkTime(claims, now: now)
         guard claims.iss.value == issuer else { throw AuthenticationError(.wrongIssuer) }
         guard claims.aud.value.contains(audience) else { throw AuthenticationError(.wrongAudience) }
-        let caller = try claims.caller()
+        switch (actor, claims.act?.sub) {
+        case (nil, nil): break
+        case (nil, .some): throw AuthenticationError(.unexpectedActor)
+        case (.some, nil): throw AuthenticationError(.missingClaim, claim: "act")
+        case (let expected?, let named?): guard named == expected else { throw AuthenticationError(.wrongActor) }
+        }
+        var caller = try claims.caller()
+        caller.viaGateway = actor
         verified.withLock { $0.insert(text, claims: claims, caller: caller, generation: generation, now: now) }
         return caller
     }
@@ -114,6 +129,22 @@ public final class TokenVerifier: Sendable {
         } catch {
             throw AuthenticationError(.expired)
         }
+    }
+
+    /// The `iss` a token claims, read without verifying anything: only to choose which verifier checks it
+    /// (`TrustedIssuers`), which then verifies the signature and the issuer itself. Nil when there is none to read.
+    public static func unverifiedIssuer(of bearer: String) -> String? {
+        let token = stripScheme(bearer)
+        guard token.utf8.count <= maximumTokenLength else { return nil }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = TokenBase64URL.decode(parts[1]),
+            let claims = try? JSONDecoder().decode(IssuerOnly.self, from: payload)
+        else { return nil }
+        return claims.iss
+    }
+
+    private struct IssuerOnly: Decodable {
+        var iss: String?
     }
 
     static func stripScheme(_ bearer: String) -> Substring {
@@ -171,7 +202,7 @@ public final class TokenVerifier: Sendable {
 
 extension AccessClaims {
     static let claimNames: Set<String> = [
-        "sub", "name", "org", "role", "purpose", "patient", "scope", "iss", "aud", "exp", "nbf", "iat",
+        "sub", "name", "org", "role", "purpose", "patient", "scope", "act", "iss", "aud", "exp", "nbf", "iat",
     ]
 
     /// An ODS organisation code: 3 to 12 upper-case letters and digits.

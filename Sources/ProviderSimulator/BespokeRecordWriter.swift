@@ -21,7 +21,7 @@ enum BespokeRecordWriter {
             case .ambulance: self = .ambulanceEPCR
             case .cardiacMonitoring: self = .cardiacMonitoring
             case .careHome: self = .careHome
-            case .trust, .gp, .nhs111: return nil
+            case .trust, .gp, .nhs111, .gateway: return nil
             }
         }
 

@@ -41,6 +41,7 @@ enum CDADocumentWriter {
                 case .ambulance: 4
                 case .cardiacMonitoring: 5
                 case .careHome: 6
+                case .gateway: 7
                 }
             base = "2.999.\(number)"
         }

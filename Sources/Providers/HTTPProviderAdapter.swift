@@ -169,13 +169,18 @@ public final class HTTPProviderAdapter: ProviderAdapter {
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { throw .timeout() }
+            let authorization = try await definition.auth?.authorization()
             let request: HTTPClient.Request
             do {
                 var headers: HTTPHeaders = [
                     "Accept": "application/fhir+xml, application/xml;q=0.9", "User-Agent": "CareGate",
                     "CareGate-Deadline-Ms": String(Self.advertisedBudget(remaining).wholeMilliseconds),
                 ]
-                if let auth = definition.auth { headers.add(name: "Authorization", value: auth.authorization) }
+                if let authorization { headers.add(name: "Authorization", value: authorization) }
+                // Another gateway decides a break-glass query as this one did: it needs the stated reason too.
+                if definition.auth?.onBehalfOf != nil, let reason = OnBehalfOf.current?.breakGlassReason {
+                    headers.add(name: "CareGate-Break-Glass-Reason", value: reason)
+                }
                 request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
             } catch {
                 // The URL template was checked when the definition was loaded; never the URL itself (NHS number).

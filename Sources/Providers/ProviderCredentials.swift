@@ -104,17 +104,31 @@ extension YAMLFields {
     }
 }
 
-/// A bearer token the gateway sends to a provider (`auth: bearer_token_file:`), for providers that want an
-/// access token on every request. Read from its file (one line; surrounding white space ignored) when the
-/// provider is loaded, so that it stays out of the provider file and can come from a mounted secret.
+/// How the gateway proves itself to a provider that wants a token (`auth:` in its file): one of
+/// - `bearer_token_file`: an access token sent with every request, read from its file (one line; surrounding white
+///   space ignored) when the provider is loaded, so that it stays out of the provider file and can come from a
+///   mounted secret;
+/// - `on_behalf_of` (mapping; `kind: gateway` only): a token signed for each request that carries the clinician's
+///   claims, for another CareGate gateway (see `OnBehalfOfSigner`).
 public struct ProviderAuth: Sendable, Hashable {
-    /// The `bearer_token_file` path as resolved.
-    public private(set) var bearerTokenFile: String
-    private var token: ProviderSecret<String>
+    /// The `bearer_token_file` path as resolved, for a static token.
+    public private(set) var bearerTokenFile: String?
+    /// The signer, for a provider that is another gateway.
+    public private(set) var onBehalfOf: OnBehalfOfSigner?
+    private var token: ProviderSecret<String>?
 
-    static let keys: Set<String> = ["bearer_token_file"]
+    static let keys: Set<String> = ["bearer_token_file", "on_behalf_of"]
 
     init(_ fields: YAMLFields, resolve: ProviderFileResolver) throws(ConfigurationError) {
+        if let node = fields.value("on_behalf_of") {
+            guard !fields.has("bearer_token_file") else {
+                throw fields.error("bearer_token_file", "give bearer_token_file or on_behalf_of, not both")
+            }
+            onBehalfOf = try OnBehalfOfSigner(
+                YAMLFields(node, file: fields.file, path: fields.path + ".on_behalf_of", allowedKeys: OnBehalfOfSigner.keys),
+                resolve: resolve)
+            return
+        }
         let path = try resolve.path(of: "bearer_token_file", in: fields, required: true)!
         bearerTokenFile = path
         let bytes = try fields.contents(ofFile: path, key: "bearer_token_file")
@@ -128,8 +142,20 @@ public struct ProviderAuth: Sendable, Hashable {
         token = ProviderSecret(text)
     }
 
-    /// The `Authorization` header's value.
-    var authorization: String { "Bearer " + token.value }
+    /// The `Authorization` header's value for one request: the static token, or one signed now for the clinician
+    /// the current query is for (`OnBehalfOf.current`), which it must have.
+    func authorization() async throws(ProviderFailure) -> String {
+        if let token { return "Bearer " + token.value }
+        guard let onBehalfOf else { preconditionFailure("auth holds a token or a signer") }
+        guard let caller = OnBehalfOf.current else {
+            throw .error("no clinician to ask for: a gateway is asked only on behalf of a query's caller")
+        }
+        do {
+            return "Bearer " + (try await onBehalfOf.token(for: caller))
+        } catch {
+            throw .error("the on-behalf-of token could not be signed")
+        }
+    }
 
     static func isBearerToken(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
@@ -178,7 +204,12 @@ extension ProviderDefinition {
                 : days < 14 ? " — renew it now" : ""
             lines.append("tls: presents the client certificate in \(file), valid until \(date) (\(days) days)\(warning)")
         }
-        if let auth { lines.append("auth: a bearer token from \(auth.bearerTokenFile)") }
+        if let file = auth?.bearerTokenFile { lines.append("auth: a bearer token from \(file)") }
+        if let signer = auth?.onBehalfOf {
+            lines.append(
+                "auth: a token for each query's clinician, signed with \(signer.keyFile) (kid \(signer.keyID)) as "
+                    + "\(signer.actor) for audience \(signer.audience)")
+        }
         return lines
     }
 }

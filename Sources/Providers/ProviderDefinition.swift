@@ -17,7 +17,8 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 /// Keys (all required unless marked):
 /// - `id` (text: lower-case letters, digits, hyphens): how the gateway names the provider everywhere
 /// - `name` (text): display name
-/// - `kind` (`trust`, `gp`, `ambulance`, `nhs111`, `cardiac-monitoring`, `care-home`)
+/// - `kind` (`trust`, `gp`, `ambulance`, `nhs111`, `cardiac-monitoring`, `care-home`, or `gateway` for another
+///   CareGate gateway: federation, needing `format: fhir-r4-xml` and `auth: on_behalf_of:`)
 /// - `ods` (text): the organisation's ODS code
 /// - `format` (`fhir-r4-xml`, `cda` or `mapped-xml`)
 /// - `mapping` (path, required with `mapped-xml` and refused otherwise): the mapping file, relative to the
@@ -41,8 +42,8 @@ public enum ProviderFormat: String, CaseIterable, Sendable {
 ///   (once 20 answers are known), send a second and take the first good answer, cancelling the other
 /// - `tls` (optional mapping, `https` only: `ca_file`, `certificate_file`, `key_file`): the CAs trusted for the
 ///   provider and the client certificate for mutual TLS (see `ProviderTLS`)
-/// - `auth` (optional mapping: `bearer_token_file`): a bearer token sent with every request (see `ProviderAuth`);
-///   over plain `http` only to a loopback address, where no network carries it
+/// - `auth` (optional mapping: `bearer_token_file`, or `on_behalf_of` for a gateway): a bearer token sent with
+///   every request (see `ProviderAuth`); over plain `http` only to a loopback address, where no network carries it
 public struct ProviderDefinition: Sendable, Hashable {
     public var id: ProviderID
     public var name: String
@@ -228,6 +229,18 @@ public struct ProviderDefinition: Sendable, Hashable {
             }
             auth = try ProviderAuth(
                 YAMLFields(node, file: file, path: "auth", allowedKeys: ProviderAuth.keys), resolve: resolve)
+        }
+        // Another gateway is asked only for a clinician (it decides access again), in FHIR, and only a gateway is:
+        // a federated query is never passed on to a provider of this kind (one hop), which is what stops loops.
+        switch (kind, auth?.onBehalfOf) {
+        case (.gateway, nil):
+            throw fields.error("auth", "a gateway is asked on behalf of the clinician: give auth.on_behalf_of")
+        case (.gateway, .some):
+            guard format == .fhirR4XML else { throw fields.error("format", "a gateway answers in fhir-r4-xml") }
+        case (_, .some):
+            throw fields.error("auth", "on_behalf_of is only for a provider of kind gateway")
+        case (_, nil):
+            break
         }
     }
 

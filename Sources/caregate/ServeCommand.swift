@@ -126,7 +126,8 @@ struct ServeCommand: AsyncParsableCommand {
         let access: AccessControl
         do {
             access = try await AccessControl.open(
-                configuration: configuration, verifier: try await AccessControl.verifier(for: auth), logger: logger)
+                configuration: configuration, verifier: try await AccessControl.verifier(for: auth),
+                gateways: try await AccessControl.gatewayVerifiers(for: auth), logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }

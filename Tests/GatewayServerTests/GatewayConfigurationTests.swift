@@ -69,6 +69,13 @@ import Testing
         ("auth:\n  jwks_file: a.json\n", "key 'auth.issuer': missing (required)"),
         ("auth:\n  jwks_file: a.json\n  isuer: idp\n", "key 'auth.isuer': unknown key"),
         ("store:\n  url: /var/lib/caregate.sqlite\n", "key 'store.url': expected a postgres:// URL"),
+        ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways:\n    - id: hub\n      issuer: idp\n      jwks_file: h.json\n",
+         "key 'auth.gateways': gateways[0]: issuer idp is already trusted"),
+        ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways:\n    - id: hub\n      jwks_file: h.json\n",
+         "key 'auth.gateways[0].issuer': missing (required)"),
+        ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways:\n    - id: hub\n      issuer: h\n      jwks_file: h.json\n"
+            + "    - id: hub\n      issuer: h2\n      jwks_file: h.json\n", "key 'auth.gateways': gateways[1]: id hub is given twice"),
+        ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways: hub\n", "key 'auth.gateways': expected a list"),
     ])
     func aBadAuthOrStoreSectionIsRefusedNamingTheKey(_ yaml: String, _ problem: String) throws {
         try withConfigFile(yaml) { path in
@@ -78,6 +85,28 @@ import Testing
             } catch {
                 #expect("\(error)".contains(problem), "\(error)")
             }
+        }
+    }
+
+    @Test func gatewaysTrustedForFederationAreReadWithTheirKeysFiles() throws {
+        let yaml = """
+            auth:
+              jwks_file: jwks.json
+              issuer: https://idp.example.nhs.uk
+              audience: caregate-north
+              gateways:
+                - id: london-hub
+                  issuer: https://hub.caregate.example
+                  jwks_file: federation/hub-jwks.json
+            """
+        try withConfigFile(yaml) { path in
+            let auth = try #require(try GatewayConfiguration(file: path).auth)
+            let folder = (path as NSString).deletingLastPathComponent
+            #expect(auth.gateways == [
+                FederatedGateway(
+                    id: "london-hub", issuer: "https://hub.caregate.example",
+                    jwksFile: folder + "/federation/hub-jwks.json")
+            ])
         }
     }
 

@@ -26,14 +26,16 @@ struct LiveGateway {
     static func run(
         deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:], providersFolder: String? = nil,
         storeURL: String? = nil, dataDirectory: String? = nil, providerCredentials: String? = nil,
-        providerChanges: ProviderChangeLog? = nil, logger: Logger = Logger(label: "caregate.test"),
+        providerChanges: ProviderChangeLog? = nil, gateways: [TokenVerifier] = [],
+        extraProviders: [ProviderDefinition] = [], logger: Logger = Logger(label: "caregate.test"),
         _ body: @Sendable (LiveGateway) async throws -> Void
     ) async throws {
         let simulator = ProviderSimulator(population: Self.population)
         let endpoints = try await simulator.start()
         let access: TestAccess
         do {
-            access = try await TestAccess.make(storeURL: storeURL, dataDirectory: dataDirectory, logger: logger)
+            access = try await TestAccess.make(
+                storeURL: storeURL, dataDirectory: dataDirectory, gateways: gateways, logger: logger)
         } catch {
             try await simulator.shutdown()
             throw error
@@ -44,7 +46,7 @@ struct LiveGateway {
             let definitions = try endpoints.map { endpoint in
                 try ProviderDefinition(
                     yaml: endpoint.providerDefinitionYAML(), file: "\(endpoint.id).yaml", relativeTo: Self.providersFolder)
-            }
+            } + extraProviders
             let providers = try ProviderDirectory(definitions: definitions, logger: logger) { definition in
                 HTTPProviderAdapter(definition: definition, logger: logger)
             }

@@ -20,7 +20,7 @@ struct TestAccess: Sendable {
     /// - Parameter dataDirectory: reuse a directory (and so its key) — two replicas share one identity provider.
     static func make(
         storeURL: String? = nil, dataDirectory: String? = nil, verifier: TokenVerifier? = nil,
-        logger: Logger = Logger(label: "test.access")
+        gateways: [TokenVerifier] = [], logger: Logger = Logger(label: "test.access")
     ) async throws -> TestAccess {
         let folder = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("caregate-test-\(UUID().uuidString)", isDirectory: true).path
@@ -29,7 +29,8 @@ struct TestAccess: Sendable {
             port: 0, dataDirectory: folder, policyFile: policyFile, storeURL: storeURL)
         let trusted: TokenVerifier
         if let verifier { trusted = verifier } else { trusted = try await key.verifier() }
-        let control = try await AccessControl.open(configuration: configuration, verifier: trusted, logger: logger)
+        let control = try await AccessControl.open(
+            configuration: configuration, verifier: trusted, gateways: gateways, logger: logger)
         return TestAccess(dataDirectory: folder, key: key, control: control, configuration: configuration)
     }
 

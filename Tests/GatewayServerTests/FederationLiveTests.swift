@@ -1,0 +1,91 @@
+import CareRecords
+import Foundation
+import GatewayServer
+import Policy
+import Providers
+import Testing
+
+/// A hub gateway asking the north gateway for a clinician, over real HTTP: the north gateway decides access for
+/// that clinician as for its own, audits them, and never passes a federated query on to another gateway.
+@Suite struct FederationLiveTests {
+    static let demo = LiveGateway.population.demoPatient
+
+    @Test func aHubShowsWhatTheNorthGatewayHolds() async throws {
+        try await Federation.run { federation in
+            let northView = try await federation.north.record(Self.demo.nhsNumber).view
+            let (status, view, body) = try await federation.hubRecord(Self.demo.nhsNumber)
+            #expect(status == .ok, "\(body)")
+            let hubView = try #require(view)
+            let line = try #require(hubView.provider("north"))
+            #expect(line.status == "ok", "\(line.error ?? "")")
+            #expect(line.kind == "gateway")
+            #expect(hubView.complete)
+            #expect(!hubView.entries.isEmpty)
+            #expect(hubView.entries.count == northView.entries.count)
+        }
+    }
+
+    @Test func theNorthGatewayAuditsTheHubsClinician() async throws {
+        try await Federation.run { federation in
+            _ = try await federation.hubRecord(Self.demo.nhsNumber)
+            let records = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
+            let record = try #require(records.last?.record)
+            #expect(record.userID == "demo-r8000")
+            #expect(record.organisation == "CGDEMO")
+            #expect(record.role == "R8000")
+            #expect(record.decision == .allowed)
+            #expect(record.route == "/fhir/Patient/{nhs}/$everything")
+        }
+    }
+
+    @Test func northAppliesItsOwnOptOuts() async throws {
+        try await Federation.run { federation in
+            try await federation.north.access.control.optOuts.add(Self.demo.nhsNumber, source: "test")
+            let (status, view, body) = try await federation.hubRecord(Self.demo.nhsNumber)
+            #expect(status == .ok, "\(body)")
+            let line = try #require(view?.provider("north"))
+            #expect(line.status == "error")
+            #expect(line.error == "HTTP 403 from provider")
+            #expect(view?.complete == false)
+        }
+    }
+
+    @Test func breakGlassAtTheHubReachesNorthWithItsReason() async throws {
+        let other = try #require(LiveGateway.population.patients.first { $0.nhsNumber != Self.demo.nhsNumber })
+        try await Federation.run { federation in
+            // Without break-glass the hub refuses by itself: the patient is not the one the portal launched for.
+            let refused = try await federation.hubRecord(Self.demo.nhsNumber, launchedFor: other.nhsNumber)
+            #expect(refused.status == .forbidden)
+            let (status, view, body) = try await federation.hubRecord(
+                Self.demo.nhsNumber, purpose: .emergency, launchedFor: other.nhsNumber,
+                breakGlassReason: "unconscious in resus, no history")
+            #expect(status == .ok, "\(body)")
+            #expect(view?.provider("north")?.status == "ok")
+            let records = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
+            let record = try #require(records.last?.record)
+            #expect(record.purpose == "emergency")
+            #expect(record.breakGlassReason == "unconscious in resus, no history")
+        }
+    }
+
+    @Test func aQueryThroughAGatewayIsNeverPassedToAnother() async throws {
+        try await Federation.run(northExtraProviders: { key in
+            // North federates onward too; port 9 on loopback refuses, so asking it would show as an error.
+            [try Federation.gatewayDefinition(
+                id: "south", url: "http://127.0.0.1:9/fhir/Patient/{nhs}/$everything?_format=xml", key: key)]
+        }) { federation in
+            // North's own clinicians are asked for through it.
+            let direct = try await federation.north.record(Self.demo.nhsNumber).view
+            #expect(direct.provider("south")?.status == "error")
+            // The hub's are not: one hop only.
+            let (status, view, body) = try await federation.hubRecord(Self.demo.nhsNumber)
+            #expect(status == .ok, "\(body)")
+            #expect(view?.provider("north")?.status == "ok")
+            #expect(view?.complete == true)
+            let records = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
+            let asked = try #require(records.last?.record.providers.map(\.provider))
+            #expect(!asked.isEmpty)
+            #expect(!asked.contains("south"))
+        }
+    }
+}
