@@ -6,7 +6,8 @@ import Policy
 ///
 /// Each AuditEvent carries: `recorded`; `outcome` (`0` allowed, `4` refused) with the reason in `outcomeDesc`;
 /// `purposeOfEvent` (`TREAT`, or `ETREAT` for emergency/break-glass); the user as the requesting agent (SDS user
-/// id, name, job role) and their organisation (ODS code) as a second agent; the patient (NHS number) and the
+/// id, name, job role) and their organisation (ODS code) as a second agent, and for a query that came through
+/// another CareGate gateway, that gateway as a third (`dataprocessor`); the patient (NHS number) and the
 /// query as entities, the query's details holding the request id, any break-glass reason, each provider asked
 /// with its outcome and the entries returned per category (counts only).
 struct AuditEventBundle: Encodable {
@@ -94,6 +95,9 @@ struct AuditEvent: Encodable {
     var source: Source
     var entity: [Entity]
 
+    /// The identifier system of a federated gateway's id, as this gateway's `auth.gateways` names it.
+    static let gatewaySystem = "https://caregate.example/Id/gateway"
+
     init(_ stored: StoredAuditRecord) {
         let record = stored.record
         id = String(stored.sequence)
@@ -137,6 +141,21 @@ struct AuditEvent: Encodable {
                     display: nil),
                 requestor: false),
         ]
+        // A query that came through another CareGate gateway (federation) names it: the user is that gateway's.
+        if let via = record.viaGateway {
+            agent.append(
+                Agent(
+                    type: CodeableConcept(coding: [
+                        Coding(
+                            system: "http://terminology.hl7.org/CodeSystem/extra-security-role-type", code: "dataprocessor",
+                            display: "data processor")
+                    ]),
+                    role: nil,
+                    who: Reference(
+                        identifier: Identifier(system: Self.gatewaySystem, value: via),
+                        display: "asked through the gateway \(via)"),
+                    requestor: false))
+        }
         source = Source(
             site: "CareGate", observer: Reference(identifier: nil, display: "CareGate gateway"),
             type: [Coding(system: "http://terminology.hl7.org/CodeSystem/security-source-type", code: "3", display: "Web Server")])

@@ -326,6 +326,6 @@ public struct RecordPipeline: Sendable {
                 return trimmed.isEmpty ? nil : trimmed
             },
             patient: request.patient, route: request.route, decision: decision, reason: reason,
-            providers: providers, entriesPerCategory: entriesPerCategory)
+            providers: providers, entriesPerCategory: entriesPerCategory, viaGateway: caller.viaGateway)
     }
 }

@@ -13,7 +13,9 @@ import Foundation
 /// - integers in decimal; a string as `<UTF-8 byte count>:<UTF-8 bytes>`; an absent string as `-`;
 /// - providers as `<count>` then, per provider in stored order, its id and status as strings;
 /// - entriesPerCategory as `<count>` then, per category sorted by the UTF-8 bytes of its name, the name
-///   as a string and the count as an integer.
+///   as a string and the count as an integer;
+/// - then, only for a query that came through another gateway, the line `via` and the gateway's id as a string
+///   (so every record made before federation, and every one without it, hashes exactly as it always did).
 ///
 /// The sequence is inside the hashed bytes, so a record cannot be moved to another place in the chain.
 enum AuditChain {
@@ -64,6 +66,10 @@ enum AuditChain {
         for (category, count) in categories {
             line(string(category))
             line(String(count))
+        }
+        if let via = record.viaGateway {
+            line("via")
+            line(string(via))
         }
         return bytes
     }

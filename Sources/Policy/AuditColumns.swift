@@ -7,7 +7,7 @@ struct AuditColumns: Sendable {
     static let names = [
         "sequence", "time_ms", "request_id", "user_id", "user_name", "organisation", "role", "purpose",
         "break_glass_reason", "patient", "route", "decision", "reason", "providers", "entries_per_category",
-        "previous_hash", "hash",
+        "previous_hash", "hash", "via_gateway",
     ]
     static let list = names.joined(separator: ", ")
 
@@ -28,12 +28,13 @@ struct AuditColumns: Sendable {
     var entriesPerCategoryJSON: String
     var previousHash: String
     var hash: String
+    var viaGateway: String?
 
     init(
         sequence: Int64, timeMilliseconds: Int64, requestID: String, userID: String, userName: String,
         organisation: String, role: String, purpose: String, breakGlassReason: String?, patient: String,
         route: String, decision: String, reason: String, providersJSON: String, entriesPerCategoryJSON: String,
-        previousHash: String, hash: String
+        previousHash: String, hash: String, viaGateway: String?
     ) {
         self.sequence = sequence
         self.timeMilliseconds = timeMilliseconds
@@ -52,6 +53,7 @@ struct AuditColumns: Sendable {
         self.entriesPerCategoryJSON = entriesPerCategoryJSON
         self.previousHash = previousHash
         self.hash = hash
+        self.viaGateway = viaGateway
     }
 
     init(_ stored: StoredAuditRecord) {
@@ -63,7 +65,7 @@ struct AuditColumns: Sendable {
             route: record.route, decision: record.decision.rawValue, reason: record.reason,
             providersJSON: Self.json(record.providers), entriesPerCategoryJSON: Self.json(record.entriesPerCategory),
             previousHash: stored.previousHash,
-            hash: stored.hash)
+            hash: stored.hash, viaGateway: record.viaGateway)
     }
 
     /// `[{"provider":…,"status":…},…]`, as `JSONEncoder` with sorted keys writes it; written directly, as this runs
@@ -111,7 +113,7 @@ struct AuditColumns: Sendable {
             time: Date(timeIntervalSince1970: Double(timeMilliseconds) / 1000), requestID: requestID, userID: userID,
             userName: userName, organisation: organisation, role: role, purpose: purpose,
             breakGlassReason: breakGlassReason, patient: patient, route: route, decision: decision, reason: reason,
-            providers: providers, entriesPerCategory: counts)
+            providers: providers, entriesPerCategory: counts, viaGateway: viaGateway)
         return StoredAuditRecord(sequence: sequence, record: record, previousHash: previousHash, hash: hash)
     }
 

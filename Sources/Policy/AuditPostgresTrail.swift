@@ -139,8 +139,12 @@ public final class PostgresAuditTrail: AuditTrail {
                     user_id TEXT NOT NULL, user_name TEXT NOT NULL, organisation TEXT NOT NULL, role TEXT NOT NULL,
                     purpose TEXT NOT NULL, break_glass_reason TEXT, patient TEXT NOT NULL, route TEXT NOT NULL,
                     decision TEXT NOT NULL, reason TEXT NOT NULL, providers TEXT NOT NULL,
-                    entries_per_category TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                    entries_per_category TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL,
+                    via_gateway TEXT)
                 """, logger: logger)
+            // A trail made before federation gains the column; its rows keep NULL there, as they hash.
+            try await connection.query(
+                "ALTER TABLE audit_records ADD COLUMN IF NOT EXISTS via_gateway TEXT", logger: logger)
             try await connection.query(
                 "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", logger: logger)
             try await connection.query(
@@ -187,6 +191,7 @@ public final class PostgresAuditTrail: AuditTrail {
                 bindings.append(columns.entriesPerCategoryJSON)
                 bindings.append(columns.previousHash)
                 bindings.append(columns.hash)
+                bindings.append(columns.viaGateway)
             }
             try await connection.query(
                 PostgresQuery(
@@ -227,7 +232,8 @@ public final class PostgresAuditTrail: AuditTrail {
                 providersJSON: try cells["providers"].decode(String.self),
                 entriesPerCategoryJSON: try cells["entries_per_category"].decode(String.self),
                 previousHash: try cells["previous_hash"].decode(String.self),
-                hash: try cells["hash"].decode(String.self))
+                hash: try cells["hash"].decode(String.self),
+                viaGateway: try cells["via_gateway"].decode(String?.self))
         } catch is PostgresDecodingError {
             return nil
         }

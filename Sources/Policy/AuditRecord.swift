@@ -42,11 +42,15 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var providers: [ProviderOutcomeSummary]
     /// Entries returned per category: counts only.
     public var entriesPerCategory: [String: Int]
+    /// The CareGate gateway the user asked through (federation), by the id this gateway's config gives it; nil
+    /// for a user of this gateway's own portals.
+    public var viaGateway: String?
 
     public init(
         time: Date, requestID: String, userID: String, userName: String, organisation: String, role: String,
         purpose: String, breakGlassReason: String? = nil, patient: NHSNumber, route: String, decision: Decision,
-        reason: String, providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:]
+        reason: String, providers: [ProviderOutcomeSummary] = [], entriesPerCategory: [String: Int] = [:],
+        viaGateway: String? = nil
     ) {
         self.time = time
         self.requestID = requestID
@@ -62,6 +66,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         self.reason = reason
         self.providers = providers
         self.entriesPerCategory = entriesPerCategory
+        self.viaGateway = viaGateway
     }
 
     /// Milliseconds since 1970, the precision the stores keep.

@@ -139,8 +139,14 @@ public final class SQLiteAuditTrail: AuditTrail {
                         user_id TEXT NOT NULL, user_name TEXT NOT NULL, organisation TEXT NOT NULL, role TEXT NOT NULL,
                         purpose TEXT NOT NULL, break_glass_reason TEXT, patient TEXT NOT NULL, route TEXT NOT NULL,
                         decision TEXT NOT NULL, reason TEXT NOT NULL, providers TEXT NOT NULL,
-                        entries_per_category TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                        entries_per_category TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL,
+                        via_gateway TEXT)
                     """, [])
+                // A trail made before federation gains the column; its rows keep NULL there, as they hash.
+                let existing = try await connection.query("PRAGMA table_info(audit_records)", [])
+                if !existing.contains(where: { $0.column("name")?.string == "via_gateway" }) {
+                    _ = try await connection.query("ALTER TABLE audit_records ADD COLUMN via_gateway TEXT", [])
+                }
                 _ = try await connection.query(
                     "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", [])
                 _ = try await connection.query(
@@ -247,7 +253,7 @@ public final class SQLiteAuditTrail: AuditTrail {
             .text(columns.role), .text(columns.purpose), columns.breakGlassReason.map(SQLiteData.text) ?? .null,
             .text(columns.patient), .text(columns.route), .text(columns.decision), .text(columns.reason),
             .text(columns.providersJSON), .text(columns.entriesPerCategoryJSON), .text(columns.previousHash),
-            .text(columns.hash),
+            .text(columns.hash), columns.viaGateway.map(SQLiteData.text) ?? .null,
         ]
     }
 
@@ -271,7 +277,7 @@ public final class SQLiteAuditTrail: AuditTrail {
             sequence: sequence, timeMilliseconds: time, requestID: requestID, userID: userID, userName: userName,
             organisation: organisation, role: role, purpose: purpose, breakGlassReason: text("break_glass_reason"),
             patient: patient, route: route, decision: decision, reason: reason, providersJSON: providers,
-            entriesPerCategoryJSON: counts, previousHash: previousHash, hash: hash)
+            entriesPerCategoryJSON: counts, previousHash: previousHash, hash: hash, viaGateway: text("via_gateway"))
     }
 
     /// Runs SQLite work, reducing any failure to an `AuditStoreError` whose text holds no data from the rows.

@@ -35,6 +35,19 @@ import Testing
             #expect(record.role == "R8000")
             #expect(record.decision == .allowed)
             #expect(record.route == "/fhir/Patient/{nhs}/$everything")
+            #expect(record.viaGateway == Federation.hubActor)
+            // As the patient would be told: the gateway is an agent of the AuditEvent beside the user.
+            let events = try await federation.north.client.execute(
+                uri: "/admin/audit?patient=\(Self.demo.nhsNumber.digits)", method: .get,
+                headers: try await federation.north.access.operatorHeaders()
+            ) { String(buffer: $0.body) }
+            #expect(events.contains(#""system":"https:\/\/caregate.example\/Id\/gateway","value":"london-hub""#)
+                || events.contains(#""system":"https://caregate.example/Id/gateway","value":"london-hub""#), "\(events)")
+            // North's own clinicians' queries name no gateway.
+            _ = try await federation.north.record(Self.demo.nhsNumber)
+            let own = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
+            #expect(own.last?.record.viaGateway == nil)
+            #expect(own.last?.record.route == "/v1/patients/{nhs}/record")
         }
     }
 

@@ -18,6 +18,12 @@ struct AuditTrailBehaviourTests {
         @Test func persistsAcrossReopen() async throws { try await AuditTrailBehaviour.persistsAcrossReopen(.sqlite) }
         @Test func storesOnlyTheMetadataGiven() async throws { try await AuditTrailBehaviour.storesOnlyTheMetadataGiven(.sqlite) }
         @Test func failsAfterShutdown() async throws { try await AuditTrailBehaviour.failsAfterShutdown(.sqlite) }
+        @Test func recordsTheGatewayAQueryCameThrough() async throws {
+            try await AuditTrailBehaviour.recordsTheGatewayAQueryCameThrough(.sqlite)
+        }
+        @Test func aTrailFromBeforeFederationGainsTheColumn() async throws {
+            try await AuditTrailBehaviour.aTrailFromBeforeFederationGainsTheColumn(.sqlite)
+        }
 
         /// The file itself keeps the chain linear: a row that does not follow the head is refused, whoever writes it,
         /// and a trail whose remembered head another writer has moved links its next batch onto the new head.
@@ -61,6 +67,12 @@ struct AuditTrailBehaviourTests {
         @Test func persistsAcrossReopen() async throws { try await AuditTrailBehaviour.persistsAcrossReopen(.postgres) }
         @Test func storesOnlyTheMetadataGiven() async throws { try await AuditTrailBehaviour.storesOnlyTheMetadataGiven(.postgres) }
         @Test func failsAfterShutdown() async throws { try await AuditTrailBehaviour.failsAfterShutdown(.postgres) }
+        @Test func recordsTheGatewayAQueryCameThrough() async throws {
+            try await AuditTrailBehaviour.recordsTheGatewayAQueryCameThrough(.postgres)
+        }
+        @Test func aTrailFromBeforeFederationGainsTheColumn() async throws {
+            try await AuditTrailBehaviour.aTrailFromBeforeFederationGainsTheColumn(.postgres)
+        }
     }
 }
 
@@ -180,6 +192,44 @@ enum AuditTrailBehaviour {
             for index in 1...10 { _ = try await trail.append(Patients.record(requestID: "r\(index)")) }
             try await store.execute("DELETE FROM audit_records WHERE sequence >= 9")
             #expect(try await trail.verify() == .broken(sequence: 9, reason: "records 9–10 are missing (the chain head is at 10)"))
+        }
+    }
+
+    /// A query that came through another gateway (federation) names it, and the name is in the chain's hash.
+    static func recordsTheGatewayAQueryCameThrough(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, trail in
+            var federated = Patients.record(requestID: "via-hub")
+            federated.viaGateway = "london-hub"
+            let own = try await trail.append(Patients.record(requestID: "own"))
+            let stored = try await trail.append(federated)
+            #expect(own.record.viaGateway == nil)
+            #expect(try await trail.records(patient: Patients.number(1)) == [own, stored])
+            #expect(try await trail.verify() == .intact(count: 2))
+            try await store.execute("UPDATE audit_records SET via_gateway = NULL WHERE sequence = 2")
+            guard case .broken(let sequence, _) = try await trail.verify() else {
+                Issue.record("a removed gateway went unnoticed")
+                return
+            }
+            #expect(sequence == 2)
+        }
+    }
+
+    /// A trail written before federation opens, gains the column, still verifies, and takes federated records.
+    static func aTrailFromBeforeFederationGainsTheColumn(_ kind: AuditStoreKind) async throws {
+        try await AuditTestEnvironment.withStore(kind) { store in
+            let trail = try await store.openTrail()
+            let before = try await trail.append(Patients.record(requestID: "before"))
+            await trail.shutdown()
+            try await store.execute("ALTER TABLE audit_records DROP COLUMN via_gateway")
+
+            let reopened = try await store.openTrail()
+            #expect(try await reopened.records(patient: Patients.number(1)) == [before])
+            var federated = Patients.record(requestID: "after")
+            federated.viaGateway = "london-hub"
+            let after = try await reopened.append(federated)
+            #expect(after.record.viaGateway == "london-hub")
+            #expect(try await reopened.verify() == .intact(count: 2))
+            await reopened.shutdown()
         }
     }
 
