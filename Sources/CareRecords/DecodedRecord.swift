@@ -28,13 +28,36 @@ public struct DecodedRecord: Sendable, Hashable {
     /// The URL of the next page of results, when the response is one page of several (a FHIR searchset Bundle's
     /// `link` with relation `next`): the record is not complete until it has been fetched.
     public var nextPage: String?
+    /// From another CareGate gateway (federation): the providers behind it that did not answer it, so the view
+    /// can name them rather than take the gateway's answer as whole.
+    public var relayedOutcomes: [RelayedOutcome]
 
     public init(
-        entries: [CareEntry] = [], patient: PatientDemographics? = nil, unreadable: Int = 0, nextPage: String? = nil
+        entries: [CareEntry] = [], patient: PatientDemographics? = nil, unreadable: Int = 0, nextPage: String? = nil,
+        relayedOutcomes: [RelayedOutcome] = []
     ) {
         self.entries = entries
         self.patient = patient
         self.unreadable = unreadable
         self.nextPage = nextPage
+        self.relayedOutcomes = relayedOutcomes
+    }
+}
+
+/// A provider behind another CareGate gateway that did not answer that gateway, as its answer reported it.
+public struct RelayedOutcome: Sendable, Hashable {
+    /// Its id at that gateway (`gp`).
+    public var provider: ProviderID
+    public var kind: ProviderKind?
+    /// `timeout`, `error` or `circuit-open`, as that gateway's manifest spells it.
+    public var status: String
+    /// That gateway's short reason, if it gave one.
+    public var detail: String?
+
+    public init(provider: ProviderID, kind: ProviderKind?, status: String, detail: String?) {
+        self.provider = provider
+        self.kind = kind
+        self.status = status
+        self.detail = detail
     }
 }

@@ -8,11 +8,14 @@ public struct FHIRProviderNotice: Sendable, Hashable {
     public var status: String
     /// A short description of what went wrong, free of patient data.
     public var detail: String?
+    /// Its kind (`gp`, `trust`, …), when known.
+    public var kind: String?
 
-    public init(provider: String, status: String, detail: String?) {
+    public init(provider: String, status: String, detail: String?, kind: String? = nil) {
         self.provider = provider
         self.status = status
         self.detail = detail
+        self.kind = kind
     }
 }
 
@@ -49,10 +52,21 @@ extension FHIRExporter {
         }
     }
 
-    /// The OperationOutcome for a provider that did not answer.
+    /// The OperationOutcome for a provider that did not answer. Besides the text, the issue says which provider in
+    /// an extension (`CareGateFHIRProfile.providerOutcomeExtension`), so that a gateway reading this Bundle as a
+    /// provider (federation) can name the provider that did not answer behind it.
     public func providerOutcome(_ notice: FHIRProviderNotice) -> FHIRResource {
         FHIRResource(resourceType: "OperationOutcome") { outcome in
             outcome.repeating("issue") { issue in
+                issue.repeating("extension", url: CareGateFHIRProfile.providerOutcomeExtension) { element in
+                    element.repeating("extension", url: "provider") { $0.string("valueString", notice.provider) }
+                    if let kind = notice.kind {
+                        element.repeating("extension", url: "kind") { $0.string("valueString", kind) }
+                    }
+                    if let detail = notice.detail.flatMap(FHIRPrimitive.string) {
+                        element.repeating("extension", url: "detail") { $0.string("valueString", detail) }
+                    }
+                }
                 issue.code("severity", "warning")
                 issue.code("code", "incomplete")
                 issue.element("details") { details in

@@ -21,10 +21,10 @@ public struct FHIRExporter: Sendable {
         /// `meta.source` is this followed by the first source's provider id.
         public static let sourcePrefix = "https://caregate.example/provider/"
         /// One per source: nested extensions `provider` and `id` (both valueString).
-        public static let sourceExtension = "https://caregate.example/fhir/StructureDefinition/source"
+        public static let sourceExtension = CareGateFHIRProfile.sourceExtension
         /// On an entry that disagrees with others: nested `field` (valueString) and one `with` (valueString,
         /// the other resource's id) per other entry.
-        public static let conflictExtension = "https://caregate.example/fhir/StructureDefinition/conflict"
+        public static let conflictExtension = CareGateFHIRProfile.conflictExtension
     }
 
     /// The NHS number identifier system.
@@ -32,7 +32,7 @@ public struct FHIRExporter: Sendable {
     /// The code system of CareGate's error codes (`OperationOutcome.issue.details.coding`).
     public static let errorCodeSystem = "https://caregate.example/CodeSystem/error"
     /// The code system of a provider's outcome (`timeout`, `error`, …) in a Bundle's notices.
-    public static let providerStatusCodeSystem = "https://caregate.example/CodeSystem/provider-status"
+    public static let providerStatusCodeSystem = CareGateFHIRProfile.providerStatusCodeSystem
 
     /// The id an entry's resource has: its merged id when FHIR allows it, else a deterministic valid one.
     public static func resourceID(for entryID: String) -> String { FHIRPrimitive.id(entryID) }

@@ -140,7 +140,7 @@ public struct FanOut: Sendable {
             breakers?.record(adapters[index].definition.id, status: outcomes[index]?.status ?? .skipped, at: end)
         }
         let elapsed = start.duration(to: end).milliseconds
-        let result = FanOutResult(
+        var result = FanOutResult(
             outcomes: outcomes.enumerated().map { index, outcome in
                 var outcome =
                     outcome
@@ -167,6 +167,10 @@ public struct FanOut: Sendable {
                     "latency_ms": "\(outcome.latencyMilliseconds)", "reason": "\(outcome.error ?? "")",
                 ])
         }
+        // After the metrics: the providers behind another gateway are not this gateway's to label metrics with.
+        if result.outcomes.contains(where: { !$0.relayed.isEmpty }) {
+            result.outcomes = result.outcomes.flatMap { [$0] + $0.relayedLines }
+        }
         return result
     }
 
@@ -177,10 +181,12 @@ public struct FanOut: Sendable {
         let definition = adapter.definition
         do {
             let record = try await adapter.fetch(patient, deadline: deadline)
-            return ProviderOutcome(
+            var outcome = ProviderOutcome(
                 provider: definition.id, kind: definition.kind, status: .ok,
                 latencyMilliseconds: start.duration(to: .now).milliseconds,
                 entries: record.entries, patient: record.patient)
+            outcome.relayed = record.relayedOutcomes
+            return outcome
         } catch {
             let now = ContinuousClock.now
             var reason = error.reason

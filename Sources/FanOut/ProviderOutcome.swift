@@ -21,6 +21,9 @@ public struct ProviderOutcome: Sendable, Equatable {
     public var patient: PatientDemographics?
     /// Short reason for a status other than `ok`; never patient data.
     public var error: String?
+    /// For another CareGate gateway that answered: the providers behind it that did not answer it. The fan-out
+    /// turns each into a line of its own (`relayedLines`).
+    public var relayed: [RelayedOutcome] = []
 
     public init(
         provider: ProviderID, kind: ProviderKind, status: ProviderStatus, latencyMilliseconds: Int,
@@ -33,6 +36,25 @@ public struct ProviderOutcome: Sendable, Equatable {
         self.entries = entries
         self.patient = patient
         self.error = error
+    }
+}
+
+extension ProviderOutcome {
+    /// A line per provider behind this gateway that did not answer it, named `<gateway>/<provider>` as its entries'
+    /// sources are, with the gateway's latency: the view is then incomplete, and says exactly where.
+    var relayedLines: [ProviderOutcome] {
+        relayed.map { relayed in
+            let status: ProviderStatus =
+                switch relayed.status {
+                case ProviderStatus.timeout.rawValue: .timeout
+                case ProviderStatus.circuitOpen.rawValue: .circuitOpen
+                default: .error
+                }
+            return ProviderOutcome(
+                provider: ProviderID("\(provider.rawValue)/\(relayed.provider.rawValue)"), kind: relayed.kind ?? kind,
+                status: status, latencyMilliseconds: latencyMilliseconds,
+                error: "did not answer the gateway \(provider.rawValue)" + (relayed.detail.map { ": \($0)" } ?? ""))
+        }
     }
 }
 

@@ -166,7 +166,7 @@ struct FHIRRoutes: Sendable {
             links.append((relation: "previous", url: FHIRResponder.link(request, offset: max(0, page.offset - page.count), count: page.count)))
         }
         let notices = answer.view.providers.filter { $0.status != "ok" && $0.status != "skipped" }.map {
-            FHIRProviderNotice(provider: $0.id, status: $0.status, detail: $0.error)
+            FHIRProviderNotice(provider: $0.id, status: $0.status, detail: $0.error, kind: $0.kind)
         }
         return exporter.searchset(slice, total: resources.count, links: links, notices: notices)
     }

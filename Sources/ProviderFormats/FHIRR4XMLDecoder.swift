@@ -23,8 +23,15 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     /// **A reader that reads a new element must add its name here**, or it reads as absent.
     /// `FHIRDecoderScopeTests` decodes the reference and simulated documents both ways and holds them equal.
     public static let scope = XMLReadScope(
-        skippedNamespaces: [xhtmlNamespace],
-        elements: [
+        skippedNamespaces: [xhtmlNamespace], elements: Set(readElements),
+        elementsWithAnyChild: ["resource", "contained"], attributes: ["value"], text: false)
+
+    /// `scope`, and CareGate's own provenance and provider outcomes, for another CareGate gateway's answer.
+    public static let gatewayScope = XMLReadScope(
+        skippedNamespaces: [xhtmlNamespace], elements: Set(readElements + ["extension", "issue", "details"]),
+        elementsWithAnyChild: ["resource", "contained"], attributes: ["value", "url"], text: false)
+
+    private static let readElements = [
             // Bundle and the datatypes every reader shares (Coding, CodeableConcept, Identifier, Quantity,
             // Period, Reference, HumanName).
             "entry", "fullUrl", "resource", "contained", "id", "identifier", "system", "value", "code", "coding",
@@ -46,17 +53,23 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             "content", "attachment", "context",
             // Bundle.link: a paged searchset's next page.
             "link", "relation", "url",
-        ],
-        elementsWithAnyChild: ["resource", "contained"], attributes: ["value"], text: false)
+        ]
 
     /// What the decoder builds of a document: `scope` unless widened (to `.everything`, say, to check that the
     /// scope leaves out nothing a reader reads).
     public var readScope: XMLReadScope = Self.scope
 
     public var limits: XMLParseLimits
+    /// Whether the document is another CareGate gateway's answer (federation): then each entry is attributed to
+    /// the providers behind that gateway that its provenance names, and its provider-outcome notices say which of
+    /// them did not answer it.
+    public let readsGatewayProvenance: Bool
 
-    public init(limits: XMLParseLimits = XMLParseLimits()) {
+    /// - Parameter gateway: the provider is another CareGate gateway (see `readsGatewayProvenance`).
+    public init(limits: XMLParseLimits = XMLParseLimits(), gateway: Bool = false) {
         self.limits = limits
+        readsGatewayProvenance = gateway
+        if gateway { readScope = Self.gatewayScope }
     }
 
     public func decode(_ body: [UInt8], charset: String?, from provider: ProviderID) throws(DecodeError)
@@ -71,12 +84,18 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
                 record.unreadable += 1
                 continue
             }
+            if readsGatewayProvenance, element.name == "OperationOutcome" {
+                record.relayedOutcomes += Self.relayedOutcomes(element)
+                continue
+            }
             // The provider's own id makes the entry traceable back to it; without one, the fullUrl still
             // names it within the response, and a position at least tells entries apart.
             let id = element.fhirValue("id") ?? found.fullUrl ?? "#\(offset + 1)"
             let resource = FHIRResource(
                 element: element, source: SourceReference(provider: provider, id: id), index: index)
             switch resource.read() {
+            case .entry(let entry) where readsGatewayProvenance:
+                record.entries += Self.attributed(entry, element: element, via: provider)
             case .entry(let entry): record.entries.append(entry)
             case .patient(let patient): record.patient = record.patient ?? patient
             case .unreadable: record.unreadable += 1
@@ -84,6 +103,54 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             }
         }
         return record
+    }
+
+    /// An entry from another gateway, once per source its provenance names, each attributed to that source as
+    /// `<gateway>/<provider>` with the source's own id: the merge brings copies of one fact back together (they
+    /// share its identifiers and content), listing every source, as that gateway's view did. Without provenance it
+    /// stays the gateway's own.
+    static func attributed(_ entry: CareEntry, element: XMLElement, via gateway: ProviderID) -> [CareEntry] {
+        var copies: [CareEntry] = []
+        for source in element.children("extension")
+        where source.attribute("url") == CareGateFHIRProfile.sourceExtension {
+            let parts = careGateParts(of: source)
+            guard let provider = parts["provider"], ProviderID.isValid(provider), let id = parts["id"] else { continue }
+            var copy = entry
+            copy.source = SourceReference(provider: ProviderID("\(gateway.rawValue)/\(provider)"), id: id)
+            copies.append(copy)
+        }
+        return copies.isEmpty ? [entry] : copies
+    }
+
+    /// A CareGate provider-outcome notice's providers: those behind the gateway that did not answer it. Anything
+    /// that is not one (another OperationOutcome, a notice naming no valid provider) is passed over.
+    static func relayedOutcomes(_ element: XMLElement) -> [RelayedOutcome] {
+        element.children("issue").compactMap { issue in
+            guard
+                let notice = issue.children("extension").first(where: {
+                    $0.attribute("url") == CareGateFHIRProfile.providerOutcomeExtension
+                }),
+                let status = issue.child("details")?.children("coding").first(where: {
+                    $0.fhirValue("system") == CareGateFHIRProfile.providerStatusCodeSystem
+                })?.fhirValue("code")
+            else { return nil }
+            let parts = careGateParts(of: notice)
+            guard let provider = parts["provider"], ProviderID.isValid(provider) else { return nil }
+            return RelayedOutcome(
+                provider: ProviderID(provider), kind: parts["kind"].flatMap(ProviderKind.init(rawValue:)), status: status,
+                detail: parts["detail"].map { String($0.prefix(200)) })
+        }
+    }
+
+    /// The `valueString`s of a CareGate extension's nested extensions, by their `url`.
+    private static func careGateParts(of element: XMLElement) -> [String: String] {
+        var parts: [String: String] = [:]
+        for part in element.children("extension") {
+            if let name = part.attribute("url"), parts[name] == nil, let value = part.fhirValue("valueString") {
+                parts[name] = value
+            }
+        }
+        return parts
     }
 
     /// Parses and checks that the root is a FHIR resource (a Bundle is one).

@@ -64,7 +64,7 @@ public final class HTTPProviderAdapter: ProviderAdapter {
     static func decoder(for definition: ProviderDefinition) -> any RecordDecoder {
         let limits = XMLParseLimits(maxBytes: definition.maxResponseBytes)
         switch definition.format {
-        case .fhirR4XML: return FHIRR4XMLDecoder(limits: limits)
+        case .fhirR4XML: return FHIRR4XMLDecoder(limits: limits, gateway: definition.kind == .gateway)
         case .cda: return CDADecoder(limits: limits)
         case .mappedXML:
             guard let mapping = definition.mapping else {
@@ -123,6 +123,10 @@ public final class HTTPProviderAdapter: ProviderAdapter {
             record.unreadable += page.unreadable
             record.patient = record.patient ?? page.patient
             record.nextPage = page.nextPage
+            // Another gateway repeats its notices on every page.
+            for relayed in page.relayedOutcomes where !record.relayedOutcomes.contains(relayed) {
+                record.relayedOutcomes.append(relayed)
+            }
             pages += 1
         }
         return record

@@ -22,6 +22,37 @@ import Testing
             #expect(hubView.complete)
             #expect(!hubView.entries.isEmpty)
             #expect(hubView.entries.count == northView.entries.count)
+            // Every fact keeps the providers behind the north gateway as its sources, all of them, as north shows it.
+            func sourceSets(_ entries: [MergedEntry], prefix: String) -> [[String]] {
+                entries.map { entry in entry.sources.map { "\(prefix)\($0.provider.rawValue)|\($0.id)" }.sorted() }.sorted {
+                    $0.lexicographicallyPrecedes($1)
+                }
+            }
+            #expect(sourceSets(hubView.entries, prefix: "") == sourceSets(northView.entries, prefix: "north/"))
+            #expect(northView.entries.contains { $0.sources.count > 1 }, "the demo patient has facts from two providers")
+        }
+    }
+
+    @Test func aProviderThatDidNotAnswerNorthIsNamedAtTheHub() async throws {
+        try await Federation.run { federation in
+            try federation.north.simulator.setFault(.httpError(status: 503), for: "gp")
+            let (status, view, body) = try await federation.hubRecord(Self.demo.nhsNumber)
+            #expect(status == .ok, "\(body)")
+            let hubView = try #require(view)
+            #expect(hubView.provider("north")?.status == "ok")
+            let gp = try #require(hubView.provider("north/gp"), "\(hubView.providers.map(\.id))")
+            #expect(gp.status == "error")
+            #expect(gp.kind == "gp")
+            #expect(gp.error == "did not answer the gateway north: HTTP 503 from provider")
+            #expect(!hubView.complete)
+            #expect(hubView.entries.allSatisfy { entry in !entry.sources.contains { $0.provider == "north/gp" } })
+            #expect(!hubView.entries.isEmpty)
+            // The hub's own FHIR answer names it too, for a portal reading FHIR.
+            let headers = try await federation.hubAccess.headers(patient: Self.demo.nhsNumber)
+            let bundle = try await federation.hub.execute(
+                uri: "/fhir/Patient/\(Self.demo.nhsNumber.digits)/$everything?_format=xml", method: .get, headers: headers
+            ) { String(buffer: $0.body) }
+            #expect(bundle.contains("provider north/gp: error"), "\(bundle.prefix(2000))")
         }
     }
 

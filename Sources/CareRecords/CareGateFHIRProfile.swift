@@ -1,0 +1,13 @@
+/// The URLs of CareGate's own FHIR output, for what FHIR has no element for: written by the exporter, and read
+/// back by the FHIR decoder from another CareGate gateway's answer (federation), so both use these very strings.
+public enum CareGateFHIRProfile {
+    /// One per source of an entry: nested extensions `provider` and `id` (both valueString).
+    public static let sourceExtension = "https://caregate.example/fhir/StructureDefinition/source"
+    /// On an entry that disagrees with others: nested `field` (valueString) and one `with` (valueString, the other
+    /// resource's id) per other entry.
+    public static let conflictExtension = "https://caregate.example/fhir/StructureDefinition/conflict"
+    /// On the issue of a provider-outcome OperationOutcome: nested `provider`, `kind` and `detail` (valueString).
+    public static let providerOutcomeExtension = "https://caregate.example/fhir/StructureDefinition/provider-outcome"
+    /// The code system of a provider's outcome (`timeout`, `error`, …) in a Bundle's notices.
+    public static let providerStatusCodeSystem = "https://caregate.example/CodeSystem/provider-status"
+}
