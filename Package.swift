@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "ProviderSimulatorTests", dependencies: ["ProviderSimulator", "CareRecords", "XMLSupport", "CLibXML2"]),
         // The shipped binary itself: `caregate serve` started as a process, as an operator or container runs it.
         .testTarget(name: "CareGateCommandTests", dependencies: [
-            "caregate", "CareRecords", "GatewayServer", "CareGateTesting", "Policy", "ProviderSimulator",
+            "caregate", "CareRecords", "GatewayServer", "CareGateTesting", "Policy", "ProviderSimulator", "Providers",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -33,6 +33,7 @@ EXPORTED = {
     "caregate_audit_write_duration_seconds": "histogram",
     "caregate_audit_failures_total": "counter",
     "caregate_authentication_failures_total": "counter",
+    "caregate_federated_decisions_total": "counter",
 }
 # Series Prometheus makes itself for every scrape target.
 BUILTIN = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}

@@ -42,7 +42,7 @@ public struct ProviderOutcome: Sendable, Equatable {
 extension ProviderOutcome {
     /// A line per provider behind this gateway that did not answer it, named `<gateway>/<provider>` as its entries'
     /// sources are, with the gateway's latency: the view is then incomplete, and says exactly where.
-    var relayedLines: [ProviderOutcome] {
+    public var relayedLines: [ProviderOutcome] {
         relayed.map { relayed in
             let status: ProviderStatus =
                 switch relayed.status {

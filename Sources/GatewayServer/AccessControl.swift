@@ -98,7 +98,9 @@ public struct AccessControl: Sendable {
 
     /// A verifier per gateway in `auth.gateways`, its JWKS file read now; a gateway's token must carry this
     /// gateway's own `audience`.
-    public static func gatewayVerifiers(for auth: AuthConfiguration) async throws(AccessControlError) -> [TokenVerifier] {
+    public static func gatewayVerifiers(
+        for auth: AuthConfiguration
+    ) async throws(AccessControlError) -> [TokenVerifier] {
         var verifiers: [TokenVerifier] = []
         for gateway in auth.gateways {
             do {

@@ -219,9 +219,9 @@ public struct AuthConfiguration: Sendable, Equatable {
         if let node = fields.value("gateways") {
             guard let sequence = node.sequence else { throw fields.error("gateways", "expected a list") }
             for (index, item) in sequence.enumerated() {
-                let gateway = try FederatedGateway(
-                    YAMLFields(item, file: fields.file, path: "auth.gateways[\(index)]", allowedKeys: FederatedGateway.keys),
-                    resolve: resolve)
+                let item = try YAMLFields(
+                    item, file: fields.file, path: "auth.gateways[\(index)]", allowedKeys: FederatedGateway.keys)
+                let gateway = try FederatedGateway(item, resolve: resolve)
                 guard gateway.issuer != issuer, !gateways.contains(where: { $0.issuer == gateway.issuer }) else {
                     throw fields.error("gateways", "gateways[\(index)]: issuer \(gateway.issuer) is already trusted")
                 }

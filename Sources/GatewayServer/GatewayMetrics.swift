@@ -118,6 +118,7 @@ public final class GatewayMetrics: Sendable {
     static let auditWrite = "caregate_audit_write_duration_seconds"
     static let auditFailures = "caregate_audit_failures_total"
     static let authenticationFailures = "caregate_authentication_failures_total"
+    static let federatedDecisions = "caregate_federated_decisions_total"
 
     /// Help text for every metric; a metric without one here is a programming error caught by the tests.
     static let help: [String: String] = [
@@ -140,6 +141,8 @@ public final class GatewayMetrics: Sendable {
         auditWrite: "Time to commit an audit record (group commit).",
         auditFailures: "Audit records that could not be written (the request was refused with 503).",
         authenticationFailures: "Bearer tokens refused, by reason.",
+        federatedDecisions:
+            "Access decisions for clinicians of another gateway (federation), by that gateway's configured id and decision.",
     ]
 
     /// Buckets resolving 1 ms to 10 s.
@@ -167,9 +170,13 @@ public final class GatewayMetrics: Sendable {
         duplicatesCollapsedCounter.increment(by: count)
     }
 
-    func recordDecision(allowed: Bool, reason: String, breakGlass: Bool) {
-        counter(Self.decisions, [("decision", allowed ? "allowed" : "refused"), ("reason", reason)]).increment()
+    /// - Parameter viaGateway: the configured id of the gateway the caller came through (a bounded set, from this
+    ///   gateway's own config), if any.
+    func recordDecision(allowed: Bool, reason: String, breakGlass: Bool, viaGateway: String? = nil) {
+        let decision = allowed ? "allowed" : "refused"
+        counter(Self.decisions, [("decision", decision), ("reason", reason)]).increment()
         if breakGlass { breakGlassCounter.increment() }
+        if let viaGateway { counter(Self.federatedDecisions, [("gateway", viaGateway), ("decision", decision)]).increment() }
     }
 
     func recordAuditWrite(_ duration: Duration, failed: Bool) {

@@ -117,7 +117,9 @@ public struct RecordPipeline: Sendable {
         let decision = AccessPolicy.decide(
             caller: request.caller, patient: request.patient, breakGlassReason: request.breakGlassReason,
             optedOut: optedOut, rolePolicy: access.rolePolicy)
-        metrics.recordDecision(allowed: decision.isAllowed, reason: decision.reason.rawValue, breakGlass: decision.breakGlass)
+        metrics.recordDecision(
+            allowed: decision.isAllowed, reason: decision.reason.rawValue, breakGlass: decision.breakGlass,
+            viaGateway: request.caller.viaGateway)
         guard decision.isAllowed else {
             try await audit(request, decision: .refused, reason: decision.reason.rawValue)
             logger.notice(

@@ -182,6 +182,15 @@ struct RecordStreamSession: Sendable {
                         provider: outcome.provider.rawValue, kind: outcome.kind.rawValue, status: outcome.status.rawValue,
                         latencyMs: outcome.latencyMilliseconds, error: outcome.error, added: added, updated: updated)
                     if let data = try? encoder.encode(event) { emit("provider", String(decoding: data, as: UTF8.self)) }
+                    // Another gateway's providers that did not answer it: a line each, as in the view's manifest.
+                    for line in outcome.relayedLines {
+                        let relayed = ProviderEvent(
+                            provider: line.provider.rawValue, kind: line.kind.rawValue, status: line.status.rawValue,
+                            latencyMs: line.latencyMilliseconds, error: line.error, added: [], updated: [])
+                        if let data = try? encoder.encode(relayed) {
+                            emit("provider", String(decoding: data, as: UTF8.self))
+                        }
+                    }
                 }
             }
         }

@@ -26,17 +26,25 @@ public struct DemoSigningKey: Sendable {
 
     /// Loads the key from `dataDirectory`, creating the directory and the key if missing.
     public init(dataDirectory: String) throws(DemoSigningKeyError) {
-        let path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)
+        try self.init(keyFile: (dataDirectory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    /// Loads the key in `path`, creating its folder (0700) and the key (0600) if missing. Also how a gateway keeps
+    /// the key it signs on-behalf-of tokens with (federation, `caregate gateway-key`).
+    /// - Parameter keyID: the `kid`; by default derived from the public key, so a new key never reuses an old id.
+    public init(keyFile path: String, keyID: String? = nil) throws(DemoSigningKeyError) {
+        let folder = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
-            throw DemoSigningKeyError("cannot create the data directory \(dataDirectory)")
+            throw DemoSigningKeyError("cannot create the folder \(folder)")
         }
         let key = try Self.loadOrCreate(path: path)
         self.path = path
         self.privateKey = key
-        self.keyID = "caregate-demo-" + String((key.parameters?.x ?? "").prefix(16))
+        self.keyID = keyID ?? "caregate-demo-" + String((key.parameters?.x ?? "").prefix(16))
     }
 
     /// The public half as a JSON Web Key Set, for `TokenVerifier(jwks:issuer:audience:)`.

@@ -124,9 +124,9 @@ public struct ProviderAuth: Sendable, Hashable {
             guard !fields.has("bearer_token_file") else {
                 throw fields.error("bearer_token_file", "give bearer_token_file or on_behalf_of, not both")
             }
-            onBehalfOf = try OnBehalfOfSigner(
-                YAMLFields(node, file: fields.file, path: fields.path + ".on_behalf_of", allowedKeys: OnBehalfOfSigner.keys),
-                resolve: resolve)
+            let signer = try YAMLFields(
+                node, file: fields.file, path: fields.path + ".on_behalf_of", allowedKeys: OnBehalfOfSigner.keys)
+            onBehalfOf = try OnBehalfOfSigner(signer, resolve: resolve)
             return
         }
         let path = try resolve.path(of: "bearer_token_file", in: fields, required: true)!

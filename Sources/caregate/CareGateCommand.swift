@@ -12,7 +12,7 @@ struct CareGateCommand: AsyncParsableCommand {
         abstract: "A federated care-record gateway: one merged view of a patient's record from many providers.",
         subcommands: [
             DemoCommand.self, ServeCommand.self, SimulateCommand.self, ProvidersCommand.self, TokenCommand.self,
-            OptOutCommand.self, AuditCommand.self, BenchCommand.self,
+            OptOutCommand.self, AuditCommand.self, GatewayKeyCommand.self, BenchCommand.self,
         ])
 
     /// As ArgumentParser's own `main`, but `serve` with `executor: event-loops` first puts Swift's tasks on SwiftNIO's

@@ -163,3 +163,31 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// The key a gateway signs on-behalf-of tokens with (federation): made once, kept private, its public half given
+/// to the gateways it asks.
+struct GatewayKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-key",
+        abstract: "Create (or read) this gateway's federation key; print its public JWKS for the gateways it asks.",
+        discussion: """
+            The private key (EC P-256, PEM) is created with mode 0600 if the file does not exist, and read if it \
+            does. Name the file as `key_file` and the key id as `key_id` in the `auth.on_behalf_of` of each \
+            `kind: gateway` provider file; save the printed JWKS where the other gateway's `auth.gateways` entry \
+            names it (`jwks_file`). The JWKS holds only the public key.
+            """)
+
+    @Argument(help: "The private key's PEM file.") var file: String
+    @Option(name: .customLong("key-id"), help: "The key id (kid), as the provider files will name it.")
+    var keyID: String
+
+    func run() async throws {
+        guard !keyID.isEmpty, keyID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else { throw ValidationError("--key-id: letters, digits, '-', '_' and '.' only") }
+        do {
+            say(try DemoSigningKey(keyFile: file, keyID: keyID).jwksJSON)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}

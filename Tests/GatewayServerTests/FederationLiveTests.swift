@@ -53,6 +53,16 @@ import Testing
                 uri: "/fhir/Patient/\(Self.demo.nhsNumber.digits)/$everything?_format=xml", method: .get, headers: headers
             ) { String(buffer: $0.body) }
             #expect(bundle.contains("provider north/gp: error"), "\(bundle.prefix(2000))")
+            // And the stream, as a provider event of its own before the end.
+            let events = try await federation.hub.execute(
+                uri: "/v1/patients/\(Self.demo.nhsNumber.digits)/record/stream", method: .get, headers: headers
+            ) { String(buffer: $0.body) }
+            let gpEvent = try #require(
+                events.components(separatedBy: "\n\n").first {
+                    $0.hasPrefix("event: provider") && $0.contains(#""north/gp""#)
+                }, "\(events.prefix(3000))")
+            #expect(gpEvent.contains(#""status":"error""#))
+            #expect(events.range(of: "north/gp")!.lowerBound < events.range(of: "event: complete")!.lowerBound)
         }
     }
 
@@ -67,6 +77,11 @@ import Testing
             #expect(record.decision == .allowed)
             #expect(record.route == "/fhir/Patient/{nhs}/$everything")
             #expect(record.viaGateway == Federation.hubActor)
+            // Operators see how much of north's traffic comes through the hub, labelled by its configured id only.
+            let metrics = try await federation.north.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"caregate_federated_decisions_total{gateway="london-hub",decision="allowed"} 1"#)
+                || metrics.contains(#"caregate_federated_decisions_total{decision="allowed",gateway="london-hub"} 1"#),
+                "\(metrics.split(separator: "\n").filter { $0.contains("federated") })")
             // As the patient would be told: the gateway is an agent of the AuditEvent beside the user.
             let events = try await federation.north.client.execute(
                 uri: "/admin/audit?patient=\(Self.demo.nhsNumber.digits)", method: .get,
