@@ -43,6 +43,8 @@ import Testing
             let gp = try #require(hubView.provider("north/gp"), "\(hubView.providers.map(\.id))")
             #expect(gp.status == "error")
             #expect(gp.kind == "gp")
+            // Named once, though north repeats its notices on each of the three pages.
+            #expect(hubView.providers.filter { $0.id == "north/gp" }.count == 1)
             #expect(gp.error == "did not answer the gateway north: HTTP 503 from provider")
             #expect(!hubView.complete)
             #expect(hubView.entries.allSatisfy { entry in !entry.sources.contains { $0.provider == "north/gp" } })
@@ -77,10 +79,11 @@ import Testing
             #expect(record.decision == .allowed)
             #expect(record.route == "/fhir/Patient/{nhs}/$everything")
             #expect(record.viaGateway == Federation.hubActor)
-            // Operators see how much of north's traffic comes through the hub, labelled by its configured id only.
+            // Operators see how much of north's traffic comes through the hub, labelled by its configured id only:
+            // three decisions, one per page of 30 the hub fetched (north keeps nothing between pages).
             let metrics = try await federation.north.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-            #expect(metrics.contains(#"caregate_federated_decisions_total{gateway="london-hub",decision="allowed"} 1"#)
-                || metrics.contains(#"caregate_federated_decisions_total{decision="allowed",gateway="london-hub"} 1"#),
+            #expect(metrics.contains(#"caregate_federated_decisions_total{gateway="london-hub",decision="allowed"} 3"#)
+                || metrics.contains(#"caregate_federated_decisions_total{decision="allowed",gateway="london-hub"} 3"#),
                 "\(metrics.split(separator: "\n").filter { $0.contains("federated") })")
             // As the patient would be told: the gateway is an agent of the AuditEvent beside the user.
             let events = try await federation.north.client.execute(

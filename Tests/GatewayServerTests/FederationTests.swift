@@ -37,8 +37,10 @@ struct Federation {
         let logger = Logger(label: "caregate.test.federation")
         try await LiveGateway.run(gateways: [trustHub], extraProviders: try northExtraProviders(hubKey)) { north in
             let port = try #require(north.client.port)
+            // Pages of 30: the demo patient's record comes in three, as a larger one would in pages of 1000.
             let definition = try gatewayDefinition(
-                id: "north", url: "http://127.0.0.1:\(port)/fhir/Patient/{nhs}/$everything?_format=xml", key: hubKey)
+                id: "north", url: "http://127.0.0.1:\(port)/fhir/Patient/{nhs}/$everything?_format=xml&_count=30",
+                key: hubKey)
             let providers = try ProviderDirectory(definitions: [definition], logger: logger) { definition in
                 HTTPProviderAdapter(definition: definition, logger: logger)
             }
