@@ -82,31 +82,39 @@ public struct AccessControl: Sendable {
         for auth: AuthConfiguration, timeout: Duration = .seconds(10)
     ) async throws(AccessControlError) -> TokenVerifier {
         do {
-            switch auth.keys {
-            case .file(let path):
-                return try await TokenVerifier(jwksFile: path, issuer: auth.issuer, audience: auth.audience)
-            case .url(let url, _):
-                let document = try await JWKSRefreshService.fetch(url, trusting: auth.jwksCAFile, timeout: timeout)
-                return try await TokenVerifier(jwks: document, issuer: auth.issuer, audience: auth.audience)
-            }
-        } catch let error as KeySetError {
-            throw AccessControlError("auth: \(error)")
+            return try await verifier(
+                keys: auth.keys, caFile: auth.jwksCAFile, issuer: auth.issuer, audience: auth.audience, actor: nil,
+                timeout: timeout)
         } catch {
             throw AccessControlError("auth: \(error)")
         }
     }
 
-    /// A verifier per gateway in `auth.gateways`, its JWKS file read now; a gateway's token must carry this
-    /// gateway's own `audience`.
+    private static func verifier(
+        keys: AuthConfiguration.KeySource, caFile: String?, issuer: String, audience: String, actor: String?,
+        timeout: Duration
+    ) async throws -> TokenVerifier {
+        switch keys {
+        case .file(let path):
+            return try await TokenVerifier(jwksFile: path, issuer: issuer, audience: audience, actor: actor)
+        case .url(let url, _):
+            let document = try await JWKSRefreshService.fetch(url, trusting: caFile, timeout: timeout)
+            return try await TokenVerifier(jwks: document, issuer: issuer, audience: audience, actor: actor)
+        }
+    }
+
+    /// A verifier per gateway in `auth.gateways`, its JWKS read now (from its file, or fetched from its URL, which
+    /// the application then refreshes); a gateway's token must carry this gateway's own `audience`.
     public static func gatewayVerifiers(
-        for auth: AuthConfiguration
+        for auth: AuthConfiguration, timeout: Duration = .seconds(10)
     ) async throws(AccessControlError) -> [TokenVerifier] {
         var verifiers: [TokenVerifier] = []
         for gateway in auth.gateways {
             do {
                 verifiers.append(
-                    try await TokenVerifier(
-                        jwksFile: gateway.jwksFile, issuer: gateway.issuer, audience: auth.audience, actor: gateway.id))
+                    try await verifier(
+                        keys: gateway.keys, caFile: gateway.jwksCAFile, issuer: gateway.issuer, audience: auth.audience,
+                        actor: gateway.id, timeout: timeout))
             } catch {
                 throw AccessControlError("auth.gateways \(gateway.id): \(error)")
             }

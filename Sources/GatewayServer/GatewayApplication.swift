@@ -85,6 +85,14 @@ public func buildApplication(
                 url: url, interval: refresh, caFile: configuration.auth?.jwksCAFile, verifier: access.verifier,
                 logger: logger))
     }
+    // Each federated gateway's keys from its URL, likewise, so a key it rotates in is trusted without a restart.
+    for gateway in configuration.auth?.gateways ?? [] {
+        guard case .url(let url, let refresh) = gateway.keys,
+            let verifier = access.trustedIssuers.gateway(id: gateway.id)
+        else { continue }
+        lifecycle.append(
+            JWKSRefreshService(url: url, interval: refresh, caFile: gateway.jwksCAFile, verifier: verifier, logger: logger))
+    }
     lifecycle.append(ProviderConnections(providers: providers, readiness: readiness))
     lifecycle.append(AccessStores(access: access, pendingDisclosures: pipeline.pendingDisclosures))
     return Application(

@@ -17,8 +17,8 @@ import Providers
 ///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300; `jwks_ca_file`:
 ///   the CAs trusted for it instead of the system's),
 ///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`), `gateways` (a list of
-///   other CareGate gateways trusted to ask on their clinicians' behalf: `id`, `issuer`, `jwks_file`; see
-///   `FederatedGateway`)
+///   other CareGate gateways trusted to ask on their clinicians' behalf: `id`, `issuer`, and `jwks_file` or
+///   `jwks_url` as above; see `FederatedGateway`)
 /// - `store` (mapping): `url: postgres://user:password@host:port/database` to share opt-outs and the audit
 ///   trail between replicas; without it, SQLite files in `data_dir`
 /// - `audit_disclosure` (`with-answer` or `after-answer`, default `with-answer`): when the record of what a query
@@ -186,6 +186,35 @@ public struct AuthConfiguration: Sendable, Equatable {
     ]
 
     init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
+        (keys, jwksCAFile) = try Self.keySource(fields, resolve: resolve)
+        guard let issuer = try fields.string("issuer") else { throw fields.error("issuer", "missing (required)") }
+        self.issuer = issuer
+        audience = try fields.string("audience", required: false) ?? "caregate"
+        gateways = []
+        if let node = fields.value("gateways") {
+            guard let sequence = node.sequence else { throw fields.error("gateways", "expected a list") }
+            for (index, item) in sequence.enumerated() {
+                let item = try YAMLFields(
+                    item, file: fields.file, path: "auth.gateways[\(index)]", allowedKeys: FederatedGateway.keys)
+                let gateway = try FederatedGateway(item, resolve: resolve)
+                guard gateway.issuer != issuer, !gateways.contains(where: { $0.issuer == gateway.issuer }) else {
+                    throw fields.error("gateways", "gateways[\(index)]: issuer \(gateway.issuer) is already trusted")
+                }
+                guard !gateways.contains(where: { $0.id == gateway.id }) else {
+                    throw fields.error("gateways", "gateways[\(index)]: id \(gateway.id) is given twice")
+                }
+                gateways.append(gateway)
+            }
+        }
+    }
+
+    /// The keys' source — `jwks_file`, or `jwks_url` with `jwks_refresh_s` — and `jwks_ca_file`: the same keys for
+    /// the identity provider and for each gateway in `gateways`.
+    static func keySource(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError)
+        -> (KeySource, caFile: String?)
+    {
+        let keys: KeySource
+        var jwksCAFile: String?
         let file = try fields.string("jwks_file", required: false)
         let url = try fields.string("jwks_url", required: false)
         let refresh = try fields.integer("jwks_refresh_s", in: 10...86_400, required: false) ?? 300
@@ -212,25 +241,7 @@ public struct AuthConfiguration: Sendable, Equatable {
             }
             jwksCAFile = path
         }
-        guard let issuer = try fields.string("issuer") else { throw fields.error("issuer", "missing (required)") }
-        self.issuer = issuer
-        audience = try fields.string("audience", required: false) ?? "caregate"
-        gateways = []
-        if let node = fields.value("gateways") {
-            guard let sequence = node.sequence else { throw fields.error("gateways", "expected a list") }
-            for (index, item) in sequence.enumerated() {
-                let item = try YAMLFields(
-                    item, file: fields.file, path: "auth.gateways[\(index)]", allowedKeys: FederatedGateway.keys)
-                let gateway = try FederatedGateway(item, resolve: resolve)
-                guard gateway.issuer != issuer, !gateways.contains(where: { $0.issuer == gateway.issuer }) else {
-                    throw fields.error("gateways", "gateways[\(index)]: issuer \(gateway.issuer) is already trusted")
-                }
-                guard !gateways.contains(where: { $0.id == gateway.id }) else {
-                    throw fields.error("gateways", "gateways[\(index)]: id \(gateway.id) is given twice")
-                }
-                gateways.append(gateway)
-            }
-        }
+        return (keys, jwksCAFile)
     }
 }
 
@@ -239,24 +250,27 @@ public struct AuthConfiguration: Sendable, Equatable {
 /// its own key, and name it in `act`; this gateway applies its own opt-outs, relationship and role policy to them,
 /// audits the clinician with the gateway they came through, and never passes them on to a gateway of its own.
 ///
-/// Keys: `id` (the gateway's name, as its tokens' `act.sub`), `issuer` (its tokens' `iss`), `jwks_file` (its
-/// public keys).
+/// Keys: `id` (the gateway's name, as its tokens' `act.sub`), `issuer` (its tokens' `iss`), and its public keys as
+/// for the identity provider: `jwks_file`, or `jwks_url` (re-fetched every `jwks_refresh_s`, so a key the gateway
+/// rotates in is trusted without a restart) with an optional `jwks_ca_file`.
 public struct FederatedGateway: Sendable, Equatable {
     public var id: String
     public var issuer: String
-    public var jwksFile: String
+    public var keys: AuthConfiguration.KeySource
+    public var jwksCAFile: String?
 
-    public init(id: String, issuer: String, jwksFile: String) {
+    public init(id: String, issuer: String, keys: AuthConfiguration.KeySource, jwksCAFile: String? = nil) {
         self.id = id
         self.issuer = issuer
-        self.jwksFile = jwksFile
+        self.keys = keys
+        self.jwksCAFile = jwksCAFile
     }
 
-    static let keys: Set<String> = ["id", "issuer", "jwks_file"]
+    static let keys: Set<String> = ["id", "issuer", "jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file"]
 
     init(_ fields: YAMLFields, resolve: (String) -> String) throws(ConfigurationError) {
         id = try fields.string("id")!
         issuer = try fields.string("issuer")!
-        jwksFile = resolve(try fields.string("jwks_file")!)
+        (keys, jwksCAFile) = try AuthConfiguration.keySource(fields, resolve: resolve)
     }
 }

@@ -19,6 +19,9 @@ public struct TrustedIssuers: Sendable {
     /// The ids of the gateways trusted to ask on their clinicians' behalf.
     public var gatewayIDs: [String] { gateways.values.compactMap(\.actor).sorted() }
 
+    /// The verifier of the gateway with this id, if trusted (to refresh its keys).
+    public func gateway(id: String) -> TokenVerifier? { gateways.values.first { $0.actor == id } }
+
     /// Verifies a token given bare or as an `Authorization` header value.
     public func verify(_ bearer: String) async throws(AuthenticationError) -> VerifiedCaller {
         if !gateways.isEmpty, let issuer = TokenVerifier.unverifiedIssuer(of: bearer), let gateway = gateways[issuer] {

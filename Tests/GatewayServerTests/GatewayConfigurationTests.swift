@@ -73,6 +73,8 @@ import Testing
          "key 'auth.gateways': gateways[0]: issuer idp is already trusted"),
         ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways:\n    - id: hub\n      jwks_file: h.json\n",
          "key 'auth.gateways[0].issuer': missing (required)"),
+        ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways:\n    - id: hub\n      issuer: h\n",
+         "key 'auth.gateways[0].jwks_file': missing: give jwks_file or jwks_url"),
         ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways:\n    - id: hub\n      issuer: h\n      jwks_file: h.json\n"
             + "    - id: hub\n      issuer: h2\n      jwks_file: h.json\n", "key 'auth.gateways': gateways[1]: id hub is given twice"),
         ("auth:\n  jwks_file: a.json\n  issuer: idp\n  gateways: hub\n", "key 'auth.gateways': expected a list"),
@@ -98,6 +100,10 @@ import Testing
                 - id: london-hub
                   issuer: https://hub.caregate.example
                   jwks_file: federation/hub-jwks.json
+                - id: south-hub
+                  issuer: https://south.caregate.example
+                  jwks_url: https://south.caregate.example/federation/jwks.json
+                  jwks_refresh_s: 60
             """
         try withConfigFile(yaml) { path in
             let auth = try #require(try GatewayConfiguration(file: path).auth)
@@ -105,7 +111,10 @@ import Testing
             #expect(auth.gateways == [
                 FederatedGateway(
                     id: "london-hub", issuer: "https://hub.caregate.example",
-                    jwksFile: folder + "/federation/hub-jwks.json")
+                    keys: .file(folder + "/federation/hub-jwks.json")),
+                FederatedGateway(
+                    id: "south-hub", issuer: "https://south.caregate.example",
+                    keys: .url("https://south.caregate.example/federation/jwks.json", refresh: .seconds(60))),
             ])
         }
     }

@@ -137,6 +137,57 @@ import Testing
         }
     }
 
+    /// `auth.gateways[].jwks_url`: a federated gateway's keys are refreshed the same way, so the hub can rotate its
+    /// federation key without the gateways that trust it restarting.
+    @Test func aFederatedGatewaysRotatedKeyIsTrustedAfterTheNextRefresh() async throws {
+        let (folderA, folderB, folderC) = (Self.temporaryFolder(), Self.temporaryFolder(), Self.temporaryFolder())
+        defer { for folder in [folderA, folderB, folderC] { try? FileManager.default.removeItem(atPath: folder) } }
+        let (old, new) = (try DemoSigningKey(dataDirectory: folderA), try DemoSigningKey(dataDirectory: folderB))
+        let identityProvider = try DemoSigningKey(dataDirectory: folderC)
+        try identityProvider.jwksJSON.write(toFile: folderC + "/jwks.json", atomically: true, encoding: .utf8)
+        let server = JWKSServer(old.jwksJSON)
+        let patient = try NHSNumber("9990000018")
+
+        try await server.run { url in
+            let auth = AuthConfiguration(
+                keys: .file(folderC + "/jwks.json"), issuer: DemoSigningKey.issuer, audience: DemoSigningKey.audience,
+                gateways: [
+                    FederatedGateway(
+                        id: "london-hub", issuer: "https://hub.caregate.test", keys: .url(url, refresh: .milliseconds(100)))
+                ])
+            let access = try await TestAccess.make(
+                verifier: try await AccessControl.verifier(for: auth),
+                gateways: try await AccessControl.gatewayVerifiers(for: auth))
+            defer { access.remove() }
+            var configuration = access.configuration
+            configuration.auth = auth
+            let app = buildApplication(
+                configuration: configuration,
+                providers: try ProviderDirectory(adapters: [FakeAdapter("gp", .answer(after: .zero, entries: 1))]),
+                access: access.control, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                func status(_ key: DemoSigningKey) async throws -> HTTPResponse.Status {
+                    var claims = AccessClaims.demo(role: "R8000", patient: patient, issuer: "https://hub.caregate.test")
+                    claims.act = ActorClaim(sub: "london-hub")
+                    let token = try await key.sign(claims)
+                    return try await client.execute(
+                        uri: "/v1/patients/\(patient.digits)/record", method: .get,
+                        headers: [.authorization: "Bearer \(token)"]) { $0.status }
+                }
+                #expect(try await status(old) == .ok)
+                #expect(try await status(new) == .unauthorized)
+
+                server.document.withLock { $0 = new.jwksJSON }
+                let deadline = ContinuousClock.now + .seconds(5)
+                while try await status(new) != .ok, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(try await status(new) == .ok)
+                #expect(try await status(old) == .unauthorized)
+            }
+        }
+    }
+
     @Test func aGatewayWhoseJWKSURLCannotBeFetchedDoesNotStart() async throws {
         let auth = AuthConfiguration(keys: .url("http://127.0.0.1:1/jwks", refresh: .seconds(300)), issuer: "idp")
         await #expect(throws: AccessControlError.self) { try await AccessControl.verifier(for: auth, timeout: .milliseconds(500)) }
