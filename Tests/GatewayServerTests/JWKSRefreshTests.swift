@@ -88,6 +88,23 @@ import Testing
         #expect(withFile.description.contains("only with jwks_url"))
     }
 
+    /// Trusted with `old` and not `new`; then the server swaps to `new`, which is trusted within 5 s, and `old` no
+    /// longer is.
+    static func expectRotation(
+        served server: JWKSServer, from old: DemoSigningKey, to new: DemoSigningKey,
+        status: (DemoSigningKey) async throws -> HTTPResponse.Status
+    ) async throws {
+        #expect(try await status(old) == .ok)
+        #expect(try await status(new) == .unauthorized)
+        server.document.withLock { $0 = new.jwksJSON }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await status(new) != .ok, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await status(new) == .ok)
+        #expect(try await status(old) == .unauthorized)
+    }
+
     static func temporaryFolder() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("caregate-jwks-\(UUID().uuidString)").path
     }
@@ -118,16 +135,7 @@ import Testing
                         uri: "/v1/patients/\(patient.digits)/record", method: .get,
                         headers: [.authorization: "Bearer \(token)"]) { $0.status }
                 }
-                #expect(try await status(old) == .ok)
-                #expect(try await status(new) == .unauthorized)
-
-                server.document.withLock { $0 = new.jwksJSON }
-                let deadline = ContinuousClock.now + .seconds(5)
-                while try await status(new) != .ok, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                #expect(try await status(new) == .ok)
-                #expect(try await status(old) == .unauthorized)
+                try await Self.expectRotation(served: server, from: old, to: new, status: status)
 
                 // A broken document at the identity provider keeps the keys in force.
                 server.document.withLock { $0 = "<html>maintenance</html>" }
@@ -174,16 +182,7 @@ import Testing
                         uri: "/v1/patients/\(patient.digits)/record", method: .get,
                         headers: [.authorization: "Bearer \(token)"]) { $0.status }
                 }
-                #expect(try await status(old) == .ok)
-                #expect(try await status(new) == .unauthorized)
-
-                server.document.withLock { $0 = new.jwksJSON }
-                let deadline = ContinuousClock.now + .seconds(5)
-                while try await status(new) != .ok, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                #expect(try await status(new) == .ok)
-                #expect(try await status(old) == .unauthorized)
+                try await Self.expectRotation(served: server, from: old, to: new, status: status)
             }
         }
     }
