@@ -38,6 +38,14 @@ public struct AccessControl: Sendable {
 
     public static let optOutFile = "opt-outs.sqlite"
     public static let auditFile = "audit.sqlite"
+    public static let providerChangesFile = "provider-changes.sqlite"
+
+    /// Where provider changes made through the admin API are kept: the shared PostgreSQL store, or a SQLite file in
+    /// the data directory beside the other two.
+    public static func providerChangesLocation(_ configuration: GatewayConfiguration) -> StoreLocation {
+        if let url = configuration.storeURL { return .postgres(url: url) }
+        return .sqlite(path: (configuration.dataDirectory as NSString).appendingPathComponent(providerChangesFile))
+    }
 
     /// Opens the role policy and both stores named by `configuration`, with `verifier` for tokens.
     /// On failure nothing stays open.

@@ -5,18 +5,20 @@ import Policy
 import Providers
 
 /// The provider registry at run time, for provider teams and operators:
-/// `GET /admin/providers`, `GET|PUT|DELETE /admin/providers/{id}`. A PUT body is the provider file's YAML (or its
-/// JSON equivalent, which is YAML too); it is checked exactly as a file would be, and takes effect for the next
-/// query. When the gateway runs from a providers folder, changes are written there too, so a reload (SIGHUP) or a
-/// restart keeps them.
+/// `GET /admin/providers`, `GET|PUT|DELETE /admin/providers/{id}`, `GET /admin/providers/{id}/history`. A PUT body is
+/// the provider file's YAML (or its JSON equivalent, which is YAML too); it is checked exactly as a file would be,
+/// and takes effect for the next query.
 ///
 /// Operators only: a bearer token with the `caregate.admin` scope. A definition sent here may name files (mapping,
 /// schema, TLS and token files) only in the providers folder and the provider credentials folder
 /// (`ProviderFileAccess`).
 ///
-/// With a shared store (`SharedProviders`), a change is recorded there and every replica applies it; the providers
-/// folder is not written (on Kubernetes it is a read-only ConfigMap). A change the store cannot take is refused
-/// (503) and changes nothing, here or elsewhere.
+/// A change is recorded in the provider change log (`SharedProviders`: the shared PostgreSQL store, or a SQLite file
+/// in the data directory for a single replica), with who made it and when, and applied over the providers folder —
+/// by every replica, and again at every start and reload; the providers folder is never written (on Kubernetes it is
+/// a read-only ConfigMap). A change the log cannot take is refused (503) and changes nothing, here or elsewhere.
+/// Without a change log (an application built without one, as the demo's is not), changes last until the process
+/// stops, and there is no history.
 struct AdminProviderRoutes: Sendable {
     let providers: ProviderDirectory
     let providersFolder: String?
@@ -42,8 +44,7 @@ struct AdminProviderRoutes: Sendable {
             let id = try Self.providerID(context)
             guard let shared else {
                 throw GatewayError(
-                    .notFound, code: "no-history",
-                    message: "provider change history is kept only with a shared PostgreSQL store (store.url)")
+                    .notFound, code: "no-history", message: "this gateway keeps no provider change log, so no history")
             }
             var records: [ProviderChangeRecord] = []
             try await Self.recording("provider history not read") { records = try await shared.history(of: id) }
@@ -65,7 +66,6 @@ struct AdminProviderRoutes: Sendable {
                 try await Self.recording { try await shared.record(nil, for: id, by: context.operatorUserID ?? "") }
             } else {
                 _ = providers.remove(id)
-                if let providersFolder { try? ProviderFiles(folder: providersFolder).delete(id) }
             }
             return Response(status: .noContent)
         }
@@ -99,22 +99,13 @@ struct AdminProviderRoutes: Sendable {
             guard applied else {
                 throw GatewayError(
                     .internalServerError, code: "not-applied",
-                    message: "recorded in the shared store, but this replica could not apply it (see its log)")
+                    message: "recorded in the provider change log, but this replica could not apply it (see its log)")
             }
         } else {
             do {
                 replaced = try providers.register(definition)
             } catch {
                 throw GatewayError(.badRequest, code: "invalid-provider", message: error.description)
-            }
-        }
-        if shared == nil, let providersFolder {
-            do {
-                try ProviderFiles(folder: providersFolder).write(text, for: id)
-            } catch {
-                throw GatewayError(
-                    .internalServerError, code: "not-saved",
-                    message: "registered, but the provider file could not be written to the providers folder")
             }
         }
         var response = try Self.json(ProviderSummary(definition))
@@ -129,7 +120,7 @@ struct AdminProviderRoutes: Sendable {
         do {
             try await change()
         } catch {
-            let reason = (error as? ProviderChangeLogError)?.description ?? "the shared store failed"
+            let reason = (error as? ProviderChangeLogError)?.description ?? "the provider change store failed"
             throw GatewayError(.serviceUnavailable, code: "store-unavailable", message: "\(what): \(reason)")
         }
     }

@@ -4,9 +4,9 @@ import Policy
 import Providers
 import ServiceLifecycle
 
-/// The provider registry kept the same on every replica sharing a PostgreSQL store: admin API changes go into the
-/// store's `ProviderChangeLog`, and each replica applies every change, its own at once and the others' within
-/// `pollInterval`, over the providers folder's definitions.
+/// The provider registry kept the same on every replica sharing a PostgreSQL store, and across restarts of a single
+/// one with SQLite: admin API changes go into the `ProviderChangeLog`, and each replica applies every change, its own
+/// at once and the others' within `pollInterval`, over the providers folder's definitions.
 ///
 /// What a replica uses is the providers folder (the same ConfigMap on every replica), then each provider's latest
 /// change: its definition as sent, or its removal. A change this replica cannot apply (a definition naming a file
@@ -18,7 +18,7 @@ public actor SharedProviders: Service {
         case removed
     }
 
-    private let log: ProviderChangeLog
+    private let log: any ProviderChangeLog
     private let providers: ProviderDirectory
     /// The providers folder (definitions' relative paths resolve against it); nil when there is none.
     private let folder: String?
@@ -37,7 +37,7 @@ public actor SharedProviders: Service {
 
     /// Applies every change recorded so far (a replica starting after changes were made starts with them).
     public init(
-        log: ProviderChangeLog, providers: ProviderDirectory, folder: String?, files: ProviderFileAccess,
+        log: any ProviderChangeLog, providers: ProviderDirectory, folder: String?, files: ProviderFileAccess,
         pollInterval: Duration = .seconds(2), logger: Logger
     ) async throws(ProviderChangeLogError) {
         self.log = log

@@ -23,17 +23,49 @@ public struct ProviderChangeRecord: Sendable, Equatable {
     public var changedAt: Date
     /// The operator's user id (the token's `sub`).
     public var changedBy: String
+
+    public init(change: ProviderChange, changedAt: Date, changedBy: String) {
+        self.change = change
+        self.changedAt = changedAt
+        self.changedBy = changedBy
+    }
 }
 
-/// The provider changes every replica applies: an append-only table in the shared PostgreSQL store, so that a
-/// provider registered, replaced or removed through one replica's admin API is so on all of them, and stays so
-/// across restarts (a Kubernetes providers folder is a read-only ConfigMap). It holds provider definitions and
-/// who changed them, never clinical data.
+/// The provider changes made through the admin API, in the order they were made: every replica applies them over
+/// its providers folder (`SharedProviders`), so a provider registered, replaced or removed through one replica's
+/// admin API is so on all of them and stays so across restarts, and each change records who made it and when. It
+/// holds provider definitions and who changed them, never clinical data.
+///
+/// In the shared PostgreSQL store for several replicas (`PostgresProviderChangeLog`), or in a SQLite file in the data
+/// directory for one (`SQLiteProviderChangeLog`).
+public protocol ProviderChangeLog: Sendable {
+    /// Appends a change (`definition` nil: the provider is removed) made by `user`; returns its sequence number.
+    @discardableResult
+    func append(provider: String, definition: String?, changedBy user: String) async throws(ProviderChangeLogError)
+        -> Int64
+    /// Every change after `sequence`, in order.
+    func changes(after sequence: Int64) async throws(ProviderChangeLogError) -> [ProviderChange]
+    /// Every change to `provider`, oldest first: who registered, replaced or removed it, and when.
+    func history(of provider: String) async throws(ProviderChangeLogError) -> [ProviderChangeRecord]
+    func shutdown() async
+}
+
+/// The change log at `location`: the shared PostgreSQL store, or a SQLite file (its folder must exist).
+public func makeProviderChangeLog(
+    _ location: StoreLocation, logger: Logger = Logger(label: "caregate.providers")
+) async throws(ProviderChangeLogError) -> any ProviderChangeLog {
+    switch location {
+    case .sqlite(let path): try await SQLiteProviderChangeLog(path: path, logger: logger)
+    case .postgres(let url): try await PostgresProviderChangeLog(url: url, logger: logger)
+    }
+}
+
+/// The change log in the shared PostgreSQL store: an append-only table.
 ///
 /// Changes are committed one at a time (an advisory lock around each insert), so their sequence numbers are
 /// committed in order and a replica reading "everything after the last one I applied" never skips one that
 /// committed late.
-public final class ProviderChangeLog: Sendable {
+public final class PostgresProviderChangeLog: ProviderChangeLog {
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let timeout: Duration
@@ -76,7 +108,6 @@ public final class ProviderChangeLog: Sendable {
     /// An arbitrary constant naming the advisory lock that serialises schema creation and every change.
     private static let lockKey: Int64 = 0x4361_7265_5072_6f76  // "CareProv"
 
-    /// Appends a change (`definition` nil: the provider is removed) made by `user`; returns its sequence number.
     @discardableResult
     public func append(provider: String, definition: String?, changedBy user: String) async throws(ProviderChangeLogError)
         -> Int64
@@ -96,7 +127,6 @@ public final class ProviderChangeLog: Sendable {
         }
     }
 
-    /// Every change after `sequence`, in order.
     public func changes(after sequence: Int64) async throws(ProviderChangeLogError) -> [ProviderChange] {
         try await run { client in
             var changes: [ProviderChange] = []
@@ -109,7 +139,6 @@ public final class ProviderChangeLog: Sendable {
         }
     }
 
-    /// Every change to `provider`, oldest first: who registered, replaced or removed it, and when.
     public func history(of provider: String) async throws(ProviderChangeLogError) -> [ProviderChangeRecord] {
         try await run { client in
             var records: [ProviderChangeRecord] = []
@@ -160,10 +189,10 @@ public enum ProviderChangeLogError: Error, Sendable, Equatable, CustomStringConv
 
     public var description: String {
         switch self {
-        case .unavailable: "the shared store is unavailable"
-        case .timedOut: "the shared store did not answer in time"
-        case .closed: "the shared store is closed"
-        case .invalidLocation: "the shared store's URL cannot be used"
+        case .unavailable: "the provider change store is unavailable"
+        case .timedOut: "the provider change store did not answer in time"
+        case .closed: "the provider change store is closed"
+        case .invalidLocation: "the provider change store's location cannot be used"
         }
     }
 }

@@ -142,22 +142,22 @@ struct ServeCommand: AsyncParsableCommand {
             await access.shutdown()
             throw ValidationError("provider definitions refused: \(error)")
         }
-        // With a shared store, provider changes made through the admin API are shared by every replica.
-        var shared: SharedProviders?
-        if let url = configuration.storeURL {
-            do {
-                let log = try await ProviderChangeLog(url: url, logger: logger)
-                shared = try await SharedProviders(
-                    log: log, providers: providers, folder: configuration.providersDirectory,
-                    files: .adminAPI(
-                        providersFolder: configuration.providersDirectory,
-                        credentialsFolder: configuration.providerCredentialsDirectory),
-                    logger: logger)
-            } catch {
-                await providers.shutdown()
-                await access.shutdown()
-                throw ValidationError("provider change log \(StoreLocation.postgres(url: url)): \(error)")
-            }
+        // Provider changes made through the admin API go into the change log (shared by every replica with a
+        // shared store), and are applied over the providers folder here and at every start.
+        let shared: SharedProviders
+        let changes = AccessControl.providerChangesLocation(configuration)
+        do {
+            shared = try await SharedProviders(
+                log: try await makeProviderChangeLog(changes, logger: logger), providers: providers,
+                folder: configuration.providersDirectory,
+                files: .adminAPI(
+                    providersFolder: configuration.providersDirectory,
+                    credentialsFolder: configuration.providerCredentialsDirectory),
+                logger: logger)
+        } catch {
+            await providers.shutdown()
+            await access.shutdown()
+            throw ValidationError("provider change log \(changes): \(error)")
         }
         let host = configuration.host
         let count = providers.definitions.count

@@ -5,9 +5,11 @@ import GatewayServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Policy
 import ProviderSimulator
 import Providers
+import Synchronization
 import Testing
 
 /// The provider registry at run time: changes through the admin API apply to the next query, without a restart.
@@ -153,7 +155,7 @@ import Testing
     @Test(.enabled(if: TestPostgres.isConfigured, "CAREGATE_TEST_POSTGRES_URL is unset"))
     func withASharedStoreAChangeReachesEveryReplica() async throws {
         try await TestPostgres.withScratchSchema { url in
-            let log = try await ProviderChangeLog(url: url)
+            let log = try await PostgresProviderChangeLog(url: url)
             try await LiveGateway.run(storeURL: url, providerChanges: log) { gateway in
                 let (status, _) = try await put(gateway, "gp-replica", try copyOfGP(gateway, id: "gp-replica"))
                 #expect(status == .created)
@@ -208,7 +210,7 @@ import Testing
         }
     }
 
-    @Test func withoutASharedStoreThereIsNoHistory() async throws {
+    @Test func withoutAChangeLogThereIsNoHistory() async throws {
         try await LiveGateway.run { gateway in
             try await gateway.client.execute(
                 uri: "/admin/providers/gp/history", method: .get, headers: try await gateway.access.operatorHeaders()
@@ -216,7 +218,7 @@ import Testing
                 #expect(response.status == .notFound)
                 let outcome = try OutcomeBody(Data(buffer: response.body))
                 #expect(outcome.code == "no-history")
-                #expect(outcome.message?.contains("shared PostgreSQL store") == true)
+                #expect(outcome.message?.contains("no provider change log") == true)
             }
         }
     }
@@ -251,25 +253,59 @@ import Testing
         }
     }
 
-    @Test func changesAreWrittenToTheProvidersFolderAndAReloadReadsIt() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("caregate-admin-\(UInt64.random(in: 0...UInt64.max))").path
+    /// A single replica (no shared store) keeps its changes in a SQLite file in its data directory: applied over the
+    /// providers folder at every start and reload, never written into the folder, with their history.
+    @Test func aSingleReplicaKeepsItsChangesAndTheirHistoryInSQLite() async throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("caregate-admin-\(UInt64.random(in: 0...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try await LiveGateway.run(providersFolder: folder) { gateway in
-            let (status, _) = try await put(gateway, "gp-saved", try copyOfGP(gateway, id: "gp-saved"))
+        let store = StoreLocation.sqlite(path: folder + "/" + AccessControl.providerChangesFile)
+        let log = try await makeProviderChangeLog(store)
+        let sent = Mutex("")
+        try await LiveGateway.run(providersFolder: folder, providerChanges: log) { gateway in
+            let saved = try copyOfGP(gateway, id: "gp-saved")
+            sent.withLock { $0 = saved }
+            let (status, _) = try await put(gateway, "gp-saved", saved)
             #expect(status == .created)
-            #expect(FileManager.default.fileExists(atPath: folder + "/gp-saved.yaml"))
-
-            // The folder is now the source of truth: a reload leaves only what it holds.
-            try ProviderRegistry.load(directory: folder).definitions.forEach { #expect($0.id == "gp-saved") }
-            try gateway.providers.replaceAll(with: ProviderRegistry.load(directory: folder).definitions)
-            #expect(gateway.providers.definitions.map(\.id) == ["gp-saved"])
-
-            try await gateway.client.execute(uri: "/admin/providers/gp-saved", method: .delete, headers: try await gateway.access.operatorHeaders()) { response in
+            #expect(gateway.providers.definitions.contains { $0.id == "gp-saved" })
+            #expect(!FileManager.default.fileExists(atPath: folder + "/gp-saved.yaml"))
+            try await gateway.client.execute(
+                uri: "/admin/providers/ambulance", method: .delete, headers: try await gateway.access.operatorHeaders()
+            ) { response in
                 #expect(response.status == .noContent)
             }
-            #expect(!FileManager.default.fileExists(atPath: folder + "/gp-saved.yaml"))
+            try await gateway.client.execute(
+                uri: "/admin/providers/gp-saved/history", method: .get, headers: try await gateway.access.operatorHeaders()
+            ) { response in
+                #expect(response.status == .ok)
+                let history = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let changes = history?["changes"] as? [[String: Any]] ?? []
+                #expect(changes.map { $0["change"] as? String } == ["defined"])
+                #expect(changes.first?["changed_by"] as? String == "demo-r8000")
+                #expect(changes.first?["definition"] as? String == saved)
+            }
         }
+        await log.shutdown()
+
+        // A restart: the folder's providers (here, none), then every change in the file.
+        let reopened = try await makeProviderChangeLog(store)
+        let directory = try ProviderDirectory(definitions: [], logger: Logger(label: "test")) { definition in
+            FakeAdapter(definition: definition, .answer(after: .zero, entries: 0))
+        }
+        let shared = try await SharedProviders(
+            log: reopened, providers: directory, folder: folder, files: .within([folder, LiveGateway.providersFolder]),
+            logger: Logger(label: "test"))
+        #expect(directory.definitions.map(\.id.rawValue) == ["gp-saved"])
+        // A reload of a folder that lists the removed provider keeps it removed, and keeps the one registered.
+        let saved = sent.withLock { $0 }
+        let ambulance = try ProviderDefinition(
+            yaml: saved.replacingOccurrences(of: "id: gp-saved", with: "id: ambulance"), file: "ambulance.yaml",
+            relativeTo: LiveGateway.providersFolder)
+        try await shared.replaceFolderDefinitions([ambulance])
+        #expect(directory.definitions.map(\.id.rawValue) == ["gp-saved"])
+        #expect(try await reopened.history(of: "ambulance").map { $0.change.definition == nil } == [true])
+        await reopened.shutdown()
     }
 }
 

@@ -26,7 +26,7 @@ struct LiveGateway {
     static func run(
         deadlineMilliseconds: Int = 2_000, faults: [ProviderID: SimulatedFault] = [:], providersFolder: String? = nil,
         storeURL: String? = nil, dataDirectory: String? = nil, providerCredentials: String? = nil,
-        providerChanges: ProviderChangeLog? = nil, gateways: [TokenVerifier] = [],
+        providerChanges: (any ProviderChangeLog)? = nil, gateways: [TokenVerifier] = [],
         extraProviders: [ProviderDefinition] = [], logger: Logger = Logger(label: "caregate.test"),
         _ body: @Sendable (LiveGateway) async throws -> Void
     ) async throws {

@@ -45,7 +45,7 @@ struct SharedProvidersTests {
             built?.count.add(1, ordering: .relaxed)
             return FakeAdapter(definition: definition, .answer(after: .zero, entries: 0))
         }
-        let log = try await ProviderChangeLog(url: url, logger: logger)
+        let log = try await PostgresProviderChangeLog(url: url, logger: logger)
         let shared = try await SharedProviders(
             log: log, providers: directory, folder: folder, files: .within([folder]), pollInterval: poll, logger: logger)
         return (directory, shared)
