@@ -188,6 +188,16 @@ struct ProviderSummary: Codable, Sendable {
     var tls: TLSFiles?
     /// Where its bearer token is read from (`auth:`), never the token.
     var bearer_token_file: String?
+    /// For another gateway: how the tokens sent to it are signed (`auth.on_behalf_of`), never the key.
+    var on_behalf_of: OnBehalfOfSummary?
+
+    struct OnBehalfOfSummary: Codable, Sendable {
+        var issuer: String
+        var actor: String
+        var audience: String
+        var key_file: String
+        var key_id: String
+    }
 
     struct TLSFiles: Codable, Sendable {
         var ca_file: String?
@@ -212,6 +222,10 @@ struct ProviderSummary: Codable, Sendable {
             TLSFiles(ca_file: $0.caFile, certificate_file: $0.certificateFile, key_file: $0.keyFile)
         }
         bearer_token_file = definition.auth?.bearerTokenFile
+        on_behalf_of = definition.auth?.onBehalfOf.map {
+            OnBehalfOfSummary(
+                issuer: $0.issuer, actor: $0.actor, audience: $0.audience, key_file: $0.keyFile, key_id: $0.keyID)
+        }
     }
 }
 

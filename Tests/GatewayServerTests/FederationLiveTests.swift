@@ -100,6 +100,21 @@ import Testing
         }
     }
 
+    @Test func theHubsAdminAPIShowsHowItSignsNeverTheKey() async throws {
+        try await Federation.run { federation in
+            let body = try await federation.hub.execute(
+                uri: "/admin/providers/north", method: .get, headers: try await federation.hubAccess.operatorHeaders()
+            ) { String(buffer: $0.body) }
+            let summary = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            #expect(summary?["kind"] as? String == "gateway")
+            let signing = summary?["on_behalf_of"] as? [String: String]
+            #expect(signing?["actor"] == Federation.hubActor)
+            #expect(signing?["key_id"] == federation.hubKey.keyID)
+            #expect(signing?["key_file"] == federation.hubKey.path)
+            #expect(!body.contains("PRIVATE KEY"))
+        }
+    }
+
     @Test func northAppliesItsOwnOptOuts() async throws {
         try await Federation.run { federation in
             try await federation.north.access.control.optOuts.add(Self.demo.nhsNumber, source: "test")
