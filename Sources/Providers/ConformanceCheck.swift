@@ -10,17 +10,22 @@ public struct ConformanceCheck: Sendable {
     public let definition: ProviderDefinition
     private let schema: (schema: XMLSchema, name: String)?
     private let timeout: Duration
+    private let clinician: (@Sendable (NHSNumber) -> OnBehalfOf)?
     private let logger: Logger
 
     /// - Parameters:
     ///   - schema: the XSD the responses must validate against (with a name to print), or nil to skip validation.
+    ///   - clinician: for a provider that is another gateway, whom each patient is asked for (it decides and audits
+    ///     the access as for any clinician); without one, such a provider cannot be asked.
     public init(
         definition: ProviderDefinition, schema: (schema: XMLSchema, name: String)?, timeout: Duration = .seconds(10),
+        clinician: (@Sendable (NHSNumber) -> OnBehalfOf)? = nil,
         logger: Logger = Logger(label: "caregate.providers-check")
     ) {
         self.definition = definition
         self.schema = schema
         self.timeout = timeout
+        self.clinician = clinician
         self.logger = logger
     }
 
@@ -28,7 +33,8 @@ public struct ConformanceCheck: Sendable {
         let adapter = HTTPProviderAdapter(definition: definition, logger: logger)
         var results: [PatientCheck] = []
         for patient in patients {
-            results.append(await check(patient, with: adapter))
+            let asking = clinician?(patient)
+            results.append(await OnBehalfOf.$current.withValue(asking) { await check(patient, with: adapter) })
         }
         try? await adapter.shutdown()
         return ConformanceReport(definition: definition, schemaName: schema?.name, patients: results)

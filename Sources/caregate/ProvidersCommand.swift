@@ -33,6 +33,17 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "How long to wait for each response.")
     var timeoutMilliseconds: Int = 10_000
 
+    @Option(
+        name: .customLong("as-user"),
+        help: "For a provider of kind gateway: the user id to ask as (the other gateway decides and audits the access).")
+    var asUser: String?
+
+    @Option(name: .customLong("as-role"), help: "For a provider of kind gateway: the user's NHS RBAC job role code.")
+    var asRole: String?
+
+    @Option(name: .customLong("as-org"), help: "For a provider of kind gateway: the user's organisation (ODS code).")
+    var asOrganisation: String?
+
     func run() async throws {
         guard !patients.isEmpty else { throw ValidationError("give at least one --patient NHS-NUMBER to fetch") }
         var numbers: [NHSNumber] = []
@@ -52,16 +63,39 @@ struct CheckCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
 
+        let clinician = try clinician(for: definition)
         let schema = try loadSchema(for: definition)
         say("provider \(definition.id) — \(definition.name) — \(definition.format.rawValue) — \(definition.urlTemplate)")
         if let schema { say("schema: \(schema.name)") } else { say("schema: none (add `schema:` to the provider file)") }
         for line in definition.credentialSummary() { say(line) }
         let report = await ConformanceCheck(
-            definition: definition, schema: schema, timeout: .milliseconds(timeoutMilliseconds)
+            definition: definition, schema: schema, timeout: .milliseconds(timeoutMilliseconds), clinician: clinician
         ).run(patients: numbers)
         for result in report.patients { printResult(result) }
         say(report.passed ? "PASS: \(report.patients.count) patient(s) conform" : "FAIL")
         if !report.passed { throw ExitCode.failure }
+    }
+
+    /// Another gateway is asked only on behalf of a clinician: the one named here, launched for each test patient
+    /// in turn (direct care), so the other gateway's relationship check passes and its audit names the check.
+    private func clinician(for definition: ProviderDefinition) throws -> (@Sendable (NHSNumber) -> OnBehalfOf)? {
+        guard definition.kind == .gateway else {
+            guard asUser == nil, asRole == nil, asOrganisation == nil else {
+                throw ValidationError("--as-user, --as-role and --as-org are only for a provider of kind gateway")
+            }
+            return nil
+        }
+        guard let asUser, let asRole, let asOrganisation else {
+            throw ValidationError(
+                "a gateway is asked on behalf of a clinician: give --as-user, --as-role and --as-org "
+                    + "(the other gateway decides the access for that user and audits it)")
+        }
+        say("asking as \(asUser) (\(asRole), \(asOrganisation)), for each patient in turn")
+        return { patient in
+            OnBehalfOf(
+                userID: asUser, name: "CareGate providers check (\(asUser))", organisation: asOrganisation, role: asRole,
+                purpose: "direct-care", launchPatient: patient)
+        }
     }
 
     private func loadSchema(for definition: ProviderDefinition) throws -> (schema: XMLSchema, name: String)? {

@@ -115,6 +115,33 @@ import Testing
         }
     }
 
+    /// `caregate providers check` against another gateway: asked as the clinician it names, for each test patient,
+    /// its FHIR answer valid against the R4 schema; without a clinician, it cannot be asked at all.
+    @Test func theConformanceCheckAsksTheOtherGatewayAsTheClinicianItNames() async throws {
+        try await Federation.run { federation in
+            let port = try #require(federation.north.client.port)
+            let definition = try Federation.gatewayDefinition(
+                id: "north", url: "http://127.0.0.1:\(port)/fhir/Patient/{nhs}/$everything?_format=xml&_count=1000",
+                key: federation.hubKey)
+            let schema = try ConformanceCheckTests.schema(for: definition)
+            let report = await ConformanceCheck(definition: definition, schema: schema) { patient in
+                OnBehalfOf(
+                    userID: "check-user", name: "CareGate providers check (check-user)", organisation: "RX1",
+                    role: "R8000", purpose: "direct-care", launchPatient: patient)
+            }.run(patients: [Self.demo.nhsNumber])
+            let result = try #require(report.patients.first)
+            #expect(report.passed, "\(result.problems) \(result.schemaErrors.prefix(5))")
+            #expect(result.entriesByCategory.values.reduce(0, +) > 0)
+            let records = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
+            #expect(records.last?.record.userID == "check-user")
+            #expect(records.last?.record.viaGateway == Federation.hubActor)
+
+            let unasked = await ConformanceCheck(definition: definition, schema: schema).run(patients: [Self.demo.nhsNumber])
+            #expect(!unasked.passed)
+            #expect(unasked.patients.first?.problems.first?.contains("no clinician to ask for") == true)
+        }
+    }
+
     @Test func northAppliesItsOwnOptOuts() async throws {
         try await Federation.run { federation in
             try await federation.north.access.control.optOuts.add(Self.demo.nhsNumber, source: "test")
