@@ -57,6 +57,9 @@ struct AdminProviderRoutes: Sendable {
         admin.put(":id") { request, context in
             try await put(request, context: context)
         }
+        admin.post(":id/reset") { _, context in
+            try await reset(context)
+        }
         admin.delete(":id") { _, context in
             let id = try Self.providerID(context)
             guard providers.definitions.contains(where: { $0.id == id }) else {
@@ -113,6 +116,44 @@ struct AdminProviderRoutes: Sendable {
         return response
     }
 
+    /// `POST /admin/providers/{id}/reset`: the providers folder decides the provider again — its definition there
+    /// is used (200, with it), or, if the folder has none, the provider is removed (204) — ending every change made
+    /// through the admin API before. Recorded, with who and when, like any change.
+    private func reset(_ context: GatewayRequestContext) async throws -> Response {
+        let id = try Self.providerID(context)
+        guard let shared else {
+            throw GatewayError(
+                .notFound, code: "no-change", message: "this gateway keeps no provider change log, so nothing to reset")
+        }
+        var inForce = false
+        try await Self.recording("provider not reset") {
+            try await shared.synchronise()
+            inForce = await shared.hasChange(for: id)
+        }
+        guard inForce else {
+            throw GatewayError(
+                .notFound, code: "no-change",
+                message:
+                    "no change made through the admin API is in force for provider '\(id)': the providers folder decides it"
+            )
+        }
+        var applied = true
+        try await Self.recording("provider not reset") {
+            applied = try await shared.reset(id, by: context.operatorUserID ?? "")
+        }
+        guard applied else {
+            throw GatewayError(
+                .internalServerError, code: "not-applied",
+                message:
+                    "recorded in the provider change log, but this replica could not read its providers folder (see its log)"
+            )
+        }
+        guard let definition = providers.definitions.first(where: { $0.id == id }) else {
+            return Response(status: .noContent)
+        }
+        return try Self.json(ProviderSummary(definition))
+    }
+
     /// Runs a call to the shared store; a store that cannot answer is a 503 (for a change: nothing changed).
     private static func recording(_ what: String = "provider change not made", _ change: () async throws -> Void)
         async throws
@@ -151,7 +192,7 @@ struct ProviderHistory: Codable, Sendable {
         var sequence: Int64
         var changed_at: String
         var changed_by: String
-        /// `defined` or `removed`.
+        /// `defined`, `removed`, or `reset` (the providers folder decides it again).
         var change: String
         var definition: String?
     }
@@ -164,7 +205,8 @@ struct ProviderHistory: Codable, Sendable {
         changes = records.map { record in
             Change(
                 sequence: record.change.sequence, changed_at: record.changedAt.formatted(.iso8601),
-                changed_by: record.changedBy, change: record.change.definition == nil ? "removed" : "defined",
+                changed_by: record.changedBy,
+                change: record.change.reset ? "reset" : record.change.definition == nil ? "removed" : "defined",
                 definition: record.change.definition)
         }
     }

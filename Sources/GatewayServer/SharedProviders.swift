@@ -61,6 +61,19 @@ public actor SharedProviders: Service {
         return !unapplied.contains(sequence)
     }
 
+    /// Records, by `user`, that the providers folder decides `provider` again — its definition there, or none —
+    /// ending every change made through the admin API before, and applies it before returning. False when this
+    /// replica could not apply it (the folder cannot be read; logged).
+    @discardableResult
+    public func reset(_ provider: ProviderID, by user: String) async throws(ProviderChangeLogError) -> Bool {
+        let sequence = try await log.append(provider: provider.rawValue, definition: nil, reset: true, changedBy: user)
+        let unapplied = try await synchronise()
+        return !unapplied.contains(sequence)
+    }
+
+    /// Whether a change made through the admin API is in force for `provider` (a reset ends it).
+    public func hasChange(for provider: ProviderID) -> Bool { latest[provider] != nil }
+
     /// Applies the changes recorded since the last one applied. Only each provider's latest counts (a replica
     /// starting after a hundred edits of one provider builds its adapter once, not a hundred times).
     /// Returns the sequence numbers of the changes this replica could not apply.
@@ -119,6 +132,7 @@ public actor SharedProviders: Service {
     private func apply(_ change: ProviderChange) -> Bool {
         let provider = ProviderID(change.provider)
         unapplied.remove(provider)
+        if change.reset { return applyFolderDefinition(of: provider, change: change) }
         guard let text = change.definition else {
             latest[provider] = .removed
             if providers.remove(provider) {
@@ -138,6 +152,27 @@ public actor SharedProviders: Service {
         } catch {
             logger.error(
                 "a provider change could not be applied on this replica; the provider keeps what it had",
+                metadata: ["provider": "\(provider)", "sequence": "\(change.sequence)", "reason": "\(error)"])
+            unapplied.insert(provider)
+            return false
+        }
+    }
+
+    /// The folder's definition of `provider` in force again, or none if the folder has none.
+    private func applyFolderDefinition(of provider: ProviderID, change: ProviderChange) -> Bool {
+        latest[provider] = nil
+        do {
+            let definitions = try folder.map { try ProviderRegistry.load(directory: $0).definitions } ?? []
+            if let definition = definitions.first(where: { $0.id == provider }) {
+                try providers.register(definition)
+            } else {
+                _ = providers.remove(provider)
+            }
+            logger.notice("provider handed back to the providers folder", metadata: ["provider": "\(provider)"])
+            return true
+        } catch {
+            logger.error(
+                "a provider could not be handed back to the providers folder on this replica; it keeps what it had",
                 metadata: ["provider": "\(provider)", "sequence": "\(change.sequence)", "reason": "\(error)"])
             unapplied.insert(provider)
             return false

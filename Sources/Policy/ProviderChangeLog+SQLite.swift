@@ -39,7 +39,8 @@ public final class SQLiteProviderChangeLog: ProviderChangeLog {
                         provider_id TEXT NOT NULL,
                         definition TEXT,
                         changed_at REAL NOT NULL,
-                        changed_by TEXT NOT NULL
+                        changed_by TEXT NOT NULL,
+                        reset INTEGER NOT NULL DEFAULT 0
                     )
                     """)
             } catch {
@@ -52,35 +53,40 @@ public final class SQLiteProviderChangeLog: ProviderChangeLog {
     }
 
     @discardableResult
-    public func append(provider: String, definition: String?, changedBy user: String) async throws(ProviderChangeLogError)
-        -> Int64
+    public func append(provider: String, definition: String?, reset: Bool, changedBy user: String)
+        async throws(ProviderChangeLogError) -> Int64
     {
+        let definition = reset ? nil : definition
         let rows = try await query(
             """
-            INSERT INTO provider_changes (provider_id, definition, changed_at, changed_by) VALUES (?1, ?2, ?3, ?4)
-            RETURNING sequence
+            INSERT INTO provider_changes (provider_id, definition, reset, changed_at, changed_by)
+            VALUES (?1, ?2, ?3, ?4, ?5) RETURNING sequence
             """,
-            [.text(provider), definition.map(SQLiteData.text) ?? .null, .float(Date().timeIntervalSince1970), .text(user)])
+            [
+                .text(provider), definition.map(SQLiteData.text) ?? .null, .integer(reset ? 1 : 0),
+                .float(Date().timeIntervalSince1970), .text(user),
+            ])
         guard let sequence = rows.first?.column("sequence")?.integer else { throw .unavailable }
         return Int64(sequence)
     }
 
     public func changes(after sequence: Int64) async throws(ProviderChangeLogError) -> [ProviderChange] {
         let rows = try await query(
-            "SELECT sequence, provider_id, definition FROM provider_changes WHERE sequence > ?1 ORDER BY sequence",
+            "SELECT sequence, provider_id, definition, reset FROM provider_changes WHERE sequence > ?1 ORDER BY sequence",
             [.integer(Int(sequence))])
         return try rows.map { row throws(ProviderChangeLogError) in
             guard let sequence = row.column("sequence")?.integer, let provider = row.column("provider_id")?.string
             else { throw .unavailable }
             return ProviderChange(
-                sequence: Int64(sequence), provider: provider, definition: row.column("definition")?.string)
+                sequence: Int64(sequence), provider: provider, definition: row.column("definition")?.string,
+                reset: row.column("reset")?.integer == 1)
         }
     }
 
     public func history(of provider: String) async throws(ProviderChangeLogError) -> [ProviderChangeRecord] {
         let rows = try await query(
             """
-            SELECT sequence, definition, changed_at, changed_by FROM provider_changes
+            SELECT sequence, definition, reset, changed_at, changed_by FROM provider_changes
             WHERE provider_id = ?1 ORDER BY sequence
             """, [.text(provider)])
         return try rows.map { row throws(ProviderChangeLogError) in
@@ -89,7 +95,8 @@ public final class SQLiteProviderChangeLog: ProviderChangeLog {
             else { throw .unavailable }
             return ProviderChangeRecord(
                 change: ProviderChange(
-                    sequence: Int64(sequence), provider: provider, definition: row.column("definition")?.string),
+                    sequence: Int64(sequence), provider: provider, definition: row.column("definition")?.string,
+                    reset: row.column("reset")?.integer == 1),
                 changedAt: Date(timeIntervalSince1970: seconds), changedBy: user)
         }
     }

@@ -3,17 +3,21 @@ import Logging
 import PostgresNIO
 
 /// One change to the provider registry made through the admin API: a definition (the provider file's text as
-/// sent) or, when `definition` is nil, the provider's removal.
+/// sent); or, when `definition` is nil, the provider's removal — or, when `reset` is set, the end of every change
+/// made before it, so that the providers folder's definition (or its absence) holds again.
 public struct ProviderChange: Sendable, Equatable {
     /// Increases with every change, in the order the changes were committed.
     public var sequence: Int64
     public var provider: String
     public var definition: String?
+    /// The providers folder decides this provider again.
+    public var reset: Bool
 
-    public init(sequence: Int64, provider: String, definition: String?) {
+    public init(sequence: Int64, provider: String, definition: String?, reset: Bool = false) {
         self.sequence = sequence
         self.provider = provider
-        self.definition = definition
+        self.definition = reset ? nil : definition
+        self.reset = reset
     }
 }
 
@@ -39,15 +43,26 @@ public struct ProviderChangeRecord: Sendable, Equatable {
 /// In the shared PostgreSQL store for several replicas (`PostgresProviderChangeLog`), or in a SQLite file in the data
 /// directory for one (`SQLiteProviderChangeLog`).
 public protocol ProviderChangeLog: Sendable {
-    /// Appends a change (`definition` nil: the provider is removed) made by `user`; returns its sequence number.
+    /// Appends a change (`definition` nil: the provider is removed; `reset`: the folder decides it again) made by
+    /// `user`; returns its sequence number.
     @discardableResult
-    func append(provider: String, definition: String?, changedBy user: String) async throws(ProviderChangeLogError)
-        -> Int64
+    func append(provider: String, definition: String?, reset: Bool, changedBy user: String)
+        async throws(ProviderChangeLogError) -> Int64
     /// Every change after `sequence`, in order.
     func changes(after sequence: Int64) async throws(ProviderChangeLogError) -> [ProviderChange]
     /// Every change to `provider`, oldest first: who registered, replaced or removed it, and when.
     func history(of provider: String) async throws(ProviderChangeLogError) -> [ProviderChangeRecord]
     func shutdown() async
+}
+
+extension ProviderChangeLog {
+    /// Appends a definition, or (`definition` nil) a removal.
+    @discardableResult
+    public func append(provider: String, definition: String?, changedBy user: String)
+        async throws(ProviderChangeLogError) -> Int64
+    {
+        try await append(provider: provider, definition: definition, reset: false, changedBy: user)
+    }
 }
 
 /// The change log at `location`: the shared PostgreSQL store, or a SQLite file (its folder must exist).
@@ -97,7 +112,9 @@ public final class PostgresProviderChangeLog: ProviderChangeLog {
                         changed_at timestamptz NOT NULL,
                         changed_by text NOT NULL
                     )
-                    """)
+                    """,
+                    // A log from before resets gains the column; its changes are none.
+                    "ALTER TABLE provider_changes ADD COLUMN IF NOT EXISTS reset boolean NOT NULL DEFAULT false")
             }
         } catch {
             runTask.cancel()
@@ -109,17 +126,18 @@ public final class PostgresProviderChangeLog: ProviderChangeLog {
     private static let lockKey: Int64 = 0x4361_7265_5072_6f76  // "CareProv"
 
     @discardableResult
-    public func append(provider: String, definition: String?, changedBy user: String) async throws(ProviderChangeLogError)
-        -> Int64
+    public func append(provider: String, definition: String?, reset: Bool, changedBy user: String)
+        async throws(ProviderChangeLogError) -> Int64
     {
         let logger = logger
+        let definition = reset ? nil : definition
         return try await run { client in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
                 let rows = try await connection.query(
                     """
-                    INSERT INTO provider_changes (provider_id, definition, changed_at, changed_by)
-                    VALUES (\(provider), \(definition), \(Date()), \(user)) RETURNING sequence
+                    INSERT INTO provider_changes (provider_id, definition, reset, changed_at, changed_by)
+                    VALUES (\(provider), \(definition), \(reset), \(Date()), \(user)) RETURNING sequence
                     """, logger: logger)
                 for try await sequence in rows.decode(Int64.self) { return sequence }
                 throw ProviderChangeLogError.unavailable
@@ -131,9 +149,12 @@ public final class PostgresProviderChangeLog: ProviderChangeLog {
         try await run { client in
             var changes: [ProviderChange] = []
             let rows = try await client.query(
-                "SELECT sequence, provider_id, definition FROM provider_changes WHERE sequence > \(sequence) ORDER BY sequence")
-            for try await (sequence, provider, definition) in rows.decode((Int64, String, String?).self) {
-                changes.append(ProviderChange(sequence: sequence, provider: provider, definition: definition))
+                """
+                SELECT sequence, provider_id, definition, reset FROM provider_changes WHERE sequence > \(sequence)
+                ORDER BY sequence
+                """)
+            for try await (sequence, provider, definition, reset) in rows.decode((Int64, String, String?, Bool).self) {
+                changes.append(ProviderChange(sequence: sequence, provider: provider, definition: definition, reset: reset))
             }
             return changes
         }
@@ -144,13 +165,16 @@ public final class PostgresProviderChangeLog: ProviderChangeLog {
             var records: [ProviderChangeRecord] = []
             let rows = try await client.query(
                 """
-                SELECT sequence, definition, changed_at, changed_by FROM provider_changes
+                SELECT sequence, definition, reset, changed_at, changed_by FROM provider_changes
                 WHERE provider_id = \(provider) ORDER BY sequence
                 """)
-            for try await (sequence, definition, changedAt, changedBy) in rows.decode((Int64, String?, Date, String).self) {
+            for try await (sequence, definition, reset, changedAt, changedBy)
+                in rows.decode((Int64, String?, Bool, Date, String).self)
+            {
                 records.append(
                     ProviderChangeRecord(
-                        change: ProviderChange(sequence: sequence, provider: provider, definition: definition),
+                        change: ProviderChange(
+                            sequence: sequence, provider: provider, definition: definition, reset: reset),
                         changedAt: changedAt, changedBy: changedBy))
             }
             return records

@@ -163,8 +163,8 @@ import Testing
                 let (other, otherShared) = try await SharedProvidersTests.replica(url)
                 #expect(other.definitions.contains { $0.id == "gp-replica" })
                 // Who made the change is kept with it (the demo operator token's `sub`).
-                // A provider_changes row ends with its changed_by column.
-                #expect(try await TestPostgres.dumpSchema(url).contains(",demo-r8000)"))
+                // A provider_changes row ends with its changed_by and reset columns.
+                #expect(try await TestPostgres.dumpSchema(url).contains(",demo-r8000,f)"))
                 // Operators see how far this replica has read, and that it applied everything.
                 try await gateway.client.execute(uri: "/metrics", method: .get) { response in
                     let text = String(buffer: response.body)
@@ -208,6 +208,51 @@ import Testing
                 #expect(gateway.providers.definitions == before)
             }
         }
+    }
+
+    /// `POST /admin/providers/{id}/reset`: the providers folder decides the provider again — its definition there, or
+    /// none — and the history says who did it and when.
+    @Test func aResetHandsAProviderBackToTheProvidersFolder() async throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("caregate-reset-\(UInt64.random(in: 0...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let log = try await makeProviderChangeLog(.sqlite(path: folder + "/" + AccessControl.providerChangesFile))
+        // The gateway's providers folder here is the repository's, whose ambulance.yaml names port 9103.
+        try await LiveGateway.run(providerChanges: log) { gateway in
+            let headers = try await gateway.access.operatorHeaders()
+            func reset(_ id: String) async throws -> (HTTPResponse.Status, String) {
+                try await gateway.client.execute(uri: "/admin/providers/\(id)/reset", method: .post, headers: headers) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            let (untouched, untouchedBody) = try await reset("ambulance")
+            #expect(untouched == .notFound)
+            #expect(untouchedBody.contains("no-change"))
+
+            try await gateway.client.execute(uri: "/admin/providers/ambulance", method: .delete, headers: headers) {
+                #expect($0.status == .noContent)
+            }
+            #expect(!gateway.providers.definitions.contains { $0.id == "ambulance" })
+            let (restored, body) = try await reset("ambulance")
+            #expect(restored == .ok)
+            #expect(body.contains("http://127.0.0.1:9103/epcr/patients/{nhs}"), "\(body)")
+            #expect(gateway.providers.definitions.first { $0.id == "ambulance" }?.urlTemplate
+                == "http://127.0.0.1:9103/epcr/patients/{nhs}")
+
+            #expect(try await put(gateway, "gp-extra", try copyOfGP(gateway, id: "gp-extra")).0 == .created)
+            #expect(try await reset("gp-extra").0 == .noContent)
+            #expect(!gateway.providers.definitions.contains { $0.id == "gp-extra" })
+
+            try await gateway.client.execute(uri: "/admin/providers/ambulance/history", method: .get, headers: headers) {
+                let history = try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any]
+                let changes = history?["changes"] as? [[String: Any]] ?? []
+                #expect(changes.map { $0["change"] as? String } == ["removed", "reset"])
+                #expect(changes.allSatisfy { $0["changed_by"] as? String == "demo-r8000" })
+            }
+            #expect(try await reset("ambulance").0 == .notFound)
+        }
+        await log.shutdown()
     }
 
     @Test func withoutAChangeLogThereIsNoHistory() async throws {

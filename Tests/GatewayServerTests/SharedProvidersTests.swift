@@ -97,6 +97,36 @@ struct SharedProvidersTests {
         }
     }
 
+    /// A reset hands a provider back to the providers folder on every replica: its definition there, or none.
+    @Test func aResetHandsAProviderBackToTheFolderOnEveryReplica() async throws {
+        try await TestPostgres.withScratchSchema { url in
+            let (a, sharedA) = try await Self.replica(url)
+            let (b, sharedB) = try await Self.replica(url)
+            try await sharedA.record(nil, for: "gp", by: "operator-1")
+            try await sharedA.record(Self.yaml("gp-new"), for: "gp-new", by: "operator-1")
+            try await sharedB.synchronise()
+            #expect(Self.ids(b) == ["gp-new"])
+
+            // The folder (the repository's providers folder) has a gp, and no gp-new.
+            #expect(try await sharedA.reset("gp", by: "operator-2"))
+            #expect(try await sharedA.reset("gp-new", by: "operator-2"))
+            #expect(Self.ids(a) == ["gp"])
+            #expect(a.definitions.first?.name == "Ladywell Green Medical Practice")
+            #expect(!(await sharedA.hasChange(for: "gp")))
+            try await sharedB.synchronise()
+            #expect(Self.ids(b) == ["gp"])
+            #expect(b.definitions.first?.name == "Ladywell Green Medical Practice")
+
+            let history = try await sharedB.history(of: "gp")
+            #expect(history.map(\.change.reset) == [false, true])
+            #expect(history.map(\.changedBy) == ["operator-1", "operator-2"])
+            // A replica started now has the folder's gp, with no change over it.
+            let (c, sharedC) = try await Self.replica(url)
+            #expect(Self.ids(c) == ["gp"])
+            #expect(!(await sharedC.hasChange(for: "gp")))
+        }
+    }
+
     @Test func aReplicaPollsForChangesOnItsOwn() async throws {
         try await TestPostgres.withScratchSchema { url in
             let (a, _) = try await Self.replica(url)

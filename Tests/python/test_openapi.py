@@ -126,7 +126,9 @@ def requests_to_check(gateway):
         ("GET", "/admin/providers/Not_Valid", admin, {}, {}, 400),
         ("PUT", "/admin/providers/gp", admin, {}, {"Content-Type": "application/yaml"}, 400),
         ("DELETE", "/admin/providers/no-such-provider", admin, {}, {}, 404),
-        ("GET", "/admin/providers/gp/history", admin, {}, {}, 404),  # no shared store in this run
+        ("GET", "/admin/providers/gp/history", admin, {}, {}, 404),  # no change log in this run
+        ("POST", "/admin/providers/gp/reset", admin, {}, {}, 404),  # nothing to reset
+        ("POST", "/admin/providers/gp/reset", other, {}, {}, 403),  # a clinician, not an operator
         ("GET", "/admin/providers/gp/history", clinician, {}, {}, 403),
         ("GET", "/admin/opt-outs", admin, {}, {}, 200),
         ("GET", "/admin/opt-outs", clinician, {}, {}, 403),
