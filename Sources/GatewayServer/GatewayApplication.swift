@@ -97,6 +97,7 @@ public func buildApplication(
     lifecycle.append(AccessStores(access: access, pendingDisclosures: pipeline.pendingDisclosures))
     return Application(
         router: router,
+        server: configuration.tls?.server ?? .http1(),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "CareGate"),
         services: lifecycle,

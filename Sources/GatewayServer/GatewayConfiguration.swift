@@ -19,6 +19,8 @@ import Providers
 ///   `issuer` (the exact `iss`), `audience` (a value `aud` must hold, default `caregate`), `gateways` (a list of
 ///   other CareGate gateways trusted to ask on their clinicians' behalf: `id`, `issuer`, and `jwks_file` or
 ///   `jwks_url` as above; see `FederatedGateway`)
+/// - `tls` (mapping, optional): HTTPS at the gateway itself, and mutual TLS — `certificate_file`, `key_file`,
+///   `client_ca_file`; see `GatewayTLS`. Without it the gateway serves plain HTTP (behind a TLS-terminating proxy)
 /// - `store` (mapping): `url: postgres://user:password@host:port/database` to share opt-outs and the audit
 ///   trail between replicas; without it, SQLite files in `data_dir`
 /// - `audit_disclosure` (`with-answer` or `after-answer`, default `with-answer`): when the record of what a query
@@ -35,6 +37,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// The folder of provider credential files (`provider_credentials`); nil when none is configured.
     public var providerCredentialsDirectory: String?
     public var auth: AuthConfiguration?
+    /// HTTPS at the gateway itself (`tls`); nil: plain HTTP.
+    public var tls: GatewayTLS?
     /// A `postgres://` URL; nil keeps the stores in SQLite files in `dataDirectory`.
     public var storeURL: String?
     public var auditDisclosure: AuditDisclosureTiming
@@ -60,7 +64,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     static let keys: Set<String> = [
         "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure",
-        "executor", "provider_credentials",
+        "executor", "provider_credentials", "tls",
     ]
 
     /// Reads a config file. Paths in it are taken relative to the file's folder.
@@ -87,6 +91,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let node = fields.value("auth") {
             auth = try AuthConfiguration(YAMLFields(node, file: path, path: "auth", allowedKeys: AuthConfiguration.keys),
                                          resolve: resolve)
+        }
+        if let node = fields.value("tls") {
+            tls = try GatewayTLS(YAMLFields(node, file: path, path: "tls", allowedKeys: GatewayTLS.keys), resolve: resolve)
         }
         if let node = fields.value("store") {
             let store = try YAMLFields(node, file: path, path: "store", allowedKeys: ["url"])

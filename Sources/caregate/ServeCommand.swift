@@ -168,6 +168,8 @@ struct ServeCommand: AsyncParsableCommand {
                 metadata: ["executor": "\(configuration.executor.rawValue)"])
         }
         let readiness = Readiness()
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let mutualTLS = configuration.tls?.requiresClientCertificate == true
         let app = buildApplication(
             configuration: configuration, providers: providers, access: access,
             providersFolder: configuration.providersDirectory, sharedProviders: shared, logger: logger,
@@ -175,7 +177,10 @@ struct ServeCommand: AsyncParsableCommand {
         ) { port in
             logger.notice(
                 "CareGate ready",
-                metadata: ["url": "http://\(host):\(port)", "providers": "\(count)", "executor": "\(executor.rawValue)"])
+                metadata: [
+                    "url": "\(scheme)://\(host):\(port)", "providers": "\(count)", "executor": "\(executor.rawValue)",
+                    "client_certificates": "\(mutualTLS ? "required" : "not asked for")",
+                ])
         }
         try await ServiceGroup(
             services: [app, ReadinessGate(readiness: readiness, drainDelay: .milliseconds(drainDelay), logger: logger)],

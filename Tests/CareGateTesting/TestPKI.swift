@@ -6,7 +6,7 @@ import X509
 /// A throwaway PKI made for each test run: CAs and certificates valid for an hour, keys never written outside the
 /// test's own temporary folder.
 public struct TestPKI {
-    public struct Issued {
+    public struct Issued: Sendable {
         public let certificate: Certificate
         public let key: P256.Signing.PrivateKey
 
