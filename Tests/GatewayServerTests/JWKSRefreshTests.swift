@@ -88,6 +88,24 @@ import Testing
         #expect(withFile.description.contains("only with jwks_url"))
     }
 
+    /// A gateway (one fake provider) trusting the keys `auth` names, its identity provider's and its gateways',
+    /// fetched now and refreshed as `serve` would.
+    static func withGateway(
+        trusting auth: AuthConfiguration, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let access = try await TestAccess.make(
+            verifier: try await AccessControl.verifier(for: auth),
+            gateways: try await AccessControl.gatewayVerifiers(for: auth))
+        defer { access.remove() }
+        var configuration = access.configuration
+        configuration.auth = auth
+        let app = buildApplication(
+            configuration: configuration,
+            providers: try ProviderDirectory(adapters: [FakeAdapter("gp", .answer(after: .zero, entries: 1))]),
+            access: access.control, logger: Logger(label: "test"))
+        try await app.test(.router, body)
+    }
+
     /// Trusted with `old` and not `new`; then the server swaps to `new`, which is trusted within 5 s, and `old` no
     /// longer is.
     static func expectRotation(
@@ -119,16 +137,7 @@ import Testing
         try await server.run { url in
             let auth = AuthConfiguration(
                 keys: .url(url, refresh: .milliseconds(100)), issuer: DemoSigningKey.issuer, audience: DemoSigningKey.audience)
-            let verifier = try await AccessControl.verifier(for: auth)
-            let access = try await TestAccess.make(verifier: verifier)
-            defer { access.remove() }
-            var configuration = access.configuration
-            configuration.auth = auth
-            let app = buildApplication(
-                configuration: configuration,
-                providers: try ProviderDirectory(adapters: [FakeAdapter("gp", .answer(after: .zero, entries: 1))]),
-                access: access.control, logger: Logger(label: "test"))
-            try await app.test(.router) { client in
+            try await Self.withGateway(trusting: auth) { client in
                 func status(_ key: DemoSigningKey) async throws -> HTTPResponse.Status {
                     let token = try await key.sign(AccessClaims.demo(role: "R8000", patient: patient))
                     return try await client.execute(
@@ -163,17 +172,7 @@ import Testing
                     FederatedGateway(
                         id: "london-hub", issuer: "https://hub.caregate.test", keys: .url(url, refresh: .milliseconds(100)))
                 ])
-            let access = try await TestAccess.make(
-                verifier: try await AccessControl.verifier(for: auth),
-                gateways: try await AccessControl.gatewayVerifiers(for: auth))
-            defer { access.remove() }
-            var configuration = access.configuration
-            configuration.auth = auth
-            let app = buildApplication(
-                configuration: configuration,
-                providers: try ProviderDirectory(adapters: [FakeAdapter("gp", .answer(after: .zero, entries: 1))]),
-                access: access.control, logger: Logger(label: "test"))
-            try await app.test(.router) { client in
+            try await Self.withGateway(trusting: auth) { client in
                 func status(_ key: DemoSigningKey) async throws -> HTTPResponse.Status {
                     var claims = AccessClaims.demo(role: "R8000", patient: patient, issuer: "https://hub.caregate.test")
                     claims.act = ActorClaim(sub: "london-hub")
