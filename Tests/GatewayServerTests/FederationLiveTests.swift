@@ -1,5 +1,7 @@
+import CareGateTesting
 import CareRecords
 import Foundation
+import Logging
 import GatewayServer
 import Policy
 import Providers
@@ -97,6 +99,29 @@ import Testing
             let own = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
             #expect(own.last?.record.viaGateway == nil)
             #expect(own.last?.record.route == "/v1/patients/{nhs}/record")
+        }
+    }
+
+    /// Keeps no patient data in the logs, on either gateway: after queries through the hub — one with a provider
+    /// failing behind north, one break-glass — no NHS number and none of the record's text is logged above debug.
+    @Test func neitherGatewayLogsPatientData() async throws {
+        let captured = CapturedLog()
+        var logger = Logger(label: "caregate.test.federation") { _ in captured }
+        logger.logLevel = .trace
+        let other = try #require(LiveGateway.population.patients.first { $0.nhsNumber != Self.demo.nhsNumber })
+        let clinical = ClinicalStrings()
+        try await Federation.run(logger: logger) { federation in
+            clinical.collect(try #require(try await federation.hubRecord(Self.demo.nhsNumber).view))
+            try federation.north.simulator.setFault(.httpError(status: 503), for: "gp")
+            _ = try await federation.hubRecord(Self.demo.nhsNumber)
+            _ = try await federation.hubRecord(
+                Self.demo.nhsNumber, purpose: .emergency, launchedFor: other.nhsNumber, breakGlassReason: "collapsed")
+        }
+        let logged = captured.entries.filter { $0.level > .debug }.map(\.message).joined(separator: "\n")
+        #expect(logged.contains("north"), "the scan must read the hub's log lines")
+        #expect(clinical.strings.count > 20)
+        for text in clinical.strings + [Self.demo.nhsNumber.digits, other.nhsNumber.digits] {
+            #expect(!logged.contains(text), "logged above debug: \(text)")
         }
     }
 

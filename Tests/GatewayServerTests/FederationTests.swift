@@ -25,6 +25,7 @@ struct Federation {
 
     static func run(
         northExtraProviders: @escaping @Sendable (DemoSigningKey) throws -> [ProviderDefinition] = { _ in [] },
+        logger: Logger = Logger(label: "caregate.test.federation"),
         _ body: @Sendable (Federation) async throws -> Void
     ) async throws {
         let keyFolder = FileManager.default.temporaryDirectory
@@ -34,8 +35,9 @@ struct Federation {
         let hubKey = try DemoSigningKey(dataDirectory: keyFolder)
         let trustHub = try await TokenVerifier(
             jwks: hubKey.jwksJSON, issuer: hubIssuer, audience: DemoSigningKey.audience, actor: hubActor)
-        let logger = Logger(label: "caregate.test.federation")
-        try await LiveGateway.run(gateways: [trustHub], extraProviders: try northExtraProviders(hubKey)) { north in
+        try await LiveGateway.run(
+            gateways: [trustHub], extraProviders: try northExtraProviders(hubKey), logger: logger
+        ) { north in
             let port = try #require(north.client.port)
             // Pages of 30: the demo patient's record comes in three, as a larger one would in pages of 1000.
             let definition = try gatewayDefinition(
