@@ -48,9 +48,14 @@ struct AdminPolicyRoutes: Sendable {
         }
 
         router.group("/admin/audit").add(middleware: operators).get { request, _ in
-            guard let text = request.uri.queryParameters.get("patient") else {
+            let query = request.uri.queryParameters
+            if let purpose = query.get("purpose") {
+                return try await breakGlassReview(purpose: purpose, query: query)
+            }
+            guard let text = query.get("patient") else {
                 throw GatewayError(
-                    .badRequest, code: "missing-patient", message: "query parameter 'patient' (an NHS number) is required")
+                    .badRequest, code: "missing-patient",
+                    message: "query parameter 'patient' (an NHS number) is required, or 'purpose=emergency' to review break-glass")
             }
             let patient: NHSNumber
             do {
@@ -65,13 +70,75 @@ struct AdminPolicyRoutes: Sendable {
                 throw GatewayError(
                     .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be read: \(error)")
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let body = try encoder.encode(AuditEventBundle(records: records))
-            return Response(
-                status: .ok, headers: [.contentType: "application/fhir+json", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            return try Self.bundle(AuditEventBundle(records: records))
         }
+    }
+
+    /// The most break-glass records one page holds.
+    static let breakGlassPage = 1000
+
+    /// `GET /admin/audit?purpose=emergency[&since=…][&after=…]`: every break-glass access since `since` (an ISO 8601
+    /// date or date-time; by default the last 7 days), in chain order, a page of at most `breakGlassPage`, with a
+    /// `next` link while more remain — the review information governance makes of every emergency access.
+    private func breakGlassReview(purpose: String, query: Parameters) async throws -> Response {
+        guard purpose == AccessPurpose.emergency.rawValue else {
+            throw GatewayError(
+                .badRequest, code: "invalid-purpose",
+                message: "query parameter 'purpose': only 'emergency' is searched (the break-glass review)")
+        }
+        guard query.get("patient") == nil else {
+            throw GatewayError(
+                .badRequest, code: "invalid-query", message: "give 'patient' or 'purpose', not both")
+        }
+        let since: Date
+        if let text = query.get("since") {
+            guard let date = Self.date(text) else {
+                throw GatewayError(
+                    .badRequest, code: "invalid-since",
+                    message: "query parameter 'since': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
+            }
+            since = date
+        } else {
+            since = Date().addingTimeInterval(-7 * 86_400)
+        }
+        let after: Int64
+        if let text = query.get("after") {
+            guard let number = Int64(text), number >= 0 else {
+                throw GatewayError(
+                    .badRequest, code: "invalid-after", message: "query parameter 'after': expected a record number, 0 or more")
+            }
+            after = number
+        } else {
+            after = 0
+        }
+        let records: [StoredAuditRecord]
+        do {
+            records = try await access.audit.breakGlassRecords(since: since, after: after, limit: Self.breakGlassPage)
+        } catch {
+            throw GatewayError(
+                .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be read: \(error)")
+        }
+        var next: String?
+        if records.count == Self.breakGlassPage, let last = records.last {
+            let sinceText = since.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+            next = "/admin/audit?purpose=emergency&since=\(sinceText)&after=\(last.sequence)"
+        }
+        return try Self.bundle(AuditEventBundle(records: records, next: next))
+    }
+
+    /// `2026-12-01` (midnight UTC) or `2026-12-01T09:00:00Z` (with or without fractional seconds).
+    static func date(_ text: String) -> Date? {
+        if text.utf8.count == 10 { return try? Date(text, strategy: .iso8601.year().month().day()) }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+
+    static func bundle(_ bundle: AuditEventBundle) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: .ok, headers: [.contentType: "application/fhir+json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(bundle))))
     }
 
     static func patient(_ context: GatewayRequestContext) throws(GatewayError) -> NHSNumber {

@@ -13,8 +13,16 @@ import Policy
 struct AuditEventBundle: Encodable {
     let resourceType = "Bundle"
     let type = "searchset"
-    let total: Int
+    /// How many records match: given when these are all of them (not with a `next` page to come).
+    let total: Int?
+    /// `next`, when the records were one page of several (the break-glass review).
+    let link: [Link]?
     let entry: [Entry]
+
+    struct Link: Encodable {
+        let relation: String
+        let url: String
+    }
 
     struct Entry: Encodable {
         let fullUrl: String
@@ -26,8 +34,9 @@ struct AuditEventBundle: Encodable {
         }
     }
 
-    init(records: [StoredAuditRecord]) {
-        total = records.count
+    init(records: [StoredAuditRecord], next: String? = nil) {
+        total = next == nil ? records.count : nil
+        link = next.map { [Link(relation: "next", url: $0)] }
         entry = records.map { stored in
             Entry(fullUrl: "urn:uuid:\(stored.record.requestID)", resource: AuditEvent(stored))
         }

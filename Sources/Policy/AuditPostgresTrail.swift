@@ -65,14 +65,29 @@ public final class PostgresAuditTrail: AuditTrail {
     }
 
     public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        var binds = PostgresBindings()
+        binds.append(patient.digits)
+        return try await select("WHERE patient = $1 ORDER BY sequence", binds)
+    }
+
+    public func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
+    {
+        var binds = PostgresBindings()
+        binds.append(Int64((since.timeIntervalSince1970 * 1000).rounded(.up)))
+        binds.append(after)
+        binds.append(Int64(max(0, limit)))
+        return try await select(
+            "WHERE purpose = 'emergency' AND time_ms >= $1 AND sequence > $2 ORDER BY sequence LIMIT $3", binds)
+    }
+
+    private func select(_ clause: String, _ binds: PostgresBindings) async throws(AuditStoreError) -> [StoredAuditRecord] {
         let client = self.client
         let logger = self.logger
         let columns = try await withAuditDeadline(timeout, "reading records") { () async throws(AuditStoreError) in
             try await Self.postgres("reading records") {
                 let rows = try await client.query(
-                    PostgresQuery(
-                        unsafeSQL: "SELECT \(AuditColumns.list) FROM audit_records WHERE patient = $1 ORDER BY sequence",
-                        binds: Self.bindings([patient.digits])),
+                    PostgresQuery(unsafeSQL: "SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds: binds),
                     logger: logger)
                 var result: [AuditColumns] = []
                 for try await row in rows {
@@ -147,6 +162,12 @@ public final class PostgresAuditTrail: AuditTrail {
                 "ALTER TABLE audit_records ADD COLUMN IF NOT EXISTS via_gateway TEXT", logger: logger)
             try await connection.query(
                 "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", logger: logger)
+            // Break-glass review reads only emergency records by time: a partial index keeps it off the rest.
+            try await connection.query(
+                """
+                CREATE INDEX IF NOT EXISTS audit_records_break_glass ON audit_records (time_ms, sequence)
+                WHERE purpose = 'emergency'
+                """, logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS audit_chain_head (

@@ -58,11 +58,24 @@ public final class SQLiteAuditTrail: AuditTrail {
     }
 
     public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        try await select("WHERE patient = ? ORDER BY sequence", [.text(patient.digits)])
+    }
+
+    public func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
+    {
+        try await select(
+            "WHERE purpose = 'emergency' AND time_ms >= ? AND sequence > ? ORDER BY sequence LIMIT ?",
+            [
+                .integer(Int((since.timeIntervalSince1970 * 1000).rounded(.up))), .integer(Int(after)),
+                .integer(max(0, limit)),
+            ])
+    }
+
+    private func select(_ clause: String, _ binds: [SQLiteData]) async throws(AuditStoreError) -> [StoredAuditRecord] {
         guard !isShutDown.withLock({ $0 }) else { throw .closed }
         let rows = try await Self.sqlite("reading records") {
-            try await self.reader.query(
-                "SELECT \(AuditColumns.list) FROM audit_records WHERE patient = ? ORDER BY sequence",
-                [.text(patient.digits)])
+            try await self.reader.query("SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds)
         }
         var result: [StoredAuditRecord] = []
         result.reserveCapacity(rows.count)
@@ -149,6 +162,12 @@ public final class SQLiteAuditTrail: AuditTrail {
                 }
                 _ = try await connection.query(
                     "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", [])
+                // Break-glass review reads only emergency records by time: a partial index keeps it off the rest.
+                _ = try await connection.query(
+                    """
+                    CREATE INDEX IF NOT EXISTS audit_records_break_glass ON audit_records (time_ms, sequence)
+                    WHERE purpose = 'emergency'
+                    """, [])
                 _ = try await connection.query(
                     "CREATE TABLE IF NOT EXISTS audit_chain_head (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER NOT NULL, hash TEXT NOT NULL)",
                     [])

@@ -1,4 +1,5 @@
 import CareRecords
+import Foundation
 import Logging
 
 /// The append-only, hash-chained record of every request to a records route (see `AuditChain`).
@@ -11,6 +12,9 @@ public protocol AuditTrail: Sendable {
     func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord
     /// Every record about `patient`, oldest first.
     func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord]
+    /// The break-glass records (purpose `emergency`) made at or after `since` and after the record numbered `after`,
+    /// in chain order, at most `limit`: what information governance reviews, a page at a time.
+    func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError) -> [StoredAuditRecord]
     /// Recomputes the whole chain and names the first record at which it does not hold.
     func verify() async throws(AuditStoreError) -> AuditVerification
     /// Commits what is queued, then closes; later calls fail with `AuditStoreError.closed`.

@@ -143,6 +143,9 @@ final class DiscardingAuditTrail: AuditTrail {
             sequence: sequence.add(1, ordering: .relaxed).newValue, record: record, previousHash: "", hash: "")
     }
     func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] { [] }
+    func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        []
+    }
     func verify() async throws(AuditStoreError) -> AuditVerification { .intact(count: 0) }
     func shutdown() async {}
 }

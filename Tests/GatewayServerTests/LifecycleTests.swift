@@ -72,6 +72,12 @@ import Testing
             try await inner.records(patient: patient)
         }
 
+        func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError)
+            -> [StoredAuditRecord]
+        {
+            try await inner.breakGlassRecords(since: since, after: after, limit: limit)
+        }
+
         func verify() async throws(AuditStoreError) -> AuditVerification { try await inner.verify() }
 
         func shutdown() async { await inner.shutdown() }

@@ -450,4 +450,41 @@ import Testing
             }
         }
     }
+
+    /// Information governance reviews every break-glass access, whoever's record it reached.
+    @Test func theBreakGlassReviewListsEveryEmergencyAccessAndNothingElse() async throws {
+        try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 3))]) { client, access in
+            let (first, second) = (try NHSNumber("9990000026"), try NHSNumber("9990000034"))
+            _ = try await AccessDecisionRouteTests.get(client, Self.patient, try await access.headers(patient: Self.patient))
+            for (patient, reason) in [(first, "cardiac arrest"), (second, "found collapsed")] {
+                _ = try await AccessDecisionRouteTests.get(
+                    client, patient,
+                    try await access.headers(role: "R8001", patient: Self.patient, purpose: .emergency, breakGlassReason: reason))
+            }
+            let operatorHeaders = try await access.operatorHeaders()
+            func review(_ query: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(uri: "/admin/audit?\(query)", method: .get, headers: operatorHeaders) { response in
+                    (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+                }
+            }
+            let (status, bundle) = try await review("purpose=emergency")
+            #expect(status == .ok)
+            #expect(bundle["total"] as? Int == 2)
+            #expect(bundle["link"] == nil)
+            let events = try #require(bundle["entry"] as? [[String: Any]]).compactMap { $0["resource"] as? [String: Any] }
+            let patients = events.map {
+                ((($0["entity"] as? [[String: Any]])?.first?["what"] as? [String: Any])?["identifier"] as? [String: String])?["value"]
+            }
+            #expect(patients == [first.digits, second.digits])
+            #expect(events.allSatisfy { $0["outcomeDesc"] as? String == "break-glass" })
+
+            // From a time after them: none. A date alone is midnight UTC.
+            #expect(try await review("purpose=emergency&since=2099-01-01").1["total"] as? Int == 0)
+            #expect(try await review("purpose=emergency&since=2020-01-01T00:00:00Z").1["total"] as? Int == 2)
+            for bad in ["purpose=direct-care", "purpose=emergency&since=yesterday", "purpose=emergency&after=-1",
+                        "purpose=emergency&patient=\(Self.patient.digits)"] {
+                #expect(try await review(bad).0 == .badRequest, "\(bad)")
+            }
+        }
+    }
 }

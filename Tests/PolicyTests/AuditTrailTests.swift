@@ -24,6 +24,9 @@ struct AuditTrailBehaviourTests {
         @Test func aTrailFromBeforeFederationGainsTheColumn() async throws {
             try await AuditTrailBehaviour.aTrailFromBeforeFederationGainsTheColumn(.sqlite)
         }
+        @Test func breakGlassRecordsAreFoundByTimeAPageAtATime() async throws {
+            try await AuditTrailBehaviour.breakGlassRecordsAreFoundByTimeAPageAtATime(.sqlite)
+        }
 
         /// The file itself keeps the chain linear: a row that does not follow the head is refused, whoever writes it,
         /// and a trail whose remembered head another writer has moved links its next batch onto the new head.
@@ -72,6 +75,9 @@ struct AuditTrailBehaviourTests {
         }
         @Test func aTrailFromBeforeFederationGainsTheColumn() async throws {
             try await AuditTrailBehaviour.aTrailFromBeforeFederationGainsTheColumn(.postgres)
+        }
+        @Test func breakGlassRecordsAreFoundByTimeAPageAtATime() async throws {
+            try await AuditTrailBehaviour.breakGlassRecordsAreFoundByTimeAPageAtATime(.postgres)
         }
     }
 }
@@ -211,6 +217,35 @@ enum AuditTrailBehaviour {
                 return
             }
             #expect(sequence == 2)
+        }
+    }
+
+    /// The break-glass review: only emergency records, from a time on, in chain order, a page at a time.
+    static func breakGlassRecordsAreFoundByTimeAPageAtATime(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { _, trail in
+            let start = Date(timeIntervalSince1970: 1_795_000_000)
+            var emergencies: [StoredAuditRecord] = []
+            for index in 0..<8 {
+                var record = Patients.record(
+                    patient: Patients.number(index), requestID: "r\(index)", time: start.addingTimeInterval(Double(index) * 60))
+                if index.isMultiple(of: 2) {
+                    record.purpose = "emergency"
+                    record.breakGlassReason = "unconscious, no history (\(index))"
+                }
+                let stored = try await trail.append(record)
+                if index.isMultiple(of: 2) { emergencies.append(stored) }
+            }
+            // Every emergency record, and only those.
+            #expect(try await trail.breakGlassRecords(since: start, after: 0, limit: 100) == emergencies)
+            // From a time on: the first two emergencies (minutes 0 and 2) are before minute 3.
+            #expect(try await trail.breakGlassRecords(since: start.addingTimeInterval(180), after: 0, limit: 100)
+                == Array(emergencies.suffix(2)))
+            // A page at a time, each starting after the last one's number.
+            let first = try await trail.breakGlassRecords(since: start, after: 0, limit: 3)
+            #expect(first == Array(emergencies.prefix(3)))
+            let second = try await trail.breakGlassRecords(since: start, after: first.last!.sequence, limit: 3)
+            #expect(second == Array(emergencies.suffix(1)))
+            #expect(try await trail.breakGlassRecords(since: start.addingTimeInterval(3600), after: 0, limit: 100).isEmpty)
         }
     }
 

@@ -138,6 +138,10 @@ def requests_to_check(gateway):
         ("GET", "/admin/audit", admin, {"patient": nhs}, {}, 200),
         ("GET", "/admin/audit", admin, {}, {}, 400),
         ("GET", "/admin/audit", admin, {"patient": bad}, {}, 400),
+        ("GET", "/admin/audit", admin, {"purpose": "emergency"}, {}, 200),
+        ("GET", "/admin/audit", admin, {"purpose": "emergency", "since": "2026-01-01", "after": "0"}, {}, 200),
+        ("GET", "/admin/audit", admin, {"purpose": "direct-care"}, {}, 400),
+        ("GET", "/admin/audit", admin, {"purpose": "emergency", "since": "last week"}, {}, 400),
         ("GET", "/admin/audit", clinician, {"patient": nhs}, {}, 403),
         # operations
         ("GET", "/healthz", None, {}, {}, 200),
