@@ -120,10 +120,15 @@ struct AdminPolicyRoutes: Sendable {
         }
         var next: String?
         if records.count == Self.breakGlassPage, let last = records.last {
-            let sinceText = since.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-            next = "/admin/audit?purpose=emergency&since=\(sinceText)&after=\(last.sequence)"
+            next = Self.nextPage(since: since, after: last.sequence)
         }
         return try Self.bundle(AuditEventBundle(records: records, next: next))
+    }
+
+    /// The break-glass review's next page: the same `since`, after the record numbered `after`.
+    static func nextPage(since: Date, after: Int64) -> String {
+        let text = since.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        return "/admin/audit?purpose=emergency&since=\(text)&after=\(after)"
     }
 
     /// `2026-12-01` (midnight UTC) or `2026-12-01T09:00:00Z` (with or without fractional seconds).

@@ -1,0 +1,24 @@
+import Foundation
+import Testing
+
+@testable import GatewayServer
+
+/// The break-glass review's `next` link carries a `since` the route reads back exactly, and the record to start
+/// after.
+@Suite struct BreakGlassPageTests {
+    @Test func theNextLinkReadsBackAsTheSameSince() throws {
+        let since = Date(timeIntervalSince1970: 1_796_000_000.125)
+        let link = AdminPolicyRoutes.nextPage(since: since, after: 4321)
+        let query = try #require(URLComponents(string: link)?.queryItems)
+        #expect(query.first { $0.name == "purpose" }?.value == "emergency")
+        #expect(query.first { $0.name == "after" }?.value == "4321")
+        let text = try #require(query.first { $0.name == "since" }?.value)
+        #expect(AdminPolicyRoutes.date(text) == since)
+    }
+
+    @Test func sinceIsADateOrADateTime() {
+        #expect(AdminPolicyRoutes.date("2026-12-01") == Date(timeIntervalSince1970: 1_796_083_200))
+        #expect(AdminPolicyRoutes.date("2026-12-01T09:00:00Z") == Date(timeIntervalSince1970: 1_796_083_200 + 9 * 3600))
+        for bad in ["yesterday", "2026-13-01", "01/12/2026", ""] { #expect(AdminPolicyRoutes.date(bad) == nil, "\(bad)") }
+    }
+}
