@@ -24,27 +24,18 @@ public final class SQLiteOptOutRegistry: OptOutRegistry {
         threadPool: NIOThreadPool = .singleton,
         logger: Logger = Logger(label: "caregate.opt-out")
     ) async throws(OptOutStoreError) {
-        let busyMilliseconds = max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let opened = try await OptOutStoreDeadline.run(timeout, logger: logger) {
-            let connection = try await SQLiteConnection.open(
-                storage: .file(path: path), threadPool: threadPool, logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any())
-            do {
-                _ = try await connection.query("PRAGMA busy_timeout = \(busyMilliseconds)")
-                _ = try await connection.query("PRAGMA journal_mode = WAL")
-                _ = try await connection.query(
+            try await SQLiteFile.open(
+                path: path, threadPool: threadPool, logger: logger, busyTimeout: timeout,
+                schema: [
                     """
                     CREATE TABLE IF NOT EXISTS opt_outs (
                         nhs_number TEXT PRIMARY KEY NOT NULL,
                         recorded_at REAL NOT NULL,
                         source TEXT NOT NULL
                     ) WITHOUT ROWID
-                    """)
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-            return connection
+                    """
+                ])
         }
         self.connection = Mutex(opened)
         self.timeout = timeout

@@ -23,16 +23,10 @@ public final class SQLiteProviderChangeLog: ProviderChangeLog {
     ) async throws(ProviderChangeLogError) {
         self.timeout = timeout
         self.logger = logger
-        let busyMilliseconds = timeout.components.seconds * 1000
         let opened = try await Self.run(timeout, logger: logger) {
-            let connection = try await SQLiteConnection.open(
-                storage: .file(path: path), threadPool: threadPool, logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any())
-            do {
-                _ = try await connection.query("PRAGMA busy_timeout = \(max(1, busyMilliseconds))")
-                _ = try await connection.query("PRAGMA journal_mode = WAL")
-                _ = try await connection.query("PRAGMA synchronous = FULL")
-                _ = try await connection.query(
+            try await SQLiteFile.open(
+                path: path, threadPool: threadPool, logger: logger, busyTimeout: timeout, synchronousFull: true,
+                schema: [
                     """
                     CREATE TABLE IF NOT EXISTS provider_changes (
                         sequence INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -42,12 +36,8 @@ public final class SQLiteProviderChangeLog: ProviderChangeLog {
                         changed_by TEXT NOT NULL,
                         reset INTEGER NOT NULL DEFAULT 0
                     )
-                    """)
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-            return connection
+                    """
+                ])
         }
         connection = Mutex(opened)
     }
