@@ -206,8 +206,16 @@ struct ProviderHistory: Codable, Sendable {
             Change(
                 sequence: record.change.sequence, changed_at: record.changedAt.formatted(.iso8601),
                 changed_by: record.changedBy,
-                change: record.change.reset ? "reset" : record.change.definition == nil ? "removed" : "defined",
+                change: Self.name(of: record.change.action),
                 definition: record.change.definition)
+        }
+    }
+
+    static func name(of action: ProviderChange.Action) -> String {
+        switch action {
+        case .defined: "defined"
+        case .removed: "removed"
+        case .reset: "reset"
         }
     }
 }

@@ -12,8 +12,10 @@ public let careGateVersion = "0.5.0"
 ///   - providers: the providers to fan out to; the admin API changes them at run time. The application closes
 ///     their connections when it stops.
 ///   - access: token verifier, role policy and the two stores; the application closes the stores when it stops.
-///   - providersFolder: where the providers came from, if a folder: the admin API writes changes there and
-///     SIGHUP re-reads it.
+///   - providersFolder: where the providers came from, if a folder: SIGHUP re-reads it, a definition sent to the
+///     admin API resolves its file paths against it, and may name files only there and in `provider_credentials`.
+///   - sharedProviders: the provider change log's registry, through which admin API changes go (every replica,
+///     restarts, history); without it they change this process only.
 ///   - services: more services to run alongside (the demo's simulated providers); they stop after the server.
 ///   - metrics: where the gateway's metrics go (`GET /metrics`); one registry per application.
 ///   - readiness: `/readyz`; set when the server listens, cleared by a `ReadinessGate` first on shutdown.

@@ -13,6 +13,7 @@ import ServiceLifecycle
 /// its folders lack, during a rolling update) is logged and the provider keeps what it had; the next change for
 /// it, or a restart, tries again. While the store cannot be reached, the providers in use stay as they are.
 public actor SharedProviders: Service {
+    /// A change in force for a provider (a reset ends one, so is never in force).
     private enum Latest {
         case defined(String)
         case removed
@@ -56,7 +57,8 @@ public actor SharedProviders: Service {
     public func record(_ definition: String?, for provider: ProviderID, by user: String) async throws(ProviderChangeLogError)
         -> Bool
     {
-        let sequence = try await log.append(provider: provider.rawValue, definition: definition, changedBy: user)
+        let sequence = try await log.append(
+            provider: provider.rawValue, definition.map(ProviderChange.Action.defined) ?? .removed, changedBy: user)
         let unapplied = try await synchronise()
         return !unapplied.contains(sequence)
     }
@@ -66,7 +68,7 @@ public actor SharedProviders: Service {
     /// replica could not apply it (the folder cannot be read; logged).
     @discardableResult
     public func reset(_ provider: ProviderID, by user: String) async throws(ProviderChangeLogError) -> Bool {
-        let sequence = try await log.append(provider: provider.rawValue, definition: nil, reset: true, changedBy: user)
+        let sequence = try await log.append(provider: provider.rawValue, .reset, changedBy: user)
         let unapplied = try await synchronise()
         return !unapplied.contains(sequence)
     }
@@ -132,13 +134,18 @@ public actor SharedProviders: Service {
     private func apply(_ change: ProviderChange) -> Bool {
         let provider = ProviderID(change.provider)
         unapplied.remove(provider)
-        if change.reset { return applyFolderDefinition(of: provider, change: change) }
-        guard let text = change.definition else {
+        let text: String
+        switch change.action {
+        case .reset:
+            return applyFolderDefinition(of: provider, change: change)
+        case .removed:
             latest[provider] = .removed
             if providers.remove(provider) {
-                logger.notice("provider removed through the shared store", metadata: ["provider": "\(provider)"])
+                logger.notice("provider removed through the provider change log", metadata: ["provider": "\(provider)"])
             }
             return true
+        case .defined(let sent):
+            text = sent
         }
         latest[provider] = .defined(text)
         // `definition(_:for:)` logs why it could not read one.

@@ -43,10 +43,10 @@ public final class SQLiteProviderChangeLog: ProviderChangeLog {
     }
 
     @discardableResult
-    public func append(provider: String, definition: String?, reset: Bool, changedBy user: String)
+    public func append(provider: String, _ action: ProviderChange.Action, changedBy user: String)
         async throws(ProviderChangeLogError) -> Int64
     {
-        let definition = reset ? nil : definition
+        let (definition, reset) = ProviderChange(sequence: 0, provider: provider, action: action).columns
         let rows = try await query(
             """
             INSERT INTO provider_changes (provider_id, definition, reset, changed_at, changed_by)

@@ -2,22 +2,41 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// One change to the provider registry made through the admin API: a definition (the provider file's text as
-/// sent); or, when `definition` is nil, the provider's removal — or, when `reset` is set, the end of every change
-/// made before it, so that the providers folder's definition (or its absence) holds again.
+/// One change to the provider registry made through the admin API.
 public struct ProviderChange: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
+        /// A definition: the provider file's text as sent.
+        case defined(String)
+        /// The provider's removal.
+        case removed
+        /// The end of every change made before it: the providers folder's definition (or its absence) holds again.
+        case reset
+    }
+
     /// Increases with every change, in the order the changes were committed.
     public var sequence: Int64
     public var provider: String
-    public var definition: String?
-    /// The providers folder decides this provider again.
-    public var reset: Bool
+    public var action: Action
 
-    public init(sequence: Int64, provider: String, definition: String?, reset: Bool = false) {
+    public init(sequence: Int64, provider: String, action: Action) {
         self.sequence = sequence
         self.provider = provider
-        self.definition = reset ? nil : definition
-        self.reset = reset
+        self.action = action
+    }
+
+    /// The definition sent, for a `defined` change.
+    public var definition: String? {
+        if case .defined(let text) = action { text } else { nil }
+    }
+
+    /// The stores' two columns: the definition (NULL unless defined) and the reset flag.
+    var columns: (definition: String?, reset: Bool) { (definition, action == .reset) }
+
+    /// A change as the stores' two columns hold it.
+    init(sequence: Int64, provider: String, definition: String?, reset: Bool) {
+        self.init(
+            sequence: sequence, provider: provider,
+            action: reset ? .reset : definition.map(Action.defined) ?? .removed)
     }
 }
 
@@ -43,26 +62,15 @@ public struct ProviderChangeRecord: Sendable, Equatable {
 /// In the shared PostgreSQL store for several replicas (`PostgresProviderChangeLog`), or in a SQLite file in the data
 /// directory for one (`SQLiteProviderChangeLog`).
 public protocol ProviderChangeLog: Sendable {
-    /// Appends a change (`definition` nil: the provider is removed; `reset`: the folder decides it again) made by
-    /// `user`; returns its sequence number.
+    /// Appends a change made by `user`; returns its sequence number.
     @discardableResult
-    func append(provider: String, definition: String?, reset: Bool, changedBy user: String)
+    func append(provider: String, _ action: ProviderChange.Action, changedBy user: String)
         async throws(ProviderChangeLogError) -> Int64
     /// Every change after `sequence`, in order.
     func changes(after sequence: Int64) async throws(ProviderChangeLogError) -> [ProviderChange]
     /// Every change to `provider`, oldest first: who registered, replaced or removed it, and when.
     func history(of provider: String) async throws(ProviderChangeLogError) -> [ProviderChangeRecord]
     func shutdown() async
-}
-
-extension ProviderChangeLog {
-    /// Appends a definition, or (`definition` nil) a removal.
-    @discardableResult
-    public func append(provider: String, definition: String?, changedBy user: String)
-        async throws(ProviderChangeLogError) -> Int64
-    {
-        try await append(provider: provider, definition: definition, reset: false, changedBy: user)
-    }
 }
 
 /// The change log at `location`: the shared PostgreSQL store, or a SQLite file (its folder must exist).
@@ -126,11 +134,11 @@ public final class PostgresProviderChangeLog: ProviderChangeLog {
     private static let lockKey: Int64 = 0x4361_7265_5072_6f76  // "CareProv"
 
     @discardableResult
-    public func append(provider: String, definition: String?, reset: Bool, changedBy user: String)
+    public func append(provider: String, _ action: ProviderChange.Action, changedBy user: String)
         async throws(ProviderChangeLogError) -> Int64
     {
         let logger = logger
-        let definition = reset ? nil : definition
+        let (definition, reset) = ProviderChange(sequence: 0, provider: provider, action: action).columns
         return try await run { client in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)

@@ -1,6 +1,7 @@
 import CareRecords
 import Foundation
 import JWTKit
+import Synchronization
 
 /// The clinician a query is asked for, as a provider that is another CareGate gateway must be told (federation).
 ///
@@ -101,11 +102,13 @@ public struct OnBehalfOfSigner: Sendable, Hashable {
         hasher.combine(key)
     }
 
-    /// The private key, ready to sign (jwt-kit's collection is an actor, so signing is `async`).
-    private struct SigningKeys: Sendable {
+    /// The private key, ready to sign (jwt-kit's collection is an actor, so adding the key and signing are `async`:
+    /// the key is added at the first signature, not at every one).
+    private final class SigningKeys: Sendable {
         let collection = JWTKeyCollection()
         let kid: JWKIdentifier
         let privateKey: ES256PrivateKey
+        private let added = Atomic(false)
 
         init(_ privateKey: ES256PrivateKey, kid: String) {
             self.privateKey = privateKey
@@ -113,7 +116,11 @@ public struct OnBehalfOfSigner: Sendable, Hashable {
         }
 
         func sign(_ claims: OnBehalfOfClaims) async throws -> String {
-            await collection.add(ecdsa: privateKey, kid: kid)
+            if !added.load(ordering: .acquiring) {
+                // Two first signatures at once both add it: the same key under the same kid, harmlessly.
+                await collection.add(ecdsa: privateKey, kid: kid)
+                added.store(true, ordering: .releasing)
+            }
             return try await collection.sign(claims, kid: kid)
         }
     }

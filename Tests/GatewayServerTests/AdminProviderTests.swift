@@ -349,7 +349,7 @@ import Testing
             relativeTo: LiveGateway.providersFolder)
         try await shared.replaceFolderDefinitions([ambulance])
         #expect(directory.definitions.map(\.id.rawValue) == ["gp-saved"])
-        #expect(try await reopened.history(of: "ambulance").map { $0.change.definition == nil } == [true])
+        #expect(try await reopened.history(of: "ambulance").map(\.change.action) == [.removed])
         await reopened.shutdown()
     }
 }

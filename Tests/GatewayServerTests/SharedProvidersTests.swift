@@ -118,7 +118,7 @@ struct SharedProvidersTests {
             #expect(b.definitions.first?.name == "Ladywell Green Medical Practice")
 
             let history = try await sharedB.history(of: "gp")
-            #expect(history.map(\.change.reset) == [false, true])
+            #expect(history.map(\.change.action) == [.removed, .reset])
             #expect(history.map(\.changedBy) == ["operator-1", "operator-2"])
             // A replica started now has the folder's gp, with no change over it.
             let (c, sharedC) = try await Self.replica(url)
