@@ -23,6 +23,7 @@ EXPORTED = {
     "caregate_provider_entries_total": "counter",
     "caregate_provider_circuit_state": "gauge",
     "caregate_provider_client_certificate_expiry_timestamp_seconds": "gauge",
+    "caregate_tls_certificate_expiry_timestamp_seconds": "gauge",
     "caregate_provider_changes_read": "gauge",
     "caregate_provider_changes_unapplied": "gauge",
     "caregate_query_duration_seconds": "histogram",

@@ -55,6 +55,7 @@ public func buildApplication(
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)
     router.get("/metrics") { _, _ in
         metrics.recordClientCertificates(of: providers.definitions)
+        metrics.recordServerCertificate(expiry: configuration.tls?.certificateExpiry)
         if let sharedProviders {
             let state = await sharedProviders.state
             metrics.recordProviderChanges(sequence: state.sequence, unapplied: state.unapplied)
@@ -76,9 +77,13 @@ public func buildApplication(
     }
 
     var lifecycle: [any Service] = services
-    if let providersFolder {
+    if providersFolder != nil || configuration.tls != nil {
         lifecycle.append(
-            ProviderReloadService(providers: providers, folder: providersFolder, shared: sharedProviders, logger: logger))
+            HangupReloadService(
+                providersFolder: providersFolder.map {
+                    HangupReloadService.ProvidersFolder(providers: providers, folder: $0, shared: sharedProviders)
+                },
+                tls: configuration.tls, logger: logger))
     }
     if let sharedProviders { lifecycle.append(sharedProviders) }
     if case .url(let url, let refresh)? = configuration.auth?.keys {

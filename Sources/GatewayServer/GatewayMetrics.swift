@@ -25,6 +25,7 @@ public final class GatewayMetrics: Sendable {
     /// One gauge per provider presenting a client certificate, kept in step with the providers in use.
     private let certificateExpiries = Mutex<[String: Prometheus.Gauge]>([:])
     private let providerChangeGauges = Mutex<(read: Prometheus.Gauge, unapplied: Prometheus.Gauge)?>(nil)
+    private let serverCertificateGauge = Mutex<Prometheus.Gauge?>(nil)
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -89,6 +90,23 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    /// Sets `caregate_tls_certificate_expiry_timestamp_seconds` when the gateway serves HTTPS itself (config
+    /// `tls`), as the scrape reads it: a SIGHUP may have renewed the certificate. Made on the first such scrape.
+    func recordServerCertificate(expiry: Date?) {
+        guard let expiry else { return }
+        let gauge = serverCertificateGauge.withLock { gauge in
+            if let gauge { return gauge }
+            let made = registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    metricName: Self.serverCertificateExpiry, unitName: "",
+                    helpText: Self.help[Self.serverCertificateExpiry] ?? ""),
+                labels: [])
+            gauge = made
+            return made
+        }
+        gauge.set(expiry.timeIntervalSince1970)
+    }
+
     /// With a shared store: the last provider change read and the providers whose latest change this replica
     /// could not apply (`SharedProviders.state`), as the scrape reads them. Made on the first such scrape.
     func recordProviderChanges(sequence: Int64, unapplied: Int) {
@@ -110,6 +128,7 @@ public final class GatewayMetrics: Sendable {
     static let providerChangesRead = "caregate_provider_changes_read"
     static let providerChangesUnapplied = "caregate_provider_changes_unapplied"
     static let clientCertificateExpiry = "caregate_provider_client_certificate_expiry_timestamp_seconds"
+    static let serverCertificateExpiry = "caregate_tls_certificate_expiry_timestamp_seconds"
     static let queryDuration = "caregate_query_duration_seconds"
     static let overhead = "caregate_gateway_overhead_seconds"
     static let duplicatesCollapsed = "caregate_merge_duplicates_collapsed_total"
@@ -129,6 +148,8 @@ public final class GatewayMetrics: Sendable {
         FanOutMetrics.circuitState: "The provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
         clientCertificateExpiry:
             "When the client certificate the gateway presents to the provider (mutual TLS) expires, as Unix time.",
+        serverCertificateExpiry:
+            "When the certificate the gateway presents to its own clients (config tls) expires, as Unix time.",
         providerChangesRead:
             "The sequence number of the last provider change this replica has read from the shared store (0: none yet).",
         providerChangesUnapplied: "Providers whose latest change from the shared store this replica could not apply.",

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
+import NIOCore
 import NIOSSL
 import X509
 
@@ -38,12 +40,15 @@ public struct TestPKI {
         return Issued(certificate: certificate, key: key)
     }
 
-    /// A certificate for `localhost`, for a server or a client, signed by `authority`.
-    public static func leaf(_ name: String, server: Bool, issuedBy authority: Issued) throws -> Issued {
+    /// A certificate for `localhost`, for a server or a client, signed by `authority`, valid until `notValidAfter`
+    /// (by default an hour from now).
+    public static func leaf(
+        _ name: String, server: Bool, issuedBy authority: Issued, notValidAfter: Date = Date().addingTimeInterval(3600)
+    ) throws -> Issued {
         let key = P256.Signing.PrivateKey()
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: Date().addingTimeInterval(3600),
+            notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: notValidAfter,
             issuer: authority.certificate.subject, subject: try DistinguishedName { CommonName(name) },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
@@ -54,5 +59,38 @@ public struct TestPKI {
             },
             issuerPrivateKey: .init(authority.key))
         return Issued(certificate: certificate, key: key)
+    }
+
+    /// `GET url` over HTTPS, trusting only `authority` and presenting `client` if given: the status and body, or nil
+    /// when no HTTP exchange happened (the handshake failed). A new client each time, so each call is a new handshake.
+    /// AsyncHTTPClient tries a failed connection again until `timeout`, so a probe expected to fail should be short.
+    public static func get(
+        _ url: String, trusting authority: Issued, presenting client: Issued? = nil, timeout: TimeAmount = .seconds(5)
+    ) async -> (status: Int, body: [UInt8])? {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        guard let root = try? authority.nioCertificate() else { return nil }
+        tls.trustRoots = .certificates([root])
+        if let client, let certificate = try? client.nioCertificate(), let key = try? client.nioKey() {
+            tls.certificateChain = [.certificate(certificate)]
+            tls.privateKey = .privateKey(key)
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = tls
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { _ = http.shutdown() }
+        do {
+            let response = try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
+            let body = try await response.body.collect(upTo: 1 << 22)
+            return (Int(response.status.code), Array(buffer: body))
+        } catch {
+            return nil
+        }
+    }
+
+    /// The status of `GET url` over HTTPS (see `get`).
+    public static func status(
+        _ url: String, trusting authority: Issued, presenting client: Issued? = nil, timeout: TimeAmount = .seconds(5)
+    ) async -> Int? {
+        await get(url, trusting: authority, presenting: client, timeout: timeout)?.status
     }
 }

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import CareGateTesting
 import Foundation
-import GatewayServer
+@testable import GatewayServer
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -42,36 +42,27 @@ import Testing
         }
     }
 
-    /// GETs `/healthz` over HTTPS trusting the test server CA, presenting `client` if given; the status, or nil when
-    /// no HTTP exchange happened (the handshake failed).
-    static func healthz(port: Int, credentials: Credentials, presenting client: TestPKI.Issued?) async -> Int? {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates([try! credentials.serverCA.nioCertificate()])
-        if let client {
-            tls.certificateChain = [.certificate(try! client.nioCertificate())]
-            tls.privateKey = .privateKey(try! client.nioKey())
-        }
-        var configuration = HTTPClient.Configuration()
-        configuration.tlsConfiguration = tls
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { _ = http.shutdown() }
-        do {
-            let response = try await http.execute(
-                HTTPClientRequest(url: "https://localhost:\(port)/healthz"), timeout: .seconds(5))
-            return Int(response.status.code)
-        } catch {
-            return nil
-        }
+    /// GETs `/healthz` over HTTPS trusting the test server CA (or `authority`), presenting `client` if given; the
+    /// status, or nil when no HTTP exchange happened (the handshake failed).
+    /// A probe expected to fail gives up after 1 s (AsyncHTTPClient retries a failed connection until its timeout).
+    static func healthz(
+        port: Int, credentials: Credentials, trusting authority: TestPKI.Issued? = nil, presenting client: TestPKI.Issued?,
+        expectingRefusal: Bool = false
+    ) async -> Int? {
+        await TestPKI.status(
+            "https://localhost:\(port)/healthz", trusting: authority ?? credentials.serverCA, presenting: client,
+            timeout: expectingRefusal ? .seconds(1) : .seconds(5))
     }
 
     static func serve(
-        _ configuration: GatewayConfiguration, _ body: @Sendable (Int) async throws -> Void
+        _ configuration: GatewayConfiguration, logger: Logger = Logger(label: "test"),
+        _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         let access = try await TestAccess.make()
         defer { access.remove() }
         let app = buildApplication(
             configuration: configuration, providers: try ProviderDirectory(adapters: []), access: access.control,
-            logger: Logger(label: "test"))
+            logger: logger)
         try await app.test(.live) { client in try await body(try #require(client.port)) }
     }
 
@@ -120,5 +111,73 @@ import Testing
         let error = try #require(throws: ConfigurationError.self) { try credentials.configuration(tls) }
         #expect(error.description.contains(expected), "\(error)")
         #expect(!error.description.contains("PRIVATE KEY"))
+    }
+
+    /// A renewed certificate (here from another CA, so the two are told apart) is presented from the next handshake
+    /// after a reload, without a restart; `/metrics` gives its expiry.
+    @Test func aRenewedCertificateIsPresentedAfterAReload() async throws {
+        let credentials = try Credentials()
+        defer { credentials.remove() }
+        let configuration = try credentials.configuration("  certificate_file: gateway.pem\n  key_file: gateway-key.pem\n")
+        let tls = try #require(configuration.tls)
+        let renewingCA = try TestPKI.authority("CareGate test renewing CA")
+        let expiry = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 90 * 86_400).rounded(.down))
+        let renewed = try TestPKI.leaf("localhost", server: true, issuedBy: renewingCA, notValidAfter: expiry)
+        try await Self.serve(configuration) { port in
+            #expect(await Self.healthz(port: port, credentials: credentials, presenting: nil) == 200)
+            #expect(
+                await Self.healthz(
+                    port: port, credentials: credentials, trusting: renewingCA, presenting: nil, expectingRefusal: true)
+                    == nil)
+
+            try renewed.certificatePEM.write(toFile: credentials.folder + "/gateway.pem", atomically: true, encoding: .utf8)
+            try renewed.keyPEM.write(toFile: credentials.folder + "/gateway-key.pem", atomically: true, encoding: .utf8)
+            #expect(try tls.reloadCertificate() == expiry)
+            #expect(tls.certificateExpiry == expiry)
+
+            #expect(await Self.healthz(port: port, credentials: credentials, trusting: renewingCA, presenting: nil) == 200)
+            #expect(
+                await Self.healthz(port: port, credentials: credentials, presenting: nil, expectingRefusal: true) == nil)
+            let metrics = try #require(
+                await TestPKI.get("https://localhost:\(port)/metrics", trusting: renewingCA).map { String(decoding: $0.body, as: UTF8.self) })
+            #expect(metrics.contains("caregate_tls_certificate_expiry_timestamp_seconds \(Int(expiry.timeIntervalSince1970))"), "\(metrics)")
+        }
+    }
+
+    /// A renewal that went wrong — a key that is not the new certificate's, or a certificate file half written —
+    /// changes nothing: the error names the file, the SIGHUP handler logs it, and the certificate in use is still
+    /// presented.
+    @Test func aBadRenewalLeavesTheCertificateInUse() async throws {
+        let credentials = try Credentials()
+        defer { credentials.remove() }
+        let configuration = try credentials.configuration("  certificate_file: gateway.pem\n  key_file: gateway-key.pem\n")
+        let tls = try #require(configuration.tls)
+        let before = tls.certificateExpiry
+        let other = try TestPKI.leaf(
+            "localhost", server: true, issuedBy: try TestPKI.authority("another CA"),
+            notValidAfter: Date().addingTimeInterval(30 * 86_400))
+        let log = CapturedLog()
+        let hangup = HangupReloadService(providersFolder: nil, tls: tls, logger: Logger(label: "test") { _ in log })
+        try await Self.serve(configuration) { port in
+            // A new certificate beside the old key.
+            try other.certificatePEM.write(toFile: credentials.folder + "/gateway.pem", atomically: true, encoding: .utf8)
+            let mismatched = try #require(throws: ConfigurationError.self) { try tls.reloadCertificate() }
+            #expect(mismatched.description.contains("key 'tls.key_file'"), "\(mismatched)")
+            #expect(mismatched.description.hasPrefix(credentials.folder + "/caregate.yaml"), "\(mismatched)")
+            #expect(mismatched.description.contains("gateway-key.pem"), "\(mismatched)")
+            // A file cut short.
+            try String(try other.certificatePEM.prefix(60)).write(
+                toFile: credentials.folder + "/gateway.pem", atomically: true, encoding: .utf8)
+            let cut = try #require(throws: ConfigurationError.self) { try tls.reloadCertificate() }
+            #expect(cut.description.contains("key 'tls.certificate_file'"), "\(cut)")
+            #expect(!cut.description.contains("PRIVATE KEY") && !mismatched.description.contains("PRIVATE KEY"))
+            await hangup.reload()
+            let logged = log.entries.filter { $0.level == .error }.map(\.message)
+            #expect(logged.count == 1 && logged[0].contains("TLS certificate not reloaded"), "\(logged)")
+            #expect(logged.first?.contains("gateway.pem") == true, "\(logged)")
+
+            #expect(tls.certificateExpiry == before)
+            #expect(await Self.healthz(port: port, credentials: credentials, presenting: nil) == 200)
+        }
     }
 }
