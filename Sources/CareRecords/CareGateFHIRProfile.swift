@@ -8,6 +8,10 @@ public enum CareGateFHIRProfile {
     public static let conflictExtension = "https://caregate.example/fhir/StructureDefinition/conflict"
     /// On the issue of a provider-outcome OperationOutcome: nested `provider`, `kind` and `detail` (valueString).
     public static let providerOutcomeExtension = "https://caregate.example/fhir/StructureDefinition/provider-outcome"
+    /// On a break-glass AuditEvent whose query has been reviewed, the latest review: nested `outcome` (valueCode:
+    /// `appropriate`, `inappropriate`, `follow-up`), `reviewer` (valueReference, SDS user id), `reviewed`
+    /// (valueDateTime) and `note` (valueString).
+    public static let breakGlassReviewExtension = "https://caregate.example/fhir/StructureDefinition/break-glass-review"
     /// The code system of a provider's outcome (`timeout`, `error`, …) in a Bundle's notices.
     public static let providerStatusCodeSystem = "https://caregate.example/CodeSystem/provider-status"
 }

@@ -9,6 +9,8 @@ import Policy
 ///   A PUT takes effect for the next query on every replica sharing the store.
 /// - `GET /admin/audit?patient={nhs}` — a FHIR R4 Bundle of AuditEvent resources: who looked at this person's
 ///   record, when, why, and what was decided.
+/// - `GET /admin/audit?purpose=emergency[&reviewed=…]` — the break-glass review list;
+///   `GET|POST /admin/audit/{sequence}/reviews` — the reviews of one break-glass query (see `BreakGlassReviewRoutes`).
 struct AdminPolicyRoutes: Sendable {
     let access: AccessControl
     let authenticator: Authenticator
@@ -47,7 +49,9 @@ struct AdminPolicyRoutes: Sendable {
             return Response(status: .noContent)
         }
 
-        router.group("/admin/audit").add(middleware: operators).get { request, _ in
+        let audit = router.group("/admin/audit").add(middleware: operators)
+        BreakGlassReviewRoutes(access: access, authenticator: authenticator).register(on: audit)
+        audit.get { request, _ in
             let query = request.uri.queryParameters
             if let purpose = query.get("purpose") {
                 return try await breakGlassReview(purpose: purpose, query: query)
@@ -63,12 +67,8 @@ struct AdminPolicyRoutes: Sendable {
             } catch {
                 throw GatewayError(.badRequest, code: "invalid-nhs-number", message: "query parameter 'patient': \(error)")
             }
-            let records: [StoredAuditRecord]
-            do {
-                records = try await access.audit.records(patient: patient)
-            } catch {
-                throw GatewayError(
-                    .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be read: \(error)")
+            let records = try await Self.audit { () async throws(AuditStoreError) in
+                try await access.audit.records(patient: patient)
             }
             return try Self.bundle(AuditEventBundle(records: records))
         }
@@ -77,9 +77,10 @@ struct AdminPolicyRoutes: Sendable {
     /// The most break-glass records one page holds.
     static let breakGlassPage = 1000
 
-    /// `GET /admin/audit?purpose=emergency[&since=…][&after=…]`: every break-glass access since `since` (an ISO 8601
-    /// date or date-time; by default the last 7 days), in chain order, a page of at most `breakGlassPage`, with a
-    /// `next` link while more remain — the review information governance makes of every emergency access.
+    /// `GET /admin/audit?purpose=emergency[&since=…][&reviewed=…][&after=…]`: every break-glass access since `since`
+    /// (an ISO 8601 date or date-time; by default the last 7 days), in chain order, a page of at most `breakGlassPage`,
+    /// with a `next` link while more remain — the review information governance makes of every emergency access. Each
+    /// carries the latest review of its query, if any; `reviewed=false` lists those still awaiting one.
     private func breakGlassReview(purpose: String, query: Parameters) async throws -> Response {
         guard purpose == AccessPurpose.emergency.rawValue else {
             throw GatewayError(
@@ -101,6 +102,16 @@ struct AdminPolicyRoutes: Sendable {
         } else {
             since = Date().addingTimeInterval(-7 * 86_400)
         }
+        let reviewed: Bool?
+        switch query.get("reviewed") {
+        case nil: reviewed = nil
+        case "true": reviewed = true
+        case "false": reviewed = false
+        default:
+            throw GatewayError(
+                .badRequest, code: "invalid-reviewed",
+                message: "query parameter 'reviewed': 'true' (reviewed queries only) or 'false' (those awaiting review)")
+        }
         let after: Int64
         if let text = query.get("after") {
             guard let number = Int64(text), number >= 0 else {
@@ -111,24 +122,21 @@ struct AdminPolicyRoutes: Sendable {
         } else {
             after = 0
         }
-        let records: [StoredAuditRecord]
-        do {
-            records = try await access.audit.breakGlassRecords(since: since, after: after, limit: Self.breakGlassPage)
-        } catch {
-            throw GatewayError(
-                .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be read: \(error)")
+        let records = try await Self.audit { () async throws(AuditStoreError) in
+            try await access.audit.breakGlassRecords(
+                since: since, after: after, limit: Self.breakGlassPage, reviewed: reviewed)
         }
         var next: String?
         if records.count == Self.breakGlassPage, let last = records.last {
-            next = Self.nextPage(since: since, after: last.sequence)
+            next = Self.nextPage(since: since, after: last.stored.sequence, reviewed: reviewed)
         }
-        return try Self.bundle(AuditEventBundle(records: records, next: next))
+        return try Self.bundle(AuditEventBundle(breakGlass: records, next: next))
     }
 
-    /// The break-glass review's next page: the same `since`, after the record numbered `after`.
-    static func nextPage(since: Date, after: Int64) -> String {
+    /// The break-glass review's next page: the same `since` and `reviewed`, after the record numbered `after`.
+    static func nextPage(since: Date, after: Int64, reviewed: Bool? = nil) -> String {
         let text = since.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-        return "/admin/audit?purpose=emergency&since=\(text)&after=\(after)"
+        return "/admin/audit?purpose=emergency&since=\(text)&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
     }
 
     /// `2026-12-01` (midnight UTC) or `2026-12-01T09:00:00Z` (with or without fractional seconds).
@@ -151,6 +159,16 @@ struct AdminPolicyRoutes: Sendable {
             return try NHSNumber((context.parameters.get("nhs") ?? "").removingPercentEncoding ?? "")
         } catch {
             throw GatewayError(.badRequest, code: "invalid-nhs-number", message: "path parameter 'nhs': \(error)")
+        }
+    }
+
+    /// Runs an audit trail call; a trail that cannot be reached is a 503.
+    static func audit<T>(_ body: () async throws(AuditStoreError) -> T) async throws(GatewayError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw GatewayError(
+                .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be read: \(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import CareRecords
 import Foundation
 import Policy
 
@@ -9,7 +10,8 @@ import Policy
 /// id, name, job role) and their organisation (ODS code) as a second agent, and for a query that came through
 /// another CareGate gateway, that gateway as a third (`dataprocessor`); the patient (NHS number) and the
 /// query as entities, the query's details holding the request id, any break-glass reason, each provider asked
-/// with its outcome and the entries returned per category (counts only).
+/// with its outcome and the entries returned per category (counts only). In the break-glass review list, an event
+/// whose query has been reviewed carries the latest review as an extension (`CareGateFHIRProfile`).
 struct AuditEventBundle: Encodable {
     let resourceType = "Bundle"
     let type = "searchset"
@@ -35,10 +37,16 @@ struct AuditEventBundle: Encodable {
     }
 
     init(records: [StoredAuditRecord], next: String? = nil) {
+        self.init(breakGlass: records.map { BreakGlassRecord(stored: $0, review: nil) }, next: next)
+    }
+
+    init(breakGlass records: [BreakGlassRecord], next: String? = nil) {
         total = next == nil ? records.count : nil
         link = next.map { [Link(relation: "next", url: $0)] }
-        entry = records.map { stored in
-            Entry(fullUrl: "urn:uuid:\(stored.record.requestID)", resource: AuditEvent(stored))
+        entry = records.map { record in
+            Entry(
+                fullUrl: "urn:uuid:\(record.stored.record.requestID)",
+                resource: AuditEvent(record.stored, review: record.review))
         }
     }
 }
@@ -83,6 +91,16 @@ struct AuditEvent: Encodable {
         var valueString: String
     }
 
+    /// A FHIR extension: the review's nested parts, or one of them with its value.
+    struct Extension: Encodable {
+        var url: String
+        var `extension`: [Extension]?
+        var valueCode: String?
+        var valueString: String?
+        var valueDateTime: String?
+        var valueReference: Reference?
+    }
+
     struct Entity: Encodable {
         var what: Reference?
         var type: Coding
@@ -93,6 +111,7 @@ struct AuditEvent: Encodable {
 
     let resourceType = "AuditEvent"
     var id: String
+    var `extension`: [Extension]?
     var type: Coding
     var subtype: [Coding]
     var action: String
@@ -107,14 +126,15 @@ struct AuditEvent: Encodable {
     /// The identifier system of a federated gateway's id, as this gateway's `auth.gateways` names it.
     static let gatewaySystem = "https://caregate.example/Id/gateway"
 
-    init(_ stored: StoredAuditRecord) {
+    init(_ stored: StoredAuditRecord, review: BreakGlassReview? = nil) {
         let record = stored.record
         id = String(stored.sequence)
+        `extension` = review.map { [Self.reviewExtension($0)] }
         type = Coding(
             system: "http://terminology.hl7.org/CodeSystem/audit-event-type", code: "rest", display: "RESTful Operation")
         subtype = [Coding(system: "http://hl7.org/fhir/restful-interaction", code: "search-type", display: "search type")]
         action = "R"
-        recorded = record.time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        recorded = Self.dateTime(record.time)
         outcome = record.decision == .allowed ? "0" : "4"
         outcomeDesc = record.reason
         let emergency = record.purpose == "emergency"
@@ -190,5 +210,23 @@ struct AuditEvent: Encodable {
                 role: Coding(system: "http://terminology.hl7.org/CodeSystem/object-role", code: "24", display: "Query"),
                 description: record.route, detail: details),
         ]
+    }
+
+    static func reviewExtension(_ review: BreakGlassReview) -> Extension {
+        var parts = [
+            Extension(url: "outcome", valueCode: review.outcome.rawValue),
+            Extension(
+                url: "reviewer",
+                valueReference: Reference(
+                    identifier: Identifier(system: "https://fhir.nhs.uk/Id/sds-user-id", value: review.reviewerID),
+                    display: review.reviewerName)),
+            Extension(url: "reviewed", valueDateTime: Self.dateTime(review.time)),
+        ]
+        if let note = review.note { parts.append(Extension(url: "note", valueString: note)) }
+        return Extension(url: CareGateFHIRProfile.breakGlassReviewExtension, extension: parts)
+    }
+
+    static func dateTime(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }

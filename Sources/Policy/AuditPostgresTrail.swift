@@ -70,38 +70,92 @@ public final class PostgresAuditTrail: AuditTrail {
         return try await select("WHERE patient = $1 ORDER BY sequence", binds)
     }
 
-    public func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError)
-        -> [StoredAuditRecord]
+    public func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
+        var binds = PostgresBindings()
+        binds.append(sequence)
+        return try await select("WHERE sequence = $1", binds).first
+    }
+
+    public func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
+        -> [BreakGlassRecord]
     {
         var binds = PostgresBindings()
         binds.append(Int64((since.timeIntervalSince1970 * 1000).rounded(.up)))
         binds.append(after)
         binds.append(Int64(max(0, limit)))
-        return try await select(
-            "WHERE purpose = 'emergency' AND time_ms >= $1 AND sequence > $2 ORDER BY sequence LIMIT $3", binds)
+        let rows = try await rows(
+            """
+            SELECT \(BreakGlassReviewColumns.recordSelected), \(BreakGlassReviewColumns.latestSelected)
+            FROM audit_records r \(BreakGlassReviewColumns.latestJoin)
+            WHERE r.purpose = 'emergency' AND r.time_ms >= $1 AND r.sequence > $2\(BreakGlassReviewColumns.condition(reviewed: reviewed))
+            ORDER BY r.sequence LIMIT $3
+            """, binds, "reading records"
+        ) { cells throws -> (AuditColumns?, BreakGlassReview?) in
+            (try Self.columns(cells), try Self.review(cells, prefix: "review_"))
+        }
+        var result: [BreakGlassRecord] = []
+        for (columns, review) in rows {
+            guard let columns else { throw .unreadableRecord("a stored record cannot be read back") }
+            result.append(BreakGlassRecord(stored: try columns.storedOrThrow(), review: review))
+        }
+        return result
+    }
+
+    public func addReview(_ review: BreakGlassReview) async throws(AuditStoreError) {
+        var binds = PostgresBindings()
+        binds.append(review.requestID)
+        binds.append(review.sequence)
+        binds.append(review.timeMilliseconds)
+        binds.append(review.reviewerID)
+        binds.append(review.reviewerName)
+        binds.append(review.outcome.rawValue)
+        binds.append(review.note)
+        _ = try await rows(
+            "INSERT INTO audit_reviews (\(BreakGlassReviewColumns.list)) VALUES ($1, $2, $3, $4, $5, $6, $7)", binds,
+            "adding a review"
+        ) { _ in () }
+    }
+
+    public func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview] {
+        var binds = PostgresBindings()
+        binds.append(requestID)
+        let reviews = try await rows(
+            "SELECT \(BreakGlassReviewColumns.list) FROM audit_reviews WHERE request_id = $1 ORDER BY id", binds,
+            "reading reviews"
+        ) { cells in try Self.review(cells, prefix: "") }
+        return try reviews.map { review throws(AuditStoreError) in
+            guard let review else { throw .unreadableRecord("a stored review cannot be read back") }
+            return review
+        }
     }
 
     private func select(_ clause: String, _ binds: PostgresBindings) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        let columns = try await rows("SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds, "reading records") {
+            cells in try Self.columns(cells)
+        }
+        var result: [StoredAuditRecord] = []
+        for column in columns {
+            guard let column else { throw .unreadableRecord("a stored record cannot be read back") }
+            result.append(try column.storedOrThrow())
+        }
+        return result
+    }
+
+    /// Runs one statement under the deadline and reads each row it returns with `read`.
+    private func rows<Row: Sendable>(
+        _ sql: String, _ binds: PostgresBindings, _ what: String,
+        _ read: @escaping @Sendable (PostgresRandomAccessRow) throws -> Row
+    ) async throws(AuditStoreError) -> [Row] {
         let client = self.client
         let logger = self.logger
-        let columns = try await withAuditDeadline(timeout, "reading records") { () async throws(AuditStoreError) in
-            try await Self.postgres("reading records") {
-                let rows = try await client.query(
-                    PostgresQuery(unsafeSQL: "SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds: binds),
-                    logger: logger)
-                var result: [AuditColumns] = []
-                for try await row in rows {
-                    guard let columns = try Self.columns(row.makeRandomAccess()) else {
-                        throw AuditStoreError.unreadableRecord("a stored record cannot be read back")
-                    }
-                    result.append(columns)
-                }
+        return try await withAuditDeadline(timeout, what) { () async throws(AuditStoreError) in
+            try await Self.postgres(what) {
+                let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                var result: [Row] = []
+                for try await row in rows { result.append(try read(row.makeRandomAccess())) }
                 return result
             }
         }
-        var result: [StoredAuditRecord] = []
-        for column in columns { result.append(try column.storedOrThrow()) }
-        return result
     }
 
     public func verify() async throws(AuditStoreError) -> AuditVerification {
@@ -167,6 +221,29 @@ public final class PostgresAuditTrail: AuditTrail {
                 """
                 CREATE INDEX IF NOT EXISTS audit_records_break_glass ON audit_records (time_ms, sequence)
                 WHERE purpose = 'emergency'
+                """, logger: logger)
+            // Break-glass reviews: append-only, each naming the query (request id) and the record it was made from.
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS audit_reviews (
+                    id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL, sequence BIGINT NOT NULL,
+                    time_ms BIGINT NOT NULL, reviewer_id TEXT NOT NULL, reviewer_name TEXT NOT NULL,
+                    outcome TEXT NOT NULL, note TEXT)
+                """, logger: logger)
+            try await connection.query(
+                "CREATE INDEX IF NOT EXISTS audit_reviews_request ON audit_reviews (request_id, id)", logger: logger)
+            try await connection.query(
+                """
+                CREATE OR REPLACE FUNCTION caregate_audit_reviews_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'caregate: break-glass reviews are append-only'; END $$
+                """, logger: logger)
+            // Dropped and made again rather than CREATE OR REPLACE TRIGGER, which PostgreSQL before 14 lacks.
+            try await connection.query(
+                "DROP TRIGGER IF EXISTS audit_reviews_append_only ON audit_reviews", logger: logger)
+            try await connection.query(
+                """
+                CREATE TRIGGER audit_reviews_append_only BEFORE UPDATE OR DELETE ON audit_reviews
+                FOR EACH ROW EXECUTE FUNCTION caregate_audit_reviews_append_only()
                 """, logger: logger)
             try await connection.query(
                 """
@@ -258,6 +335,13 @@ public final class PostgresAuditTrail: AuditTrail {
         } catch is PostgresDecodingError {
             return nil
         }
+    }
+
+    /// A review from its columns (`prefix` for a listing's joined ones); nil when there is none.
+    private static func review(_ cells: PostgresRandomAccessRow, prefix: String) throws -> BreakGlassReview? {
+        func text(_ name: String) -> String? { try? cells[prefix + name].decode(String?.self) ?? nil }
+        func integer(_ name: String) -> Int64? { try? cells[prefix + name].decode(Int64?.self) ?? nil }
+        return BreakGlassReviewColumns.review(text: text, integer: integer)
     }
 
     /// Runs PostgreSQL work, reducing any failure to an `AuditStoreError` with no data from the rows in it.

@@ -61,22 +61,62 @@ public final class SQLiteAuditTrail: AuditTrail {
         try await select("WHERE patient = ? ORDER BY sequence", [.text(patient.digits)])
     }
 
-    public func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError)
-        -> [StoredAuditRecord]
+    public func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
+        try await select("WHERE sequence = ?", [.integer(Int(sequence))]).first
+    }
+
+    public func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
+        -> [BreakGlassRecord]
     {
-        try await select(
-            "WHERE purpose = 'emergency' AND time_ms >= ? AND sequence > ? ORDER BY sequence LIMIT ?",
+        let rows = try await query(
+            """
+            SELECT \(BreakGlassReviewColumns.recordSelected), \(BreakGlassReviewColumns.latestSelected)
+            FROM audit_records r \(BreakGlassReviewColumns.latestJoin)
+            WHERE r.purpose = 'emergency' AND r.time_ms >= ? AND r.sequence > ?\(BreakGlassReviewColumns.condition(reviewed: reviewed))
+            ORDER BY r.sequence LIMIT ?
+            """,
             [
                 .integer(Int((since.timeIntervalSince1970 * 1000).rounded(.up))), .integer(Int(after)),
                 .integer(max(0, limit)),
             ])
+        var result: [BreakGlassRecord] = []
+        result.reserveCapacity(rows.count)
+        for row in rows {
+            guard let columns = Self.columns(row) else { throw .unreadableRecord("a stored record cannot be read back") }
+            result.append(
+                BreakGlassRecord(
+                    stored: try columns.storedOrThrow(),
+                    review: BreakGlassReviewColumns.review(
+                        prefix: "review_", text: { Self.text(row, $0) }, integer: { Self.integer(row, $0) })))
+        }
+        return result
+    }
+
+    public func addReview(_ review: BreakGlassReview) async throws(AuditStoreError) {
+        // On the reading connection: the writer's is the group commit's alone. A review is one autocommitted row, and
+        // busy_timeout bounds its wait for the writer's lock.
+        _ = try await query(
+            "INSERT INTO audit_reviews (\(BreakGlassReviewColumns.list)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(review.requestID), .integer(Int(review.sequence)), .integer(Int(review.timeMilliseconds)),
+                .text(review.reviewerID), .text(review.reviewerName), .text(review.outcome.rawValue),
+                review.note.map(SQLiteData.text) ?? .null,
+            ], "adding a review")
+    }
+
+    public func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview] {
+        let rows = try await query(
+            "SELECT \(BreakGlassReviewColumns.list) FROM audit_reviews WHERE request_id = ? ORDER BY id",
+            [.text(requestID)], "reading reviews")
+        return try rows.map { row throws(AuditStoreError) in
+            guard let review = BreakGlassReviewColumns.review(text: { Self.text(row, $0) }, integer: { Self.integer(row, $0) })
+            else { throw .unreadableRecord("a stored review cannot be read back") }
+            return review
+        }
     }
 
     private func select(_ clause: String, _ binds: [SQLiteData]) async throws(AuditStoreError) -> [StoredAuditRecord] {
-        guard !isShutDown.withLock({ $0 }) else { throw .closed }
-        let rows = try await Self.sqlite("reading records") {
-            try await self.reader.query("SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds)
-        }
+        let rows = try await query("SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds)
         var result: [StoredAuditRecord] = []
         result.reserveCapacity(rows.count)
         for row in rows {
@@ -84,6 +124,13 @@ public final class SQLiteAuditTrail: AuditTrail {
             result.append(try columns.storedOrThrow())
         }
         return result
+    }
+
+    private func query(_ sql: String, _ binds: [SQLiteData], _ what: String = "reading records")
+        async throws(AuditStoreError) -> [SQLiteRow]
+    {
+        guard !isShutDown.withLock({ $0 }) else { throw .closed }
+        return try await Self.sqlite(what) { try await self.reader.query(sql, binds) }
     }
 
     public func verify() async throws(AuditStoreError) -> AuditVerification {
@@ -168,6 +215,23 @@ public final class SQLiteAuditTrail: AuditTrail {
                     CREATE INDEX IF NOT EXISTS audit_records_break_glass ON audit_records (time_ms, sequence)
                     WHERE purpose = 'emergency'
                     """, [])
+                // Break-glass reviews: append-only, each naming the query (request id) and the record it was made from.
+                _ = try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS audit_reviews (
+                        id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, sequence INTEGER NOT NULL,
+                        time_ms INTEGER NOT NULL, reviewer_id TEXT NOT NULL, reviewer_name TEXT NOT NULL,
+                        outcome TEXT NOT NULL, note TEXT)
+                    """, [])
+                _ = try await connection.query(
+                    "CREATE INDEX IF NOT EXISTS audit_reviews_request ON audit_reviews (request_id, id)", [])
+                for change in ["UPDATE", "DELETE"] {
+                    _ = try await connection.query(
+                        """
+                        CREATE TRIGGER IF NOT EXISTS audit_reviews_no_\(change.lowercased()) BEFORE \(change) ON audit_reviews
+                        BEGIN SELECT RAISE(ABORT, '\(reviewsAppendOnlyMessage)'); END
+                        """, [])
+                }
                 _ = try await connection.query(
                     "CREATE TABLE IF NOT EXISTS audit_chain_head (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER NOT NULL, hash TEXT NOT NULL)",
                     [])
@@ -200,6 +264,9 @@ public final class SQLiteAuditTrail: AuditTrail {
         var sequence: Int64
         var hash: String
     }
+
+    /// What the reviews table says to an update or a delete.
+    static let reviewsAppendOnlyMessage = "caregate: break-glass reviews are append-only"
 
     /// What the link trigger says when a row does not follow the head: another writer got there first.
     static let staleHeadMessage = "caregate: audit record does not link onto the chain head"
@@ -276,15 +343,19 @@ public final class SQLiteAuditTrail: AuditTrail {
         ]
     }
 
+    private static func text(_ row: SQLiteRow, _ name: String) -> String? {
+        guard case .text(let value) = row.column(name) else { return nil }
+        return value
+    }
+
+    private static func integer(_ row: SQLiteRow, _ name: String) -> Int64? {
+        guard case .integer(let value) = row.column(name) else { return nil }
+        return Int64(value)
+    }
+
     private static func columns(_ row: SQLiteRow) -> AuditColumns? {
-        func text(_ name: String) -> String? {
-            guard case .text(let value) = row.column(name) else { return nil }
-            return value
-        }
-        func integer(_ name: String) -> Int64? {
-            guard case .integer(let value) = row.column(name) else { return nil }
-            return Int64(value)
-        }
+        func text(_ name: String) -> String? { Self.text(row, name) }
+        func integer(_ name: String) -> Int64? { Self.integer(row, name) }
         guard let sequence = integer("sequence"), let time = integer("time_ms"), let requestID = text("request_id"),
             let userID = text("user_id"), let userName = text("user_name"), let organisation = text("organisation"),
             let role = text("role"), let purpose = text("purpose"), let patient = text("patient"),

@@ -12,9 +12,18 @@ public protocol AuditTrail: Sendable {
     func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord
     /// Every record about `patient`, oldest first.
     func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord]
+    /// The record numbered `sequence`, if there is one.
+    func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord?
     /// The break-glass records (purpose `emergency`) made at or after `since` and after the record numbered `after`,
-    /// in chain order, at most `limit`: what information governance reviews, a page at a time.
-    func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError) -> [StoredAuditRecord]
+    /// in chain order, at most `limit`, each with the latest review of its query: what information governance
+    /// reviews, a page at a time. `reviewed` keeps only records whose query has (true) or has not (false) been
+    /// reviewed; nil keeps both.
+    func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
+        -> [BreakGlassRecord]
+    /// Adds a review of a break-glass query (it supersedes any earlier one, which is kept).
+    func addReview(_ review: BreakGlassReview) async throws(AuditStoreError)
+    /// Every review of the query with `requestID`, oldest first.
+    func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview]
     /// Recomputes the whole chain and names the first record at which it does not hold.
     func verify() async throws(AuditStoreError) -> AuditVerification
     /// Commits what is queued, then closes; later calls fail with `AuditStoreError.closed`.

@@ -143,9 +143,14 @@ final class DiscardingAuditTrail: AuditTrail {
             sequence: sequence.add(1, ordering: .relaxed).newValue, record: record, previousHash: "", hash: "")
     }
     func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] { [] }
-    func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError) -> [StoredAuditRecord] {
-        []
+    func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? { nil }
+    func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
+        -> [BreakGlassRecord]
+    { [] }
+    func addReview(_ review: BreakGlassReview) async throws(AuditStoreError) {
+        throw AuditStoreError.unavailable
     }
+    func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview] { [] }
     func verify() async throws(AuditStoreError) -> AuditVerification { .intact(count: 0) }
     func shutdown() async {}
 }

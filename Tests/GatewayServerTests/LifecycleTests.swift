@@ -72,10 +72,20 @@ import Testing
             try await inner.records(patient: patient)
         }
 
-        func breakGlassRecords(since: Date, after: Int64, limit: Int) async throws(AuditStoreError)
-            -> [StoredAuditRecord]
+        func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
+            try await inner.record(sequence: sequence)
+        }
+
+        func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
+            -> [BreakGlassRecord]
         {
-            try await inner.breakGlassRecords(since: since, after: after, limit: limit)
+            try await inner.breakGlassRecords(since: since, after: after, limit: limit, reviewed: reviewed)
+        }
+
+        func addReview(_ review: BreakGlassReview) async throws(AuditStoreError) { try await inner.addReview(review) }
+
+        func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview] {
+            try await inner.reviews(requestID: requestID)
         }
 
         func verify() async throws(AuditStoreError) -> AuditVerification { try await inner.verify() }

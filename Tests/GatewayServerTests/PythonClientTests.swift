@@ -26,6 +26,8 @@ import Testing
             environment["CAREGATE_TOKEN"] = try await gateway.access.token(patient: patient)
             environment["CAREGATE_OTHER_TOKEN"] = try await gateway.access.token(patient: other)
             environment["CAREGATE_ADMIN_TOKEN"] = try await gateway.access.token(patient: patient, admin: true)
+            environment["CAREGATE_EMERGENCY_TOKEN"] = try await gateway.access.token(
+                role: "R8001", patient: other, purpose: .emergency)
 
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")

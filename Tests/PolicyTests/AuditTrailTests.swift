@@ -27,6 +27,9 @@ struct AuditTrailBehaviourTests {
         @Test func breakGlassRecordsAreFoundByTimeAPageAtATime() async throws {
             try await AuditTrailBehaviour.breakGlassRecordsAreFoundByTimeAPageAtATime(.sqlite)
         }
+        @Test func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords() async throws {
+            try await AuditTrailBehaviour.breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(.sqlite)
+        }
 
         /// The file itself keeps the chain linear: a row that does not follow the head is refused, whoever writes it,
         /// and a trail whose remembered head another writer has moved links its next batch onto the new head.
@@ -78,6 +81,9 @@ struct AuditTrailBehaviourTests {
         }
         @Test func breakGlassRecordsAreFoundByTimeAPageAtATime() async throws {
             try await AuditTrailBehaviour.breakGlassRecordsAreFoundByTimeAPageAtATime(.postgres)
+        }
+        @Test func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords() async throws {
+            try await AuditTrailBehaviour.breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(.postgres)
         }
     }
 }
@@ -236,16 +242,63 @@ enum AuditTrailBehaviour {
                 if index.isMultiple(of: 2) { emergencies.append(stored) }
             }
             // Every emergency record, and only those.
-            #expect(try await trail.breakGlassRecords(since: start, after: 0, limit: 100) == emergencies)
+            func page(since: Date, after: Int64 = 0, limit: Int = 100) async throws -> [StoredAuditRecord] {
+                try await trail.breakGlassRecords(since: since, after: after, limit: limit, reviewed: nil).map(\.stored)
+            }
+            #expect(try await page(since: start) == emergencies)
             // From a time on: the first two emergencies (minutes 0 and 2) are before minute 3.
-            #expect(try await trail.breakGlassRecords(since: start.addingTimeInterval(180), after: 0, limit: 100)
-                == Array(emergencies.suffix(2)))
+            #expect(try await page(since: start.addingTimeInterval(180)) == Array(emergencies.suffix(2)))
             // A page at a time, each starting after the last one's number.
-            let first = try await trail.breakGlassRecords(since: start, after: 0, limit: 3)
+            let first = try await page(since: start, limit: 3)
             #expect(first == Array(emergencies.prefix(3)))
-            let second = try await trail.breakGlassRecords(since: start, after: first.last!.sequence, limit: 3)
+            let second = try await page(since: start, after: first.last!.sequence, limit: 3)
             #expect(second == Array(emergencies.suffix(1)))
-            #expect(try await trail.breakGlassRecords(since: start.addingTimeInterval(3600), after: 0, limit: 100).isEmpty)
+            #expect(try await page(since: start.addingTimeInterval(3600)).isEmpty)
+        }
+    }
+
+    /// Reviews belong to a query (both records of an after-answer query show it), the latest is shown, all are kept
+    /// in order, `reviewed` filters the list, and the table refuses to change or lose one.
+    static func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { store, trail in
+            let start = Date(timeIntervalSince1970: 1_795_000_000)
+            func emergency(_ requestID: String, reason: String = "allowed", minute: Double) -> AuditRecord {
+                var record = Patients.record(requestID: requestID, reason: reason, time: start.addingTimeInterval(minute * 60))
+                record.purpose = "emergency"
+                record.breakGlassReason = "collapsed in the street, no history"
+                return record
+            }
+            let access = try await trail.append(emergency("q1", minute: 0))
+            let disclosed = try await trail.append(emergency("q1", reason: "disclosed", minute: 0))
+            let other = try await trail.append(emergency("q2", minute: 1))
+            _ = try await trail.append(Patients.record(requestID: "q3", time: start.addingTimeInterval(120)))
+            #expect(try await trail.record(sequence: other.sequence) == other)
+            #expect(try await trail.record(sequence: 999) == nil)
+
+            let first = BreakGlassReview(
+                requestID: "q1", sequence: access.sequence, time: start.addingTimeInterval(3600.0004), reviewerID: "ig-7",
+                reviewerName: "Test Reviewer", outcome: .followUp, note: "asked the ED consultant")
+            let second = BreakGlassReview(
+                requestID: "q1", sequence: disclosed.sequence, time: start.addingTimeInterval(7200), reviewerID: "ig-8",
+                reviewerName: "Test Caldicott Guardian", outcome: .appropriate, note: nil)
+            try await trail.addReview(first)
+            try await trail.addReview(second)
+            #expect(try await trail.reviews(requestID: "q1") == [first, second])
+            #expect(try await trail.reviews(requestID: "q2").isEmpty)
+
+            let all = try await trail.breakGlassRecords(since: start, after: 0, limit: 100, reviewed: nil)
+            #expect(all.map(\.stored) == [access, disclosed, other])
+            #expect(all.map(\.review) == [second, second, nil])
+            #expect(
+                try await trail.breakGlassRecords(since: start, after: 0, limit: 100, reviewed: true).map(\.stored)
+                    == [access, disclosed])
+            #expect(
+                try await trail.breakGlassRecords(since: start, after: 0, limit: 100, reviewed: false).map(\.stored)
+                    == [other])
+
+            await #expect(throws: (any Error).self) { try await store.execute("UPDATE audit_reviews SET outcome = 'appropriate'") }
+            await #expect(throws: (any Error).self) { try await store.execute("DELETE FROM audit_reviews") }
+            #expect(try await trail.reviews(requestID: "q1") == [first, second])
         }
     }
 

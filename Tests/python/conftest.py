@@ -5,6 +5,7 @@ Environment (all required; Tests/python/run.sh checks them first):
   CAREGATE_TOKEN        clinician bearer token (role R8000) launched for CAREGATE_PATIENT
   CAREGATE_OTHER_TOKEN  clinician token launched for a different patient (requests for CAREGATE_PATIENT -> 403)
   CAREGATE_ADMIN_TOKEN  operator token (scope caregate.admin)
+  CAREGATE_EMERGENCY_TOKEN  break-glass capable token (role R8001, purpose emergency), another user than the operator
   CAREGATE_PATIENT      the synthetic demo NHS number
 """
 
@@ -44,6 +45,7 @@ class Gateway:
         self.token = _env("CAREGATE_TOKEN")
         self.other_token = _env("CAREGATE_OTHER_TOKEN")
         self.admin_token = _env("CAREGATE_ADMIN_TOKEN")
+        self.emergency_token = _env("CAREGATE_EMERGENCY_TOKEN")
         self.patient = _env("CAREGATE_PATIENT")
         self.session = requests.Session()
 

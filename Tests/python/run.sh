@@ -2,14 +2,16 @@
 # Runs CareGate's Python interop tests (fhirpy, fhirclient, error responses, OpenAPI conformance) against a live
 # gateway. Exit 0 when all pass; non-zero, with the failures listed, otherwise.
 #
-# Needs: CAREGATE_BASE_URL, CAREGATE_TOKEN, CAREGATE_OTHER_TOKEN, CAREGATE_ADMIN_TOKEN, CAREGATE_PATIENT, and
+# Needs: CAREGATE_BASE_URL, CAREGATE_TOKEN, CAREGATE_OTHER_TOKEN, CAREGATE_ADMIN_TOKEN, CAREGATE_EMERGENCY_TOKEN,
+# CAREGATE_PATIENT, and
 # CAREGATE_PYTHON (the venv's python from Tests/python/setup-venv.sh; defaults to /tmp/caregate-py-venv).
 # Extra arguments go to pytest (e.g. `-k fhirpy`, `-x`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 missing=()
-for name in CAREGATE_BASE_URL CAREGATE_TOKEN CAREGATE_OTHER_TOKEN CAREGATE_ADMIN_TOKEN CAREGATE_PATIENT; do
+for name in CAREGATE_BASE_URL CAREGATE_TOKEN CAREGATE_OTHER_TOKEN CAREGATE_ADMIN_TOKEN CAREGATE_EMERGENCY_TOKEN \
+    CAREGATE_PATIENT; do
     if [ -z "${!name:-}" ]; then missing+=("$name"); fi
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -143,6 +143,12 @@ def requests_to_check(gateway):
         ("GET", "/admin/audit", admin, {"purpose": "direct-care"}, {}, 400),
         ("GET", "/admin/audit", admin, {"purpose": "emergency", "since": "last week"}, {}, 400),
         ("GET", "/admin/audit", clinician, {"patient": nhs}, {}, 403),
+        ("GET", "/admin/audit", admin, {"purpose": "emergency", "reviewed": "false"}, {}, 200),
+        ("GET", "/admin/audit", admin, {"purpose": "emergency", "reviewed": "maybe"}, {}, 400),
+        ("GET", "/admin/audit/999999/reviews", admin, {}, {}, 404),
+        ("GET", "/admin/audit/first/reviews", admin, {}, {}, 400),
+        ("POST", "/admin/audit/999999/reviews", admin, {}, {"Content-Type": "application/json"}, 404),
+        ("POST", "/admin/audit/999999/reviews", other, {}, {"Content-Type": "application/json"}, 403),
         # operations
         ("GET", "/healthz", None, {}, {}, 200),
         ("GET", "/readyz", None, {}, {}, 200),
@@ -241,10 +247,51 @@ def test_opt_out_round_trip_matches_spec(api, gateway):
             validate(api, gone)
 
 
+def test_break_glass_review_round_trip_matches_spec(api, gateway):
+    """A break-glass query, reviewed by an operator: listed as awaiting, reviewed (201), then listed as reviewed with
+    the review as an extension; refused for a direct-care record (409) and for a bad outcome (400)."""
+    emergency = gateway.emergency_token
+    reason = {"CareGate-Break-Glass-Reason": "interop test: collapsed, no history"}
+    broke = gateway.get(f"/v1/patients/{gateway.patient}/record", token=emergency, headers=reason)
+    assert broke.status_code == 200, describe(broke)
+    admin = gateway.admin_token
+    awaiting = gateway.get("/admin/audit", token=admin, params={"purpose": "emergency", "reviewed": "false"})
+    assert awaiting.status_code == 200, describe(awaiting)
+    validate(api, awaiting)
+    ids = [e["resource"]["id"] for e in awaiting.json()["entry"]
+           if e["resource"]["entity"][0]["what"]["identifier"]["value"] == gateway.patient]
+    assert ids, "the break-glass query is not listed as awaiting review"
+
+    made = gateway.request("POST", f"/admin/audit/{ids[-1]}/reviews", admin,
+                           json={"outcome": "appropriate", "note": "interop test"})
+    assert made.status_code == 201 and made.json()["outcome"] == "appropriate", describe(made)
+    validate(api, made)
+    listed = gateway.request("GET", f"/admin/audit/{ids[-1]}/reviews", admin)
+    assert listed.status_code == 200 and listed.json()["reviews"][-1]["note"] == "interop test", describe(listed)
+    validate(api, listed)
+    reviewed = gateway.get("/admin/audit", token=admin, params={"purpose": "emergency", "reviewed": "true"})
+    assert reviewed.status_code == 200, describe(reviewed)
+    validate(api, reviewed)
+    events = {e["resource"]["id"]: e["resource"] for e in reviewed.json()["entry"]}
+    assert ids[-1] in events, describe(reviewed)
+    review = events[ids[-1]]["extension"][0]
+    assert {p["url"]: p for p in review["extension"]}["outcome"]["valueCode"] == "appropriate"
+
+    bad = gateway.request("POST", f"/admin/audit/{ids[-1]}/reviews", admin, json={"outcome": "fine"})
+    assert bad.status_code == 400, describe(bad)
+    validate(api, bad)
+    direct = gateway.get("/admin/audit", token=admin, params={"patient": gateway.patient})
+    direct_ids = [e["resource"]["id"] for e in direct.json()["entry"]
+                  if e["resource"]["purposeOfEvent"][0]["coding"][0]["code"] == "TREAT"]
+    refused = gateway.request("POST", f"/admin/audit/{direct_ids[0]}/reviews", admin, json={"outcome": "appropriate"})
+    assert refused.status_code == 409, describe(refused)
+    validate(api, refused)
+
+
 def test_security_matches_spec(spec_dict, gateway):
     """Routes the spec marks public answer without a token; every other GET answers 401 with a challenge."""
     nhs = gateway.patient
-    examples = {"nhs": nhs, "id": "gp", "type": "Condition"}
+    examples = {"nhs": nhs, "id": "gp", "type": "Condition", "sequence": "1"}
     query = {"/admin/audit": {"patient": nhs}, "/fhir/Patient": {"identifier": nhs}, "/fhir/{type}": {"patient": nhs}}
     problems = []
     for template, item in spec_dict["paths"].items():
