@@ -31,6 +31,8 @@ EXPORTED = {
     "caregate_merge_duplicates_collapsed_total": "counter",
     "caregate_policy_decisions_total": "counter",
     "caregate_break_glass_total": "counter",
+    "caregate_break_glass_awaiting_review": "gauge",
+    "caregate_break_glass_oldest_awaiting_review_timestamp_seconds": "gauge",
     "caregate_audit_write_duration_seconds": "histogram",
     "caregate_audit_failures_total": "counter",
     "caregate_authentication_failures_total": "counter",

@@ -56,6 +56,7 @@ public func buildApplication(
     router.get("/metrics") { _, _ in
         metrics.recordClientCertificates(of: providers.definitions)
         metrics.recordServerCertificate(expiry: configuration.tls?.certificateExpiry)
+        await metrics.refreshReviewBacklog(every: .seconds(60)) { try? await access.audit.awaitingReview() }
         if let sharedProviders {
             let state = await sharedProviders.state
             metrics.recordProviderChanges(sequence: state.sequence, unapplied: state.unapplied)

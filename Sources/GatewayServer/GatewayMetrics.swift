@@ -1,6 +1,7 @@
 import CoreMetrics
 import FanOut
 import Foundation
+import Policy
 import Prometheus
 import Providers
 import Synchronization
@@ -26,6 +27,13 @@ public final class GatewayMetrics: Sendable {
     private let certificateExpiries = Mutex<[String: Prometheus.Gauge]>([:])
     private let providerChangeGauges = Mutex<(read: Prometheus.Gauge, unapplied: Prometheus.Gauge)?>(nil)
     private let serverCertificateGauge = Mutex<Prometheus.Gauge?>(nil)
+    private let reviewBacklog = Mutex<ReviewBacklogGauges>(ReviewBacklogGauges())
+
+    private struct ReviewBacklogGauges {
+        var checked: ContinuousClock.Instant?
+        var queries: Prometheus.Gauge?
+        var oldest: Prometheus.Gauge?
+    }
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -107,6 +115,38 @@ public final class GatewayMetrics: Sendable {
         gauge.set(expiry.timeIntervalSince1970)
     }
 
+    /// Sets the break-glass review backlog (`caregate_break_glass_awaiting_review`, and the time of the oldest query
+    /// awaiting one while there is any) from `read`, at most once per `interval`: every scrape would otherwise count
+    /// in the audit store. A read that fails (nil) leaves the gauges as they were.
+    func refreshReviewBacklog(every interval: Duration, _ read: () async -> ReviewBacklog?) async {
+        let now = ContinuousClock.now
+        let due = reviewBacklog.withLock { state -> Bool in
+            if let checked = state.checked, checked.duration(to: now) < interval { return false }
+            state.checked = now
+            return true
+        }
+        guard due, let backlog = await read() else { return }
+        reviewBacklog.withLock { state in
+            func gauge(_ name: String) -> Prometheus.Gauge {
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? ""),
+                    labels: [])
+            }
+            let queries = state.queries ?? gauge(Self.awaitingReview)
+            state.queries = queries
+            queries.set(Double(backlog.queries))
+            if let oldest = backlog.oldest {
+                let made = state.oldest ?? gauge(Self.oldestAwaitingReview)
+                state.oldest = made
+                made.set(oldest.timeIntervalSince1970)
+            } else if let gone = state.oldest {
+                // No query awaits review: the series goes, so an alert on its age cannot fire on a stale value.
+                registry.unregisterGauge(gone)
+                state.oldest = nil
+            }
+        }
+    }
+
     /// With a shared store: the last provider change read and the providers whose latest change this replica
     /// could not apply (`SharedProviders.state`), as the scrape reads them. Made on the first such scrape.
     func recordProviderChanges(sequence: Int64, unapplied: Int) {
@@ -129,6 +169,8 @@ public final class GatewayMetrics: Sendable {
     static let providerChangesUnapplied = "caregate_provider_changes_unapplied"
     static let clientCertificateExpiry = "caregate_provider_client_certificate_expiry_timestamp_seconds"
     static let serverCertificateExpiry = "caregate_tls_certificate_expiry_timestamp_seconds"
+    static let awaitingReview = "caregate_break_glass_awaiting_review"
+    static let oldestAwaitingReview = "caregate_break_glass_oldest_awaiting_review_timestamp_seconds"
     static let queryDuration = "caregate_query_duration_seconds"
     static let overhead = "caregate_gateway_overhead_seconds"
     static let duplicatesCollapsed = "caregate_merge_duplicates_collapsed_total"
@@ -150,6 +192,8 @@ public final class GatewayMetrics: Sendable {
             "When the client certificate the gateway presents to the provider (mutual TLS) expires, as Unix time.",
         serverCertificateExpiry:
             "When the certificate the gateway presents to its own clients (config tls) expires, as Unix time.",
+        awaitingReview: "Break-glass queries no one has reviewed yet (POST /admin/audit/{sequence}/reviews), in the audit store.",
+        oldestAwaitingReview: "When the oldest break-glass query awaiting review was made, as Unix time (absent when none awaits).",
         providerChangesRead:
             "The sequence number of the last provider change this replica has read from the shared store (0: none yet).",
         providerChangesUnapplied: "Providers whose latest change from the shared store this replica could not apply.",

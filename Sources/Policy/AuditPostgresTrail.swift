@@ -129,6 +129,15 @@ public final class PostgresAuditTrail: AuditTrail {
         }
     }
 
+    public func awaitingReview() async throws(AuditStoreError) -> ReviewBacklog {
+        let rows = try await rows(
+            BreakGlassReviewColumns.backlog, PostgresBindings(), "counting break-glass queries awaiting review"
+        ) { cells in
+            (try cells["count"].decode(Int64?.self), try cells["oldest_ms"].decode(Int64?.self))
+        }
+        return BreakGlassReviewColumns.backlog(count: rows.first?.0, oldest: rows.first?.1)
+    }
+
     private func select(_ clause: String, _ binds: PostgresBindings) async throws(AuditStoreError) -> [StoredAuditRecord] {
         let columns = try await rows("SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds, "reading records") {
             cells in try Self.columns(cells)

@@ -115,6 +115,12 @@ public final class SQLiteAuditTrail: AuditTrail {
         }
     }
 
+    public func awaitingReview() async throws(AuditStoreError) -> ReviewBacklog {
+        let row = try await query(BreakGlassReviewColumns.backlog, [], "counting break-glass queries awaiting review").first
+        return BreakGlassReviewColumns.backlog(
+            count: row.flatMap { Self.integer($0, "count") }, oldest: row.flatMap { Self.integer($0, "oldest_ms") })
+    }
+
     private func select(_ clause: String, _ binds: [SQLiteData]) async throws(AuditStoreError) -> [StoredAuditRecord] {
         let rows = try await query("SELECT \(AuditColumns.list) FROM audit_records \(clause)", binds)
         var result: [StoredAuditRecord] = []

@@ -24,6 +24,9 @@ public protocol AuditTrail: Sendable {
     func addReview(_ review: BreakGlassReview) async throws(AuditStoreError)
     /// Every review of the query with `requestID`, oldest first.
     func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview]
+    /// How many break-glass queries have no review yet, and when the oldest of them was made: information
+    /// governance's backlog.
+    func awaitingReview() async throws(AuditStoreError) -> ReviewBacklog
     /// Recomputes the whole chain and names the first record at which it does not hold.
     func verify() async throws(AuditStoreError) -> AuditVerification
     /// Commits what is queued, then closes; later calls fail with `AuditStoreError.closed`.

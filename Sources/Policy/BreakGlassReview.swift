@@ -58,6 +58,18 @@ public struct BreakGlassRecord: Sendable, Hashable {
     }
 }
 
+/// The break-glass queries no one has reviewed yet.
+public struct ReviewBacklog: Sendable, Hashable {
+    public var queries: Int
+    /// When the oldest of them was made; nil when there are none.
+    public var oldest: Date?
+
+    public init(queries: Int, oldest: Date?) {
+        self.queries = queries
+        self.oldest = oldest
+    }
+}
+
 /// The columns of `audit_reviews`, shared by both stores.
 enum BreakGlassReviewColumns {
     static let names = ["request_id", "sequence", "time_ms", "reviewer_id", "reviewer_name", "outcome", "note"]
@@ -69,6 +81,19 @@ enum BreakGlassReviewColumns {
         """
     static let latestSelected = names.map { "v.\($0) AS review_\($0)" }.joined(separator: ", ")
     static let recordSelected = AuditColumns.names.map { "r.\($0) AS \($0)" }.joined(separator: ", ")
+
+    /// Counts the break-glass queries without a review and finds the oldest (`count`, `oldest_ms`).
+    static let backlog = """
+        SELECT count(DISTINCT r.request_id) AS count, min(r.time_ms) AS oldest_ms FROM audit_records r
+        WHERE r.purpose = 'emergency'
+        AND NOT EXISTS (SELECT 1 FROM audit_reviews v WHERE v.request_id = r.request_id)
+        """
+
+    /// The backlog from `backlog`'s one row.
+    static func backlog(count: Int64?, oldest: Int64?) -> ReviewBacklog {
+        ReviewBacklog(
+            queries: Int(count ?? 0), oldest: oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+    }
 
     /// The break-glass listing's condition on reviews: nil for all.
     static func condition(reviewed: Bool?) -> String {

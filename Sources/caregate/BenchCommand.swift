@@ -151,6 +151,7 @@ final class DiscardingAuditTrail: AuditTrail {
         throw AuditStoreError.unavailable
     }
     func reviews(requestID: String) async throws(AuditStoreError) -> [BreakGlassReview] { [] }
+    func awaitingReview() async throws(AuditStoreError) -> ReviewBacklog { ReviewBacklog(queries: 0, oldest: nil) }
     func verify() async throws(AuditStoreError) -> AuditVerification { .intact(count: 0) }
     func shutdown() async {}
 }

@@ -65,6 +65,11 @@ import Testing
             #expect(listed.map(\.patient) == [Self.first.digits, Self.second.digits])
             #expect(listed.allSatisfy { $0.review == nil })
             let id = listed[0].id
+            // The operators' view of the same backlog, read from the store at the scrape.
+            let scrape = try await Self.send(client, .get, "/metrics", [:])
+            let exposition = String(decoding: scrape.body, as: UTF8.self)
+            #expect(exposition.contains("\ncaregate_break_glass_awaiting_review 2"), "\(exposition.suffix(2000))")
+            #expect(exposition.contains("\ncaregate_break_glass_oldest_awaiting_review_timestamp_seconds "))
 
             let made = try await Self.send(
                 client, .post, "/admin/audit/\(id)/reviews", reviewer,

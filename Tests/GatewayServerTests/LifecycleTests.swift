@@ -88,6 +88,8 @@ import Testing
             try await inner.reviews(requestID: requestID)
         }
 
+        func awaitingReview() async throws(AuditStoreError) -> ReviewBacklog { try await inner.awaitingReview() }
+
         func verify() async throws(AuditStoreError) -> AuditVerification { try await inner.verify() }
 
         func shutdown() async { await inner.shutdown() }

@@ -1,13 +1,16 @@
 import CareGateTesting
 import CareRecords
 import Foundation
-import GatewayServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Policy
 import ProviderSimulator
 import Providers
+import Synchronization
 import Testing
+
+@testable import GatewayServer
 
 /// `GET /metrics`: per-provider and gateway-wide series after real queries, valid Prometheus text, no patient data.
 @Suite struct MetricsTests {
@@ -135,5 +138,39 @@ import Testing
             #expect(text.contains(#"\#(Self.series){provider="trust-mtls"} "#))
             #expect(gateway.endpoints.allSatisfy { !text.contains(#"\#(Self.series){provider="\#($0.id.rawValue)"}"#) })
         }
+    }
+}
+
+/// Information governance's backlog of break-glass queries awaiting review, counted in the audit store at most once
+/// per interval, with the oldest one's time while there is any.
+@Suite struct ReviewBacklogMetricTests {
+    static func value(_ text: String, _ name: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+    }
+
+    @Test func theBacklogIsReadAtMostOncePerIntervalAndTheOldestGoesWithIt() async {
+        let metrics = GatewayMetrics()
+        let oldest = Date(timeIntervalSince1970: 1_796_000_000)
+        let reads = Mutex(0)
+        await metrics.refreshReviewBacklog(every: .seconds(60)) {
+            reads.withLock { $0 += 1 }
+            return ReviewBacklog(queries: 3, oldest: oldest)
+        }
+        var text = metrics.exposition()
+        #expect(Self.value(text, "caregate_break_glass_awaiting_review") == 3)
+        #expect(Self.value(text, "caregate_break_glass_oldest_awaiting_review_timestamp_seconds") == oldest.timeIntervalSince1970)
+        // Within the interval the store is not asked again.
+        await metrics.refreshReviewBacklog(every: .seconds(60)) {
+            reads.withLock { $0 += 1 }
+            return ReviewBacklog(queries: 0, oldest: nil)
+        }
+        #expect(reads.withLock { $0 } == 1)
+        // A failed read leaves the figures; then, all reviewed, the oldest's series goes.
+        await metrics.refreshReviewBacklog(every: .zero) { nil }
+        #expect(Self.value(metrics.exposition(), "caregate_break_glass_awaiting_review") == 3)
+        await metrics.refreshReviewBacklog(every: .zero) { ReviewBacklog(queries: 0, oldest: nil) }
+        text = metrics.exposition()
+        #expect(Self.value(text, "caregate_break_glass_awaiting_review") == 0)
+        #expect(!text.contains("caregate_break_glass_oldest_awaiting_review_timestamp_seconds "))
     }
 }

@@ -258,7 +258,8 @@ enum AuditTrailBehaviour {
     }
 
     /// Reviews belong to a query (both records of an after-answer query show it), the latest is shown, all are kept
-    /// in order, `reviewed` filters the list, and the table refuses to change or lose one.
+    /// in order, `reviewed` filters the list, the backlog counts queries not yet reviewed, and the table refuses to
+    /// change or lose a review.
     static func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(_ kind: AuditStoreKind) async throws {
         try await withTrail(kind) { store, trail in
             let start = Date(timeIntervalSince1970: 1_795_000_000)
@@ -274,6 +275,7 @@ enum AuditTrailBehaviour {
             _ = try await trail.append(Patients.record(requestID: "q3", time: start.addingTimeInterval(120)))
             #expect(try await trail.record(sequence: other.sequence) == other)
             #expect(try await trail.record(sequence: 999) == nil)
+            #expect(try await trail.awaitingReview() == ReviewBacklog(queries: 2, oldest: start))
 
             let first = BreakGlassReview(
                 requestID: "q1", sequence: access.sequence, time: start.addingTimeInterval(3600.0004), reviewerID: "ig-7",
@@ -285,6 +287,7 @@ enum AuditTrailBehaviour {
             try await trail.addReview(second)
             #expect(try await trail.reviews(requestID: "q1") == [first, second])
             #expect(try await trail.reviews(requestID: "q2").isEmpty)
+            #expect(try await trail.awaitingReview() == ReviewBacklog(queries: 1, oldest: start.addingTimeInterval(60)))
 
             let all = try await trail.breakGlassRecords(since: start, after: 0, limit: 100, reviewed: nil)
             #expect(all.map(\.stored) == [access, disclosed, other])
