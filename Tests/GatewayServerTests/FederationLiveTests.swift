@@ -3,6 +3,9 @@ import CareRecords
 import Foundation
 import Logging
 import GatewayServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Policy
 import Providers
 import Testing
@@ -215,6 +218,42 @@ import Testing
             let asked = try #require(records.last?.record.providers.map(\.provider))
             #expect(!asked.isEmpty)
             #expect(!asked.contains("south"))
+        }
+    }
+
+    /// The progressive (SSE) route keeps to one hop too: a hub clinician's stream from north leaves out north's own
+    /// gateway provider, which north's own clinicians' streams include.
+    @Test func theStreamRouteNeverPassesAFederatedQueryToAnotherGateway() async throws {
+        try await Federation.run(northExtraProviders: { key in
+            [try Federation.gatewayDefinition(
+                id: "south", url: "http://127.0.0.1:9/fhir/Patient/{nhs}/$everything?_format=xml", key: key)]
+        }) { federation in
+            let patient = Self.demo.nhsNumber
+            func stream(_ token: String) async throws -> (HTTPResponse.Status, String) {
+                try await federation.north.client.execute(
+                    uri: "/v1/patients/\(patient.digits)/record/stream", method: .get,
+                    headers: [.authorization: "Bearer \(token)"]
+                ) { ($0.status, String(buffer: $0.body)) }
+            }
+            let own = try await stream(try await federation.north.access.token(patient: patient))
+            #expect(own.0 == .ok)
+            #expect(own.1.contains(#""south""#), "north's own clinician is asked for through south")
+
+            let signer = try #require(
+                try Federation.gatewayDefinition(id: "north", url: "http://127.0.0.1:1/{nhs}", key: federation.hubKey)
+                    .auth?.onBehalfOf)
+            let hubToken = try await signer.token(
+                for: OnBehalfOf(
+                    userID: "hub-clinician-1", name: "Hub Clinician", organisation: "Y90002", role: "R8000",
+                    purpose: "direct-care", launchPatient: patient))
+            let federated = try await stream(hubToken)
+            #expect(federated.0 == .ok)
+            #expect(federated.1.contains(#""gp""#))
+            #expect(!federated.1.contains(#""south""#))
+            let records = try await federation.north.access.control.audit.records(patient: patient)
+            let last = try #require(records.last?.record)
+            #expect(last.viaGateway == Federation.hubActor)
+            #expect(!last.providers.map(\.provider).contains("south"))
         }
     }
 }
