@@ -9,6 +9,7 @@ import Policy
 ///   A PUT takes effect for the next query on every replica sharing the store.
 /// - `GET /admin/audit?patient={nhs}` — a FHIR R4 Bundle of AuditEvent resources: who looked at this person's
 ///   record, when, why, and what was decided.
+/// - `GET /admin/audit/verification` — recomputes the whole hash chain, as `caregate audit verify` does.
 /// - `GET /admin/audit?purpose=emergency[&reviewed=…]` — the break-glass review list;
 ///   `GET|POST /admin/audit/{sequence}/reviews` — the reviews of one break-glass query (see `BreakGlassReviewRoutes`).
 struct AdminPolicyRoutes: Sendable {
@@ -51,6 +52,10 @@ struct AdminPolicyRoutes: Sendable {
 
         let audit = router.group("/admin/audit").add(middleware: operators)
         BreakGlassReviewRoutes(access: access, authenticator: authenticator).register(on: audit)
+        audit.get("verification") { _, _ in
+            let verification = try await Self.audit { () async throws(AuditStoreError) in try await access.audit.verify() }
+            return try AdminProviderRoutes.json(ChainVerification(verification))
+        }
         audit.get { request, _ in
             let query = request.uri.queryParameters
             if let purpose = query.get("purpose") {
@@ -197,4 +202,26 @@ struct OptOutSummary: Codable, Sendable {
 
 struct OptOutList: Codable, Sendable {
     var optOuts: [OptOutSummary]
+}
+
+/// `GET /admin/audit/verification`: whether every record is present and matches its hash, or the first that is not.
+struct ChainVerification: Codable, Sendable {
+    var intact: Bool
+    /// Records checked, when intact.
+    var records: Int64?
+    /// The first record at which the chain does not hold, and why (never patient data).
+    var brokenAt: Int64?
+    var reason: String?
+
+    init(_ verification: AuditVerification) {
+        switch verification {
+        case .intact(let count):
+            intact = true
+            records = count
+        case .broken(let sequence, let reason):
+            intact = false
+            brokenAt = sequence
+            self.reason = reason
+        }
+    }
 }

@@ -153,4 +153,27 @@ import Testing
             #expect((reviews.json["reviews"] as? [Any])?.isEmpty == true)
         }
     }
+
+    /// Operators verify the hash chain through the API, as `caregate audit verify` does; a broken chain is reported
+    /// with the first record at which it breaks.
+    @Test func theChainIsVerifiedThroughTheAdminAPI() async throws {
+        try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client, access in
+            _ = try await AccessDecisionRouteTests.get(client, Self.launched, try await access.headers(patient: Self.launched))
+            _ = try await AccessDecisionRouteTests.get(client, Self.first, try await access.headers(patient: Self.launched))
+            let verified = try await Self.send(client, .get, "/admin/audit/verification", try await access.operatorHeaders())
+            #expect(verified.status == .ok)
+            #expect(verified.json["intact"] as? Bool == true)
+            #expect(verified.json["records"] as? Int == 2)
+            let clinician = try await Self.send(
+                client, .get, "/admin/audit/verification", try await access.headers(patient: Self.launched))
+            #expect(clinician.status == .forbidden)
+        }
+        let broken = try JSONSerialization.jsonObject(
+            with: try JSONEncoder().encode(ChainVerification(.broken(sequence: 7, reason: "hash does not match"))))
+            as? [String: Any]
+        #expect(broken?["intact"] as? Bool == false)
+        #expect(broken?["brokenAt"] as? Int == 7)
+        #expect(broken?["reason"] as? String == "hash does not match")
+        #expect(broken?["records"] == nil)
+    }
 }

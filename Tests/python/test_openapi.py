@@ -145,6 +145,8 @@ def requests_to_check(gateway):
         ("GET", "/admin/audit", clinician, {"patient": nhs}, {}, 403),
         ("GET", "/admin/audit", admin, {"purpose": "emergency", "reviewed": "false"}, {}, 200),
         ("GET", "/admin/audit", admin, {"purpose": "emergency", "reviewed": "maybe"}, {}, 400),
+        ("GET", "/admin/audit/verification", admin, {}, {}, 200),
+        ("GET", "/admin/audit/verification", clinician, {}, {}, 403),
         ("GET", "/admin/audit/999999/reviews", admin, {}, {}, 404),
         ("GET", "/admin/audit/first/reviews", admin, {}, {}, 400),
         ("POST", "/admin/audit/999999/reviews", admin, {}, {"Content-Type": "application/json"}, 404),
