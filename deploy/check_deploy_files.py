@@ -163,9 +163,9 @@ def check_providers_generator(path, name, folder, providers, listed):
 
 CONFIG_KEYS = {
     "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure", "executor",
-    "provider_credentials",
+    "provider_credentials", "tls", "schemas",
 }
-AUTH_KEYS = {"jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file", "issuer", "audience"}
+AUTH_KEYS = {"jwks_file", "jwks_url", "jwks_refresh_s", "jwks_ca_file", "issuer", "audience", "gateways"}
 
 
 def check_config(path):

@@ -25,6 +25,8 @@ struct AdminProviderRoutes: Sendable {
     /// `provider_credentials` in the config.
     let credentialsFolder: String?
     let shared: SharedProviders?
+    /// `schemas` in the config, for the provider check.
+    var schemasFolder = "schemas"
     let authenticator: Authenticator
 
     /// Where a definition sent here may name files.
@@ -57,6 +59,8 @@ struct AdminProviderRoutes: Sendable {
         admin.put(":id") { request, context in
             try await put(request, context: context)
         }
+        ProviderCheckRoute(providers: providers, schemasFolder: schemasFolder, authenticator: authenticator)
+            .register(on: admin)
         admin.post(":id/reset") { _, context in
             try await reset(context)
         }

@@ -49,7 +49,7 @@ public func buildApplication(
     AdminProviderRoutes(
         providers: providers, providersFolder: providersFolder,
         credentialsFolder: configuration.providerCredentialsDirectory, shared: sharedProviders,
-        authenticator: authenticator
+        schemasFolder: configuration.schemasDirectory, authenticator: authenticator
     )
     .register(on: router)
     AdminPolicyRoutes(access: access, authenticator: authenticator).register(on: router)

@@ -13,6 +13,8 @@ import Providers
 /// - `policy` (path, default `deploy/policy.yaml`): the role policy; relative to the config file
 /// - `provider_credentials` (path, optional): the folder of provider TLS and token files; a provider registered
 ///   through the admin API may name files only there and in `providers` (see `ProviderFileAccess`)
+/// - `schemas` (path, default `schemas`): CareGate's XSDs, which `POST /admin/providers/{id}/check` validates a
+///   provider's answers against (FHIR R4 and CDA R2; a mapped provider names its own with `schema:`)
 /// - `auth` (mapping, required by `serve`): the identity provider whose tokens are trusted —
 ///   `jwks_file` (path) or `jwks_url` (https URL, re-fetched every `jwks_refresh_s`, default 300; `jwks_ca_file`:
 ///   the CAs trusted for it instead of the system's),
@@ -36,6 +38,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var policyFile: String
     /// The folder of provider credential files (`provider_credentials`); nil when none is configured.
     public var providerCredentialsDirectory: String?
+    /// CareGate's XSDs (`schemas`), for the admin API's provider check.
+    public var schemasDirectory: String = "schemas"
     public var auth: AuthConfiguration?
     /// HTTPS at the gateway itself (`tls`); nil: plain HTTP.
     public var tls: GatewayTLS?
@@ -64,7 +68,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     static let keys: Set<String> = [
         "host", "port", "providers", "deadline_ms", "data_dir", "policy", "auth", "store", "audit_disclosure",
-        "executor", "provider_credentials", "tls",
+        "executor", "provider_credentials", "tls", "schemas",
     ]
 
     /// Reads a config file. Paths in it are taken relative to the file's folder.
@@ -88,6 +92,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             dataDirectory: resolve(try fields.string("data_dir", required: false) ?? defaults.dataDirectory),
             policyFile: resolve(try fields.string("policy", required: false) ?? defaults.policyFile))
         providerCredentialsDirectory = try fields.string("provider_credentials", required: false).map(resolve)
+        schemasDirectory = resolve(try fields.string("schemas", required: false) ?? defaults.schemasDirectory)
         if let node = fields.value("auth") {
             auth = try AuthConfiguration(YAMLFields(node, file: path, path: "auth", allowedKeys: AuthConfiguration.keys),
                                          resolve: resolve)

@@ -29,6 +29,46 @@ public struct ConformanceCheck: Sendable {
         self.logger = logger
     }
 
+    /// A check validating against the schema `schema(for:schemasFolder:)` finds for the provider.
+    public init(
+        definition: ProviderDefinition, schemasFolder: String, timeout: Duration = .seconds(10),
+        clinician: (@Sendable (NHSNumber) -> OnBehalfOf)? = nil,
+        logger: Logger = Logger(label: "caregate.providers-check")
+    ) throws(SchemaUnavailable) {
+        self.init(
+            definition: definition, schema: try Self.schema(for: definition, schemasFolder: schemasFolder),
+            timeout: timeout, clinician: clinician, logger: logger)
+    }
+
+    /// The XSD a provider's responses are validated against: the file its `schema:` names, else its format's official
+    /// schema in `schemasFolder` (FHIR R4, CDA R2 with the SDTC extensions); nil for mapped XML without `schema:`.
+    /// - Throws: a message naming the file when it is missing or cannot be loaded.
+    public static func schema(for definition: ProviderDefinition, schemasFolder: String) throws(SchemaUnavailable)
+        -> (schema: XMLSchema, name: String)?
+    {
+        let path: String
+        if let file = definition.schemaFile {
+            path = file
+        } else {
+            switch definition.format {
+            case .fhirR4XML: path = (schemasFolder as NSString).appendingPathComponent("fhir-r4/fhir-single.xsd")
+            case .cda: path = (schemasFolder as NSString).appendingPathComponent("cda-r2-sdtc/infrastructure/cda/CDA_SDTC.xsd")
+            case .mappedXML: return nil
+            }
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw SchemaUnavailable(message: "schema not found: \(path)") }
+        do {
+            return (try XMLSchema(path: path), (path as NSString).lastPathComponent)
+        } catch {
+            throw SchemaUnavailable(message: "schema \(path) cannot be loaded: \(error)")
+        }
+    }
+
+    public struct SchemaUnavailable: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
     public func run(patients: [NHSNumber]) async -> ConformanceReport {
         let adapter = HTTPProviderAdapter(definition: definition, logger: logger)
         var results: [PatientCheck] = []

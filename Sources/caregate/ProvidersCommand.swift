@@ -99,24 +99,10 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     private func loadSchema(for definition: ProviderDefinition) throws -> (schema: XMLSchema, name: String)? {
-        let path: String? =
-            definition.schemaFile
-            ?? {
-                switch definition.format {
-                case .fhirR4XML: return (schemas as NSString).appendingPathComponent("fhir-r4/fhir-single.xsd")
-                case .cda:
-                    return (schemas as NSString).appendingPathComponent("cda-r2-sdtc/infrastructure/cda/CDA_SDTC.xsd")
-                case .mappedXML: return nil
-                }
-            }()
-        guard let path else { return nil }
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("schema not found: \(path) (run from the repository root, or pass --schemas DIR)")
-        }
         do {
-            return (try XMLSchema(path: path), (path as NSString).lastPathComponent)
+            return try ConformanceCheck.schema(for: definition, schemasFolder: schemas)
         } catch {
-            throw ValidationError("schema \(path) cannot be loaded: \(error)")
+            throw ValidationError("\(error) (run from the repository root, or pass --schemas DIR)")
         }
     }
 

@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
             `caregate token --print-jwks > demo-jwks.json` and --jwks-file demo-jwks.json --issuer caregate-demo.
             """)
 
-    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, provider_credentials, auth, store, audit_disclosure, executor).")
+    @Option(name: .long, help: "A YAML config file (keys: host, port, providers, deadline_ms, data_dir, policy, provider_credentials, schemas, auth, tls, store, audit_disclosure, executor).")
     var config: String?
 
     @Option(name: .customLong("jwks-file"), help: "The identity provider's JWKS (public keys), as a file.")

@@ -256,4 +256,24 @@ import Testing
             #expect(!last.providers.map(\.provider).contains("south"))
         }
     }
+
+    /// The hub's admin API checks its gateway provider as the operator who asks: north decides and audits the
+    /// check's access as that operator's, come through the hub.
+    @Test func theAdminAPICheckAsksTheOtherGatewayAsTheOperator() async throws {
+        try await Federation.run { federation in
+            let operatorHeaders = try await federation.hubAccess.operatorHeaders()
+            let report = try await federation.hub.execute(
+                uri: "/admin/providers/north/check", method: .post, headers: operatorHeaders,
+                body: ByteBuffer(string: #"{"patients": ["\#(Self.demo.nhsNumber.digits)"]}"#)
+            ) { response in
+                (response.status, try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            }
+            #expect(report.0 == .ok)
+            #expect(report.1?["passed"] as? Bool == true, "\(report.1 ?? [:])")
+            #expect(report.1?["schema"] as? String == "fhir-single.xsd")
+            let records = try await federation.north.access.control.audit.records(patient: Self.demo.nhsNumber)
+            #expect(records.last?.record.userID == "demo-r8000")
+            #expect(records.last?.record.viaGateway == Federation.hubActor)
+        }
+    }
 }

@@ -31,6 +31,7 @@ import Testing
             audit_disclosure: after-answer
             executor: event-loops
             provider_credentials: secrets/providers
+            schemas: xsd
             """
         ) { path in
             let configuration = try GatewayConfiguration(file: path)
@@ -50,6 +51,13 @@ import Testing
             #expect(configuration.auditDisclosure == .afterAnswer)
             #expect(configuration.executor == .eventLoops)
             #expect(configuration.providerCredentialsDirectory == folder + "/secrets/providers")
+            #expect(configuration.schemasDirectory == folder + "/xsd")
+        }
+        // Without the key, the schemas folder is beside the config file, as the container image has it.
+        try withConfigFile("port: 9000\n") { path in
+            let folder = (path as NSString).deletingLastPathComponent
+            let configuration = try GatewayConfiguration(file: path)
+            #expect(configuration.schemasDirectory == folder + "/schemas")
         }
     }
 

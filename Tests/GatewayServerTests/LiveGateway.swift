@@ -52,6 +52,7 @@ struct LiveGateway {
             }
             var configuration = GatewayConfiguration(port: 0, deadlineMilliseconds: deadlineMilliseconds)
             configuration.providerCredentialsDirectory = providerCredentials
+            configuration.schemasDirectory = Self.schemasFolder
             // As `serve` does with a shared store: provider changes go through it.
             var shared: SharedProviders?
             if let providerChanges {
@@ -79,6 +80,10 @@ struct LiveGateway {
     /// The repository's `providers/` folder, where the simulated providers' mapping files live.
     static let providersFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("providers").path
+
+    /// The repository's `schemas/` folder (the official FHIR and CDA XSDs).
+    static let schemasFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("schemas").path
 
     /// GETs a patient's record as a clinician (R8000) launched for that patient; returns the decoded view, the
     /// `CareGate-Complete` header and the elapsed time.

@@ -130,6 +130,8 @@ def requests_to_check(gateway):
         ("POST", "/admin/providers/gp/reset", admin, {}, {}, 404),  # nothing to reset
         ("POST", "/admin/providers/gp/reset", other, {}, {}, 403),  # a clinician, not an operator
         ("GET", "/admin/providers/gp/history", clinician, {}, {}, 403),
+        ("POST", "/admin/providers/no-such-provider/check", admin, {}, {}, 404),
+        ("POST", "/admin/providers/gp/check", other, {}, {}, 403),
         ("GET", "/admin/opt-outs", admin, {}, {}, 200),
         ("GET", "/admin/opt-outs", clinician, {}, {}, 403),
         ("GET", f"/admin/opt-outs/{nhs}", admin, {}, {}, 404),
@@ -247,6 +249,17 @@ def test_opt_out_round_trip_matches_spec(api, gateway):
             gone = gateway.request("DELETE", f"/admin/opt-outs/{other}", admin)
             assert gone.status_code == 404, describe(gone)
             validate(api, gone)
+
+
+def test_provider_check_matches_spec(api, gateway):
+    """The admin API's provider check: a report for a test patient, and a 400 for a malformed request."""
+    checked = gateway.request("POST", "/admin/providers/gp/check", gateway.admin_token,
+                              json={"patients": [gateway.patient]})
+    assert checked.status_code == 200 and checked.json()["passed"] is True, describe(checked)
+    validate(api, checked)
+    refused = gateway.request("POST", "/admin/providers/gp/check", gateway.admin_token, json={"patients": []})
+    assert refused.status_code == 400, describe(refused)
+    validate(api, refused)
 
 
 def test_break_glass_review_round_trip_matches_spec(api, gateway):
