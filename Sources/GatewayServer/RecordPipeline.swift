@@ -243,9 +243,13 @@ public struct RecordPipeline: Sendable {
         let budget = request.deadline.map { min($0, deadline) } ?? deadline
         let fanOut = FanOut(
             adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies, logger: logger)
-        // A provider that is another gateway is asked for this clinician; the fan-out's tasks inherit them.
-        let result = await OnBehalfOf.$current.withValue(request.onBehalfOf) {
-            await fanOut.query(request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
+        // A provider that is another gateway is asked for this clinician, and every provider is told the request id;
+        // the fan-out's tasks inherit both.
+        let result = await QueryCorrelation.$requestID.withValue(request.requestID) {
+            await OnBehalfOf.$current.withValue(request.onBehalfOf) {
+                await fanOut.query(
+                    request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
+            }
         }
         return (result, .now)
     }

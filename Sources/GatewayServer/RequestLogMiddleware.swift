@@ -1,8 +1,11 @@
 import Hummingbird
 import Logging
+import Providers
 
 /// One log line per request: method, route template (never the raw path, which holds NHS numbers), status and
-/// latency. Probes and scrapes (`/healthz`, `/readyz`, `/metrics`, `/status`) are logged at debug only.
+/// latency, and for a request another CareGate gateway made for one of its queries, that query's request id
+/// (`upstream_request_id`, when well formed), so the two gateways' logs can be joined. Probes and scrapes (`/healthz`,
+/// `/readyz`, `/metrics`, `/status`) are logged at debug only.
 struct RequestLogMiddleware: RouterMiddleware {
     static let quietRoutes: Set<String> = ["/healthz", "/readyz", "/metrics", "/status", "/status.json"]
 
@@ -29,11 +32,13 @@ struct RequestLogMiddleware: RouterMiddleware {
     ) {
         let route = context.endpointPath ?? "unmatched"
         let level: Logger.Level = Self.quietRoutes.contains(route) ? .debug : .info
-        context.logger.log(
-            level: level, "request",
-            metadata: [
-                "method": "\(request.method)", "route": "\(route)", "status": "\(status)",
-                "latency_ms": "\(String(format: "%.1f", started.duration(to: .now).fractionalMilliseconds))",
-            ])
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method)", "route": "\(route)", "status": "\(status)",
+            "latency_ms": "\(String(format: "%.1f", started.duration(to: .now).fractionalMilliseconds))",
+        ]
+        if let upstream = request.headers[.careGateRequestID], QueryCorrelation.isWellFormed(upstream) {
+            metadata["upstream_request_id"] = "\(upstream)"
+        }
+        context.logger.log(level: level, "request", metadata: metadata)
     }
 }

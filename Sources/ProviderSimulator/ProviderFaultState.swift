@@ -24,6 +24,7 @@ final class ProviderFaultState: Sendable {
         var fault: SimulatedFault = .none
         var delays: SplitMix64
         var lastDeadlineMilliseconds: Int?
+        var lastRequestID: String?
     }
 
     private let state: Mutex<State>
@@ -42,6 +43,12 @@ final class ProviderFaultState: Sendable {
     var lastDeadlineMilliseconds: Int? {
         get { state.withLock { $0.lastDeadlineMilliseconds } }
         set { state.withLock { $0.lastDeadlineMilliseconds = newValue } }
+    }
+
+    /// The `CareGate-Request-Id` the last request carried, if any: the gateway's id for the query.
+    var lastRequestID: String? {
+        get { state.withLock { $0.lastRequestID } }
+        set { state.withLock { $0.lastRequestID = newValue } }
     }
 
     func nextAction() -> Action {

@@ -60,6 +60,7 @@ final class ProviderRequestHandler: ChannelInboundHandler, RemovableChannelHandl
         let route = routes.first { $0.responder.matches(uri: head.uri) } ?? routes[0]
         let responder = route.responder
         route.faults.lastDeadlineMilliseconds = head.headers.first(name: "CareGate-Deadline-Ms").flatMap { Int($0) }
+        route.faults.lastRequestID = head.headers.first(name: "CareGate-Request-Id")
         if let requiredAuthorization, head.headers.first(name: "Authorization") != requiredAuthorization {
             send(responder.error(401, code: "login", "No valid bearer token"), for: head, context: context)
             return

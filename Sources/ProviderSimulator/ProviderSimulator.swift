@@ -194,6 +194,11 @@ public final class ProviderSimulator: Sendable {
         faults[provider]?.lastDeadlineMilliseconds
     }
 
+    /// The gateway's request id (`CareGate-Request-Id`) the provider's last request carried, if any.
+    public func lastRequestID(for provider: ProviderID) -> String? {
+        faults[provider]?.lastRequestID
+    }
+
     /// Stops listening, closes every open connection (including ones held open by `hang`) and, if the simulator
     /// owns its event loop group, shuts that down. Safe to call when not running; the simulator can be started again.
     public func shutdown() async throws {

@@ -181,6 +181,7 @@ public final class HTTPProviderAdapter: ProviderAdapter {
                     "CareGate-Deadline-Ms": String(Self.advertisedBudget(remaining).wholeMilliseconds),
                 ]
                 if let authorization { headers.add(name: "Authorization", value: authorization) }
+                if let requestID = QueryCorrelation.requestID { headers.add(name: QueryCorrelation.header, value: requestID) }
                 // Another gateway decides a break-glass query as this one did: it needs the stated reason too.
                 if definition.auth?.onBehalfOf != nil, let reason = OnBehalfOf.current?.breakGlassReason {
                     headers.add(name: "CareGate-Break-Glass-Reason", value: reason)

@@ -276,4 +276,22 @@ import Testing
             #expect(records.last?.record.viaGateway == Federation.hubActor)
         }
     }
+
+    /// North's request log names the hub's request id for the query it answered, so the two gateways' logs join up.
+    @Test func northLogsTheHubsRequestID() async throws {
+        let captured = CapturedLog()
+        let logger = Logger(label: "caregate.test.federation") { _ in captured }
+        try await Federation.run(logger: logger) { federation in
+            #expect(try await federation.hubRecord(Self.demo.nhsNumber).status == .ok)
+            let hubRecords = try await federation.hubAccess.control.audit.records(patient: Self.demo.nhsNumber)
+            let hubRequestID = try #require(hubRecords.last?.record.requestID)
+            let northRequests = captured.entries.filter {
+                $0.message.hasPrefix("request ") && $0.message.contains("$everything")
+            }
+            #expect(!northRequests.isEmpty)
+            #expect(
+                northRequests.allSatisfy { $0.message.contains("upstream_request_id\": \(hubRequestID)") },
+                "\(northRequests.map(\.message))")
+        }
+    }
 }

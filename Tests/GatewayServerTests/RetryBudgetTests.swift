@@ -93,3 +93,33 @@ import Testing
         }
     }
 }
+
+/// Every provider asked is told the gateway's request id for the query, the one the client's answer, the logs and
+/// the audit name, so a provider team can find the request in its own logs.
+@Suite struct ProviderRequestIDTests {
+    @Test func eachProviderIsToldTheQuerysRequestID() async throws {
+        try await LiveGateway.run { gateway in
+            let patient = LiveGateway.population.demoPatient.nhsNumber
+            let headers = try await gateway.access.headers(patient: patient)
+            for uri in ["/v1/patients/\(patient.digits)/record", "/v1/patients/\(patient.digits)/record/stream"] {
+                let answered = try await gateway.client.execute(uri: uri, method: .get, headers: headers) {
+                    $0.headers[.careGateRequestID]
+                }
+                let requestID = try #require(answered, "\(uri)")
+                for provider in gateway.endpoints.map(\.id) {
+                    #expect(gateway.simulator.lastRequestID(for: provider) == requestID, "\(uri) \(provider)")
+                }
+                let audited = try await gateway.access.control.audit.records(patient: patient)
+                #expect(audited.last?.record.requestID == requestID)
+            }
+        }
+    }
+
+    @Test func onlyAWellFormedUpstreamIDIsLogged() {
+        #expect(QueryCorrelation.isWellFormed("1a7f0386-edc6-4191-b8a6-d355bed118d6"))
+        #expect(QueryCorrelation.isWellFormed("req_2026.12.07"))
+        for bad in ["", String(repeating: "a", count: 65), "9993529893 opened", "id\nforged-line", "café"] {
+            #expect(!QueryCorrelation.isWellFormed(bad), "\(bad)")
+        }
+    }
+}
