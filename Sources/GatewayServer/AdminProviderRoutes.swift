@@ -180,6 +180,17 @@ struct AdminProviderRoutes: Sendable {
         return ProviderID(text)
     }
 
+    /// A JSON request body as `type`, or a 400 with `code` saying the body must be a JSON object of `shape`.
+    static func jsonBody<Body: Decodable>(_ type: Body.Type, _ body: Data, code: String, shape: String)
+        throws(GatewayError) -> Body
+    {
+        do {
+            return try JSONDecoder().decode(type, from: body)
+        } catch {
+            throw GatewayError(.badRequest, code: code, message: "the body must be a JSON object: \(shape)")
+        }
+    }
+
     static func json(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -28,6 +28,13 @@ struct BreakGlassReviewRoutes: Sendable {
                 requestID: record.record.requestID, sequence: record.sequence, time: Date(), reviewerID: caller.userID,
                 reviewerName: caller.name, outcome: submitted.outcome, note: submitted.note)
             try await AdminPolicyRoutes.audit { () async throws(AuditStoreError) in try await access.audit.addReview(review) }
+            // Record numbers, outcome and reviewer only: the note and the record's patient stay in the store.
+            context.logger.notice(
+                "break-glass review recorded",
+                metadata: [
+                    "sequence": "\(review.sequence)", "outcome": "\(review.outcome.rawValue)",
+                    "reviewer": "\(review.reviewerID)",
+                ])
             var response = try AdminProviderRoutes.json(ReviewSummary(review))
             response.status = .created
             return response
@@ -49,8 +56,10 @@ struct BreakGlassReviewRoutes: Sendable {
                 .badRequest, code: "invalid-sequence",
                 message: "path parameter 'sequence': an audit record's number (an AuditEvent's id), 1 or more")
         }
-        guard let record = try await AdminPolicyRoutes.audit({ () async throws(AuditStoreError) in try await access.audit.record(sequence: sequence) })
-        else {
+        let found = try await AdminPolicyRoutes.audit { () async throws(AuditStoreError) in
+            try await access.audit.record(sequence: sequence)
+        }
+        guard let record = found else {
             throw GatewayError(.notFound, code: "no-such-record", message: "no audit record numbered \(sequence)")
         }
         guard record.record.purpose == AccessPurpose.emergency.rawValue else {
@@ -69,14 +78,9 @@ struct BreakGlassReviewRoutes: Sendable {
     /// The body's outcome and note (trimmed; empty is none), or a 400 naming what is wrong.
     static func submission(_ body: Data) throws(GatewayError) -> (outcome: BreakGlassReview.Outcome, note: String?) {
         let outcomes = BreakGlassReview.Outcome.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let submission: Submission
-        do {
-            submission = try JSONDecoder().decode(Submission.self, from: body)
-        } catch {
-            throw GatewayError(
-                .badRequest, code: "invalid-review",
-                message: "the body must be a JSON object: {\"outcome\": one of \(outcomes), \"note\": optional text}")
-        }
+        let submission = try AdminProviderRoutes.jsonBody(
+            Submission.self, body, code: "invalid-review",
+            shape: "{\"outcome\": one of \(outcomes), \"note\": optional text}")
         guard let outcome = BreakGlassReview.Outcome(rawValue: submission.outcome) else {
             throw GatewayError(.badRequest, code: "invalid-outcome", message: "'outcome' must be one of \(outcomes)")
         }

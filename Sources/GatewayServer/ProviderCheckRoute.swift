@@ -61,14 +61,9 @@ struct ProviderCheckRoute: Sendable {
 
     /// The body's test patients, or a 400 naming what is wrong.
     static func patients(_ body: Data) throws(GatewayError) -> [NHSNumber] {
-        let submission: Submission
-        do {
-            submission = try JSONDecoder().decode(Submission.self, from: body)
-        } catch {
-            throw GatewayError(
-                .badRequest, code: "invalid-check",
-                message: "the body must be a JSON object: {\"patients\": [test NHS numbers, 1 to \(maximumPatients)]}")
-        }
+        let submission = try AdminProviderRoutes.jsonBody(
+            Submission.self, body, code: "invalid-check",
+            shape: "{\"patients\": [test NHS numbers, 1 to \(maximumPatients)]}")
         guard (1...maximumPatients).contains(submission.patients.count) else {
             throw GatewayError(
                 .badRequest, code: "invalid-check",

@@ -41,7 +41,7 @@ import Testing
                 "--log-format", "json", "--drain-delay-ms", "0",
             ],
             readyLine: "CareGate ready", urlKey: "url")
-        do {
+        try await gateway.whileRunning {
             let port = try #require(URL(string: gateway.baseURL)?.port)
             #expect(gateway.baseURL.hasPrefix("https://"))
             let healthz = "https://localhost:\(port)/healthz"
@@ -57,12 +57,6 @@ import Testing
             #expect(renewed == 200)
             #expect(await TestPKI.status(healthz, trusting: firstCA, timeout: .seconds(1)) == nil)
             #expect(gateway.process.isRunning)
-        } catch {
-            try await gateway.stop()
-            throw error
         }
-        try await gateway.stop()
-        #expect(gateway.process.terminationReason == .exit)
-        #expect(gateway.process.terminationStatus == 0)
     }
 }

@@ -33,7 +33,7 @@ import Testing
         let client = HTTPClient()
         try await bench.closing(client) {
             let gateway = try await bench.startGateway()
-            do {
+            try await gateway.whileRunning {
                 let ready = try JSONSerialization.jsonObject(with: Data(gateway.readyLine.utf8)) as? [String: Any]
                 #expect(ready?["executor"] as? String == executor.rawValue)
                 #expect(ready?["providers"] as? String == "\(bench.endpoints.count)")
@@ -50,13 +50,7 @@ import Testing
                 #expect(view.providers.count == bench.endpoints.count)
                 #expect(view.providers.allSatisfy { $0.status == "ok" }, "\(view.providers.map { "\($0.id) \($0.status)" })")
                 #expect(!view.entries.isEmpty)
-            } catch {
-                try await gateway.stop()
-                throw error
             }
-            try await gateway.stop()
-            #expect(gateway.process.terminationReason == .exit)
-            #expect(gateway.process.terminationStatus == 0)
         }
     }
 
@@ -110,5 +104,21 @@ import Testing
                 }
             }
         }
+    }
+}
+
+extension BenchGateway {
+    /// Runs `body` against the running `caregate serve`, then stops it with SIGTERM (also when `body` throws) and
+    /// expects a clean exit.
+    func whileRunning(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            try await stop()
+            throw error
+        }
+        try await stop()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
     }
 }
