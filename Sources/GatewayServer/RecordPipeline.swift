@@ -328,7 +328,9 @@ public struct RecordPipeline: Sendable {
             time: Date(), requestID: request.requestID, userID: caller.userID, userName: caller.name,
             organisation: caller.organisation, role: caller.role, purpose: caller.purpose.rawValue,
             breakGlassReason: request.breakGlassReason.flatMap { reason in
-                let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+                // A reason refused as too long is still recorded, cut to the limit: the trail stays bounded.
+                let trimmed = String(
+                    reason.trimmingCharacters(in: .whitespacesAndNewlines).prefix(AccessPolicy.breakGlassReasonLimit))
                 return trimmed.isEmpty ? nil : trimmed
             },
             patient: request.patient, route: request.route, decision: decision, reason: reason,

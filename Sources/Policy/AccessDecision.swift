@@ -16,6 +16,9 @@ public struct AccessDecision: Sendable, Equatable {
         case noLegitimateRelationship = "no-legitimate-relationship"
         /// Refused: emergency purpose for another patient, but no break-glass reason given.
         case breakGlassReasonRequired = "break-glass-reason-required"
+        /// Refused: a break-glass reason longer than `AccessPolicy.breakGlassReasonLimit` (clinical detail belongs in
+        /// the care record, not in the audit trail).
+        case breakGlassReasonTooLong = "break-glass-reason-too-long"
         /// Refused: the caller's role is not in the policy.
         case unknownRole = "unknown-role"
 

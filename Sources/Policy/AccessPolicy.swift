@@ -3,6 +3,10 @@ import CareRecords
 
 /// The access decision for one records request: pure, no I/O, so every rule is tested directly.
 public enum AccessPolicy {
+    /// The longest break-glass reason accepted, in characters: a sentence saying why the emergency needs the record.
+    /// The reason is kept in the audit trail, which holds no clinical content.
+    public static let breakGlassReasonLimit = 500
+
     /// Decides in the order the rules are written: opt-out, then legitimate relationship (or break-glass),
     /// then role. The first refusal wins, so an opted-out patient is reported as `suppressed` whoever asks.
     ///
@@ -28,6 +32,12 @@ public enum AccessPolicy {
                     .breakGlassReasonRequired,
                     "Emergency access to a record other than the one launched for needs a stated reason "
                         + "(CareGate-Break-Glass-Reason).")
+            }
+            guard reason.count <= breakGlassReasonLimit else {
+                return .refused(
+                    .breakGlassReasonTooLong,
+                    "The break-glass reason has \(reason.count) characters; at most \(breakGlassReasonLimit) are kept. "
+                        + "Say why the emergency needs this record; clinical detail belongs in the care record.")
             }
             breakGlass = true
         } else {

@@ -164,6 +164,7 @@ import Testing
         (AccessPurpose.directCare, nil as String?, "no-legitimate-relationship"),
         (AccessPurpose.emergency, nil as String?, "break-glass-reason-required"),
         (AccessPurpose.emergency, "   " as String?, "break-glass-reason-required"),
+        (AccessPurpose.emergency, String(repeating: "collapsed ", count: 51) as String?, "break-glass-reason-too-long"),
     ])
     func anotherPatientsRecordIsRefusedWithoutBreakGlass(
         _ purpose: AccessPurpose, _ reason: String?, _ code: String
@@ -180,6 +181,7 @@ import Testing
             #expect(audit.count == 1)
             #expect(audit.first?.record.decision == .refused)
             #expect(audit.first?.record.reason == code)
+            #expect((audit.first?.record.breakGlassReason?.count ?? 0) <= AccessPolicy.breakGlassReasonLimit)
         }
         #expect(gp.calls.load(ordering: .relaxed) == 0)
     }

@@ -84,6 +84,16 @@ struct AccessPolicyTests {
         }
     }
 
+    @Test("a break-glass reason over the limit is refused; one at it is allowed")
+    func breakGlassReasonLimit() {
+        let atLimit = String(repeating: "x", count: AccessPolicy.breakGlassReasonLimit)
+        #expect(decide(caller(purpose: .emergency), patient: Self.other, reason: " \(atLimit) \n").reason == .breakGlass)
+        let over = decide(caller(purpose: .emergency), patient: Self.other, reason: atLimit + "y")
+        #expect(over.reason == .breakGlassReasonTooLong)
+        #expect(!over.isAllowed)
+        #expect(over.message.contains("\(AccessPolicy.breakGlassReasonLimit + 1) characters"))
+    }
+
     @Test("emergency with a reason is allowed and flagged as break-glass")
     func breakGlass() {
         let decision = decide(caller(purpose: .emergency), patient: Self.other, reason: "unconscious, brought in by ambulance")
