@@ -34,13 +34,16 @@ struct AdminPolicyRoutes: Sendable {
         optOuts.put(":nhs") { request, context in
             let patient = try Self.patient(context)
             let caller = try await authenticator.caller(request)
+            try await auditOptOutChange(adding: true, patient: patient, by: caller)
             let added = try await Self.store { () async throws(OptOutStoreError) in
                 try await access.optOuts.add(patient, source: "admin-api:\(caller.userID)")
             }
             return Response(status: added ? .created : .ok)
         }
-        optOuts.delete(":nhs") { _, context in
+        optOuts.delete(":nhs") { request, context in
             let patient = try Self.patient(context)
+            let caller = try await authenticator.caller(request)
+            try await auditOptOutChange(adding: false, patient: patient, by: caller)
             let removed = try await Self.store { () async throws(OptOutStoreError) in
                 try await access.optOuts.remove(patient)
             }
@@ -77,6 +80,17 @@ struct AdminPolicyRoutes: Sendable {
             }
             return try Self.bundle(AuditEventBundle(records: records))
         }
+    }
+
+    /// Records an operator's opt-out change in the audit trail before it is made: a patient asking who looked at
+    /// their record is also told who changed their objection to sharing it. A trail that cannot take it refuses
+    /// the change (503), as the records routes refuse to share.
+    private func auditOptOutChange(adding: Bool, patient: NHSNumber, by caller: VerifiedCaller) async throws {
+        let record = AuditRecord.optOutChange(
+            adding: adding, patient: patient, userID: caller.userID, userName: caller.name,
+            organisation: caller.organisation, role: caller.role, requestID: UUID().uuidString.lowercased(),
+            route: "/admin/opt-outs/{nhs}")
+        _ = try await Self.audit { () async throws(AuditStoreError) in try await access.audit.append(record) }
     }
 
     /// The most break-glass records one page holds.
@@ -173,7 +187,7 @@ struct AdminPolicyRoutes: Sendable {
             return try await body()
         } catch {
             throw GatewayError(
-                .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be read: \(error)")
+                .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be reached: \(error)")
         }
     }
 

@@ -132,18 +132,31 @@ struct AuditEvent: Encodable {
         `extension` = review.map { [Self.reviewExtension($0)] }
         type = Coding(
             system: "http://terminology.hl7.org/CodeSystem/audit-event-type", code: "rest", display: "RESTful Operation")
-        subtype = [Coding(system: "http://hl7.org/fhir/restful-interaction", code: "search-type", display: "search type")]
-        action = "R"
+        // An operator's opt-out change is a create or a delete of the patient's objection; every other record a read.
+        let change: (code: String, display: String, action: String)? =
+            switch record.reason {
+            case AuditRecord.optOutAddReason: ("create", "create", "C")
+            case AuditRecord.optOutRemoveReason: ("delete", "delete", "D")
+            default: nil
+            }
+        subtype = [
+            Coding(
+                system: "http://hl7.org/fhir/restful-interaction", code: change?.code ?? "search-type",
+                display: change?.display ?? "search type")
+        ]
+        action = change?.action ?? "R"
         recorded = Self.dateTime(record.time)
         outcome = record.decision == .allowed ? "0" : "4"
         outcomeDesc = record.reason
         let emergency = record.purpose == "emergency"
+        let administration = record.purpose == AuditRecord.administrationPurpose
         purposeOfEvent = [
             CodeableConcept(
                 coding: [
                     Coding(
-                        system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: emergency ? "ETREAT" : "TREAT",
-                        display: emergency ? "Emergency Treatment" : "treatment")
+                        system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                        code: administration ? "HOPERAT" : emergency ? "ETREAT" : "TREAT",
+                        display: administration ? "healthcare operations" : emergency ? "Emergency Treatment" : "treatment")
                 ], text: record.purpose)
         ]
         agent = [
@@ -207,7 +220,9 @@ struct AuditEvent: Encodable {
                 what: nil,
                 type: Coding(
                     system: "http://terminology.hl7.org/CodeSystem/audit-entity-type", code: "2", display: "System Object"),
-                role: Coding(system: "http://terminology.hl7.org/CodeSystem/object-role", code: "24", display: "Query"),
+                role: change == nil
+                    ? Coding(system: "http://terminology.hl7.org/CodeSystem/object-role", code: "24", display: "Query")
+                    : Coding(system: "http://terminology.hl7.org/CodeSystem/object-role", code: "4", display: "Domain Resource"),
                 description: record.route, detail: details),
         ]
     }

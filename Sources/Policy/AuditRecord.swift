@@ -12,6 +12,26 @@ public struct ProviderOutcomeSummary: Sendable, Hashable, Codable {
     }
 }
 
+extension AuditRecord {
+    /// The purpose recorded for an operator's change to a patient's opt-out (not an access to their record).
+    public static let administrationPurpose = "administration"
+    /// The reasons recorded for an opt-out change, requested before it is carried out.
+    public static let optOutAddReason = "opt-out-add"
+    public static let optOutRemoveReason = "opt-out-remove"
+
+    /// An operator's request to add (or remove) a patient's opt-out, as the trail keeps it: who, when, which patient,
+    /// which change. Written before the change is made, so no change goes unrecorded.
+    public static func optOutChange(
+        adding: Bool, patient: NHSNumber, userID: String, userName: String, organisation: String, role: String,
+        requestID: String, route: String, time: Date = Date()
+    ) -> AuditRecord {
+        AuditRecord(
+            time: time, requestID: requestID, userID: userID, userName: userName, organisation: organisation, role: role,
+            purpose: administrationPurpose, patient: patient, route: route, decision: .allowed,
+            reason: adding ? optOutAddReason : optOutRemoveReason)
+    }
+}
+
 /// What the audit trail keeps about one request to a records route: who asked, for what, what was decided and
 /// which providers were asked. Metadata only — never clinical content; `entriesPerCategory` holds counts.
 public struct AuditRecord: Sendable, Hashable, Codable {

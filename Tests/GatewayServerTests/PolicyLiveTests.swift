@@ -118,11 +118,13 @@ enum GatewayStoreKind: String, Sendable, CaseIterable, CustomTestStringConvertib
                     #expect(optedOut.duration(to: .now) < .seconds(1))
 
                     _ = try await first.record(LiveGateway.population.patients[4].nhsNumber)
-                    // Both replicas wrote into one hash chain, which still verifies.
+                    // Both replicas wrote into one hash chain, which still verifies: the first query, the opt-out
+                    // change, the refused query and the other patient's query.
                     let verification = try await first.access.control.audit.verify()
-                    #expect(verification == .intact(count: 3))
+                    #expect(verification == .intact(count: 4))
                     let records = try await second.access.control.audit.records(patient: patient)
-                    #expect(records.map(\.record.decision) == [.allowed, .refused])
+                    #expect(records.map(\.record.decision) == [.allowed, .allowed, .refused])
+                    #expect(records.map(\.record.reason)[1] == AuditRecord.optOutAddReason)
                 }
             }
         }

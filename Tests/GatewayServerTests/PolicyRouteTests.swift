@@ -490,3 +490,48 @@ import Testing
         }
     }
 }
+
+/// An operator's change to a patient's opt-out is written to the audit trail before it is made: the patient's
+/// AuditEvents tell who added or removed their objection to sharing, and when.
+@Suite struct OptOutAuditRouteTests {
+    static let patient = try! NHSNumber("9990000026")
+
+    @Test func addingAndRemovingAnOptOutAreAudited() async throws {
+        try await withRouteGateway([]) { client, access in
+            let operatorHeaders = try await access.operatorHeaders()
+            let uri = "/admin/opt-outs/\(Self.patient.digits)"
+            #expect(try await client.execute(uri: uri, method: .put, headers: operatorHeaders) { $0.status } == .created)
+            #expect(try await client.execute(uri: uri, method: .delete, headers: operatorHeaders) { $0.status } == .noContent)
+
+            let records = try await access.control.audit.records(patient: Self.patient).map(\.record)
+            #expect(records.map(\.reason) == [AuditRecord.optOutAddReason, AuditRecord.optOutRemoveReason])
+            #expect(records.allSatisfy { $0.userID == "demo-r8000" && $0.purpose == AuditRecord.administrationPurpose })
+            #expect(records.allSatisfy { $0.route == "/admin/opt-outs/{nhs}" && $0.providers.isEmpty })
+            #expect(try await access.control.audit.verify() == .intact(count: 2))
+
+            let bundle = try await client.execute(
+                uri: "/admin/audit?patient=\(Self.patient.digits)", method: .get, headers: operatorHeaders
+            ) { try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any] }
+            let events = ((bundle?["entry"] as? [[String: Any]]) ?? []).compactMap { $0["resource"] as? [String: Any] }
+            #expect(events.map { $0["action"] as? String } == ["C", "D"])
+            let purposes = events.map {
+                (($0["purposeOfEvent"] as? [[String: Any]])?.first?["coding"] as? [[String: Any]])?.first?["code"] as? String
+            }
+            #expect(purposes == ["HOPERAT", "HOPERAT"])
+            // Not an emergency access: nothing awaits a break-glass review.
+            #expect(try await access.control.audit.awaitingReview().queries == 0)
+        }
+    }
+
+    /// A trail that cannot take the record refuses the change: nothing is changed unrecorded.
+    @Test func noAuditNoChange() async throws {
+        try await withRouteGateway([]) { client, access in
+            await access.control.audit.shutdown()
+            let status = try await client.execute(
+                uri: "/admin/opt-outs/\(Self.patient.digits)", method: .put, headers: try await access.operatorHeaders()
+            ) { $0.status }
+            #expect(status == .serviceUnavailable)
+            #expect(try await access.control.optOuts.isOptedOut(Self.patient) == false)
+        }
+    }
+}
