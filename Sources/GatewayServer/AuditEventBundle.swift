@@ -166,7 +166,10 @@ struct AuditEvent: Encodable {
                         system: "http://terminology.hl7.org/CodeSystem/extra-security-role-type", code: "humanuser",
                         display: "human user")
                 ]),
-                role: [CodeableConcept(coding: [Coding(system: "https://fhir.nhs.uk/CodeSystem/NHSJobRoleCode", code: record.role)])],
+                // A change made from the command line has no job role.
+                role: record.role.isEmpty
+                    ? nil
+                    : [CodeableConcept(coding: [Coding(system: "https://fhir.nhs.uk/CodeSystem/NHSJobRoleCode", code: record.role)])],
                 who: Reference(
                     identifier: Identifier(system: "https://fhir.nhs.uk/Id/sds-user-id", value: record.userID),
                     display: record.userName),
@@ -178,9 +181,11 @@ struct AuditEvent: Encodable {
                         display: "healthcare provider")
                 ]),
                 role: nil,
-                who: Reference(
-                    identifier: Identifier(system: "https://fhir.nhs.uk/Id/ods-organization-code", value: record.organisation),
-                    display: nil),
+                who: record.organisation.isEmpty
+                    ? Reference(identifier: nil, display: "no organisation: the gateway's command line")
+                    : Reference(
+                        identifier: Identifier(system: "https://fhir.nhs.uk/Id/ods-organization-code", value: record.organisation),
+                        display: nil),
                 requestor: false),
         ]
         // A query that came through another CareGate gateway (federation) names it: the user is that gateway's.

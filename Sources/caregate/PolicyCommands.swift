@@ -82,6 +82,46 @@ struct OptOutCommand: AsyncParsableCommand {
         }
     }
 
+    /// The opt-out registry and the audit trail, for a command that changes opt-outs: each change is audited first,
+    /// as the admin API audits its own (`AuditRecord.optOutChange`), naming the operating-system user who ran it.
+    struct AuditedRegistry {
+        let registry: any OptOutRegistry
+        let trail: any AuditTrail
+        let user: String
+
+        static func open(_ options: StoreOptions) async throws -> AuditedRegistry {
+            let registry = try await OptOutCommand.registry(options)
+            let location = try options.location(sqliteFile: StoreOptions.auditFile)
+            do {
+                let trail = try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
+                return AuditedRegistry(registry: registry, trail: trail, user: Self.operatingSystemUser)
+            } catch {
+                await registry.shutdown()
+                throw ValidationError("audit store \(location): \(error)")
+            }
+        }
+
+        /// The account running the command (from the password database, not the environment).
+        static var operatingSystemUser: String {
+            guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return "uid-\(getuid())" }
+            return String(cString: name)
+        }
+
+        /// Audits the change, then makes it; nothing is changed if the trail cannot take the record.
+        func change<T>(adding: Bool, _ patient: NHSNumber, _ body: () async throws -> T) async throws -> T {
+            let record = AuditRecord.optOutChange(
+                adding: adding, patient: patient, userID: "cli:\(user)", userName: "\(user) (caregate command line)",
+                organisation: "", role: "", requestID: UUID().uuidString.lowercased(), route: "caregate opt-out")
+            _ = try await trail.append(record)
+            return try await body()
+        }
+
+        func shutdown() async {
+            await registry.shutdown()
+            await trail.shutdown()
+        }
+    }
+
     static func number(_ text: String) throws -> NHSNumber {
         do { return try NHSNumber(text) } catch { throw ValidationError("'\(text)': \(error)") }
     }
@@ -91,9 +131,15 @@ struct OptOutCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         func run() async throws {
             let number = try OptOutCommand.number(nhs)
-            let registry = try await OptOutCommand.registry(store)
-            let added = try await registry.add(number, source: "cli")
-            await registry.shutdown()
+            let stores = try await AuditedRegistry.open(store)
+            let added: Bool
+            do {
+                added = try await stores.change(adding: true, number) { try await stores.registry.add(number, source: "cli") }
+            } catch {
+                await stores.shutdown()
+                throw error
+            }
+            await stores.shutdown()
             say(added ? "opted out" : "already opted out")
         }
     }
@@ -103,9 +149,15 @@ struct OptOutCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         func run() async throws {
             let number = try OptOutCommand.number(nhs)
-            let registry = try await OptOutCommand.registry(store)
-            let removed = try await registry.remove(number)
-            await registry.shutdown()
+            let stores = try await AuditedRegistry.open(store)
+            let removed: Bool
+            do {
+                removed = try await stores.change(adding: false, number) { try await stores.registry.remove(number) }
+            } catch {
+                await stores.shutdown()
+                throw error
+            }
+            await stores.shutdown()
             say(removed ? "opt-out removed" : "was not opted out")
         }
     }
@@ -129,12 +181,19 @@ struct OptOutCommand: AsyncParsableCommand {
             else { throw ValidationError("\(file): cannot read the file as UTF-8 text") }
             let numbers: [NHSNumber]
             do { numbers = try OptOutCSV.parse(text) } catch { throw ValidationError("\(file): \(error)") }
-            let registry = try await OptOutCommand.registry(store)
+            let stores = try await AuditedRegistry.open(store)
+            let source = "import:\((file as NSString).lastPathComponent)"
             var added = 0
-            for number in numbers where try await registry.add(number, source: "import:\((file as NSString).lastPathComponent)") {
-                added += 1
+            do {
+                for number in numbers
+                where try await stores.change(adding: true, number, { try await stores.registry.add(number, source: source) }) {
+                    added += 1
+                }
+            } catch {
+                await stores.shutdown()
+                throw error
             }
-            await registry.shutdown()
+            await stores.shutdown()
             say("\(numbers.count) read, \(added) newly opted out")
         }
     }

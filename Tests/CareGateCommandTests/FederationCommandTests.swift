@@ -8,19 +8,8 @@ import Testing
 /// on-behalf-of tokens, and the JWKS it prints is what the other gateway verifies them with) and `providers check`
 /// of a gateway provider.
 @Suite struct FederationCommandTests {
-    /// Runs the `caregate` binary; standard error is read after standard output (both are small here).
     func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServeProcessTests.binary)
-        process.arguments = arguments
-        let (output, errors) = (Pipe(), Pipe())
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        try ServeProcessTests.run(arguments)
     }
 
     @Test func theKeySignsWhatThePrintedJWKSVerifies() async throws {
