@@ -53,7 +53,8 @@ struct AdminPolicyRoutes: Sendable {
             return Response(status: .noContent)
         }
 
-        let audit = router.group("/admin/audit").add(middleware: operators)
+        let audit = router.group("/admin/audit").add(
+            middleware: OperatorOnlyMiddleware(authenticator: authenticator, admitsAuditors: true))
         BreakGlassReviewRoutes(access: access, authenticator: authenticator).register(on: audit)
         audit.get("verification") { _, _ in
             let verification = try await Self.audit { () async throws(AuditStoreError) in try await access.audit.verify() }

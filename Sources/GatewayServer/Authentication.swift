@@ -26,19 +26,24 @@ struct Authenticator: Sendable {
 }
 
 /// Admits only operators: a valid token carrying the `caregate.admin` scope (401 without a valid token,
-/// 403 without the scope).
+/// 403 without the scope). On the audit routes (`admitsAuditors`), information governance reviewers with the
+/// `caregate.audit` scope too.
 struct OperatorOnlyMiddleware: RouterMiddleware {
     let authenticator: Authenticator
+    /// The audit routes also let in information governance reviewers (`VerifiedCaller.auditorScope`).
+    var admitsAuditors = false
 
     func handle(
         _ request: Request, context: GatewayRequestContext,
         next: (Request, GatewayRequestContext) async throws -> Response
     ) async throws -> Response {
         let caller = try await authenticator.caller(request)
-        guard caller.isOperator else {
+        guard caller.isOperator || (admitsAuditors && caller.isAuditor) else {
             throw GatewayError(
                 .forbidden, code: "operator-scope-required",
-                message: "the admin API needs a token with the scope \(VerifiedCaller.operatorScope)")
+                message: admitsAuditors
+                    ? "the audit routes need a token with the scope \(VerifiedCaller.operatorScope) or \(VerifiedCaller.auditorScope)"
+                    : "the admin API needs a token with the scope \(VerifiedCaller.operatorScope)")
         }
         context.logger.notice(
             "admin request",

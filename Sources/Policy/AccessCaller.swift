@@ -8,6 +8,9 @@ import Foundation
 public struct VerifiedCaller: Sendable, Hashable {
     /// The scope that marks an operator (admin routes).
     public static let operatorScope = "caregate.admin"
+    /// The scope that marks an information governance reviewer: the audit routes (`/admin/audit…`: search, the
+    /// break-glass review and its records, verification) and nothing else of the admin API.
+    public static let auditorScope = "caregate.audit"
 
     public var userID: String
     public var name: String
@@ -42,4 +45,8 @@ public struct VerifiedCaller: Sendable, Hashable {
     /// An operator's token comes straight from the identity provider: another gateway never passes on an
     /// operator's authority, whatever scopes its token names.
     public var isOperator: Bool { viaGateway == nil && scopes.contains(Self.operatorScope) }
+
+    /// May use the audit routes: an operator, or a reviewer with the auditor scope (likewise never through another
+    /// gateway).
+    public var isAuditor: Bool { viaGateway == nil && (scopes.contains(Self.auditorScope) || isOperator) }
 }

@@ -39,6 +39,8 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The user's organisation (ODS code).") var org: String = "CGDEMO"
     @Option(help: "direct-care or emergency.") var purpose: String = AccessPurpose.directCare.rawValue
     @Flag(help: "Add the operator scope (caregate.admin).") var admin = false
+    @Flag(help: "Add the information governance reviewer's scope (caregate.audit): the audit routes only.")
+    var audit = false
     @Option(help: "Lifetime, e.g. 90s, 15m, 1h (at most 24h).") var ttl: String = "15m"
     @Option(name: .customLong("data-dir"), help: "The data directory holding the demo key.") var dataDirectory = "data"
     @Flag(
@@ -62,7 +64,7 @@ struct TokenCommand: AsyncParsableCommand {
         let key: DemoSigningKey
         do { key = try DemoSigningKey(dataDirectory: dataDirectory) } catch { throw ValidationError("\(error)") }
         let claims = AccessClaims.demo(
-            role: role, patient: nhsNumber, org: org, purpose: purpose, admin: admin, ttl: lifetime)
+            role: role, patient: nhsNumber, org: org, purpose: purpose, admin: admin, auditor: audit, ttl: lifetime)
         say(try await key.sign(claims))
     }
 }

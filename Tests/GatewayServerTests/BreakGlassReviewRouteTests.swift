@@ -176,4 +176,40 @@ import Testing
         #expect(broken?["reason"] as? String == "hash does not match")
         #expect(broken?["records"] == nil)
     }
+
+    /// An information governance reviewer (`caregate.audit`) has the audit routes and nothing else of the admin API.
+    @Test func aReviewerHasTheAuditRoutesOnly() async throws {
+        try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 1))]) { client, access in
+            _ = try await AccessDecisionRouteTests.get(
+                client, Self.first,
+                try await access.headers(role: "R8001", patient: Self.launched, purpose: .emergency, breakGlassReason: "arrest"))
+            let reviewer = try await access.headers(role: "R0001", patient: Self.launched, auditor: true)
+            let listed = try await Self.send(client, .get, "/admin/audit?purpose=emergency&reviewed=false", reviewer)
+            #expect(listed.status == .ok)
+            let id = try #require(Self.events(listed.json).first?.id)
+            let made = try await Self.send(
+                client, .post, "/admin/audit/\(id)/reviews", reviewer, body: #"{"outcome": "inappropriate"}"#)
+            #expect(made.status == .created)
+            #expect((made.json["reviewer"] as? [String: String])?["id"] == "demo-r0001")
+            #expect(try await Self.send(client, .get, "/admin/audit/verification", reviewer).status == .ok)
+            #expect(try await Self.send(client, .get, "/admin/audit?patient=\(Self.first.digits)", reviewer).status == .ok)
+
+            for (method, uri) in [
+                (HTTPRequest.Method.get, "/admin/providers"), (.put, "/admin/opt-outs/\(Self.first.digits)"),
+                (.get, "/admin/opt-outs"), (.post, "/admin/providers/gp/reset"),
+            ] {
+                let refused = try await Self.send(client, method, uri, reviewer)
+                #expect(refused.status == .forbidden, "\(method) \(uri)")
+                #expect(refused.code == "operator-scope-required", "\(method) \(uri)")
+            }
+            #expect(try await access.control.optOuts.isOptedOut(Self.first) == false)
+        }
+        // Never through another gateway, whatever its token says.
+        var federated = VerifiedCaller(
+            userID: "ig-1", name: "Reviewer", organisation: "Y90001", role: "R0001", purpose: .directCare,
+            launchPatient: Self.launched, scopes: [VerifiedCaller.auditorScope], expiresAt: .distantFuture)
+        #expect(federated.isAuditor && !federated.isOperator)
+        federated.viaGateway = "london-hub"
+        #expect(!federated.isAuditor)
+    }
 }

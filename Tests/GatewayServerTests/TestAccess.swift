@@ -40,18 +40,20 @@ struct TestAccess: Sendable {
 
     /// A signed token for a demo user.
     func token(
-        role: String = "R8000", patient: NHSNumber, purpose: AccessPurpose = .directCare, admin: Bool = false
+        role: String = "R8000", patient: NHSNumber, purpose: AccessPurpose = .directCare, admin: Bool = false,
+        auditor: Bool = false
     ) async throws -> String {
-        try await key.sign(AccessClaims.demo(role: role, patient: patient, purpose: purpose, admin: admin))
+        try await key.sign(AccessClaims.demo(role: role, patient: patient, purpose: purpose, admin: admin, auditor: auditor))
     }
 
     /// `Authorization: Bearer …` for a demo user, plus any extra headers.
     func headers(
         role: String = "R8000", patient: NHSNumber, purpose: AccessPurpose = .directCare, admin: Bool = false,
-        breakGlassReason: String? = nil
+        auditor: Bool = false, breakGlassReason: String? = nil
     ) async throws -> HTTPFields {
         var fields: HTTPFields = [
-            .authorization: "Bearer " + (try await token(role: role, patient: patient, purpose: purpose, admin: admin))
+            .authorization: "Bearer "
+                + (try await token(role: role, patient: patient, purpose: purpose, admin: admin, auditor: auditor))
         ]
         if let breakGlassReason { fields[.careGateBreakGlassReason] = breakGlassReason }
         return fields
