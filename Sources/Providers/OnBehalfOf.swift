@@ -78,8 +78,22 @@ public struct OnBehalfOfSigner: Sendable, Hashable {
         keys = SigningKeys(privateKey, kid: keyID)
     }
 
-    /// A token for `caller`, valid from `now` for `lifetime`.
+    /// How long a token signed for a clinician is used again for the same clinician, patient and purpose: half its
+    /// `lifetime`, so a reused token still has 30 s left. The other gateway then finds it in its verified-token cache
+    /// instead of checking a new signature for every query and every page.
+    public static let reuse: TimeInterval = 30
+
+    /// A token for `caller`, valid for `lifetime` from when it was signed: the one signed for the same claims within
+    /// the last `reuse` seconds, or a new one from `now`. (A break-glass reason travels in a header, not the token.)
     public func token(for caller: OnBehalfOf, now: Date = Date()) async throws -> String {
+        let reuseKey = ReuseKey(caller)
+        if let token = keys.reusable(reuseKey, now: now) { return token }
+        let token = try await sign(for: caller, now: now)
+        keys.remember(token, for: reuseKey, signed: now)
+        return token
+    }
+
+    private func sign(for caller: OnBehalfOf, now: Date) async throws -> String {
         let claims = OnBehalfOfClaims(
             sub: SubjectClaim(value: caller.userID), name: caller.name, org: caller.organisation, role: caller.role,
             purpose: caller.purpose, patient: caller.launchPatient.digits, act: Actor(sub: actor),
@@ -102,13 +116,48 @@ public struct OnBehalfOfSigner: Sendable, Hashable {
         hasher.combine(key)
     }
 
+    /// What a token says about its clinician: a token is reused only for the very same claims.
+    struct ReuseKey: Hashable, Sendable {
+        var userID, name, organisation, role, purpose: String
+        var launchPatient: NHSNumber
+
+        init(_ caller: OnBehalfOf) {
+            (userID, name, organisation, role, purpose) =
+                (caller.userID, caller.name, caller.organisation, caller.role, caller.purpose)
+            launchPatient = caller.launchPatient
+        }
+    }
+
     /// The private key, ready to sign (jwt-kit's collection is an actor, so adding the key and signing are `async`:
-    /// the key is added at the first signature, not at every one).
+    /// the key is added at the first signature, not at every one), and the tokens signed recently, for reuse. They
+    /// hold launch patients' NHS numbers, in memory only and for at most `reuse` seconds of use.
     private final class SigningKeys: Sendable {
         let collection = JWTKeyCollection()
         let kid: JWKIdentifier
         let privateKey: ES256PrivateKey
         private let added = Atomic(false)
+        private let recent = Mutex<[ReuseKey: (token: String, signed: Date)]>([:])
+        /// The most tokens kept for reuse; past it, the stale ones go, and if none is stale, all.
+        static let recentLimit = 4096
+
+        func reusable(_ key: ReuseKey, now: Date) -> String? {
+            recent.withLock { recent in
+                guard let entry = recent[key], entry.signed <= now, now.timeIntervalSince(entry.signed) < reuse else {
+                    return nil
+                }
+                return entry.token
+            }
+        }
+
+        func remember(_ token: String, for key: ReuseKey, signed: Date) {
+            recent.withLock { recent in
+                if recent.count >= Self.recentLimit {
+                    recent = recent.filter { signed.timeIntervalSince($0.value.signed) < reuse }
+                    if recent.count >= Self.recentLimit { recent.removeAll() }
+                }
+                recent[key] = (token, signed)
+            }
+        }
 
         init(_ privateKey: ES256PrivateKey, kid: String) {
             self.privateKey = privateKey

@@ -88,6 +88,33 @@ import Testing
         #expect(claims?["scope"] == nil)
     }
 
+    /// The same clinician, patient and purpose within `reuse` seconds get the same token (the other gateway's
+    /// verified-token cache then answers); anything else, or later, a new one.
+    @Test func aTokenIsReusedForTheSameClaimsForHalfItsLife() async throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let signer = try #require(try folder.definition().auth?.onBehalfOf)
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        let first = try await signer.token(for: Self.clinician, now: now)
+        #expect(try await signer.token(for: Self.clinician, now: now.addingTimeInterval(29)) == first)
+        var otherReason = Self.clinician
+        otherReason.breakGlassReason = "another reason, sent as a header"
+        #expect(try await signer.token(for: otherReason, now: now.addingTimeInterval(5)) == first)
+
+        var otherPatient = Self.clinician
+        otherPatient.launchPatient = try NHSNumber("9990000026")
+        #expect(try await signer.token(for: otherPatient, now: now.addingTimeInterval(5)) != first)
+        var otherPurpose = Self.clinician
+        otherPurpose.purpose = "direct-care"
+        #expect(try await signer.token(for: otherPurpose, now: now.addingTimeInterval(5)) != first)
+
+        let later = try await signer.token(for: Self.clinician, now: now.addingTimeInterval(OnBehalfOfSigner.reuse))
+        #expect(later != first)
+        let payload = try #require(Data(base64URL: String(later.split(separator: ".")[1])))
+        let claims = try JSONSerialization.jsonObject(with: payload) as? [String: Any]
+        #expect(claims?["iat"] as? Double == 1_796_000_000 + OnBehalfOfSigner.reuse)
+    }
+
     @Test func noClinicianNoToken() async throws {
         let folder = try Folder()
         defer { folder.remove() }
