@@ -26,7 +26,7 @@ struct AdminProviderRoutes: Sendable {
     let credentialsFolder: String?
     let shared: SharedProviders?
     /// `schemas` in the config, for the provider check.
-    var schemasFolder = "schemas"
+    let schemasFolder: String
     let authenticator: Authenticator
 
     /// Where a definition sent here may name files.

@@ -1,7 +1,7 @@
 import CareGateTesting
 import CareRecords
 import Foundation
-import GatewayServer
+@testable import GatewayServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -533,5 +533,22 @@ import Testing
             #expect(status == .serviceUnavailable)
             #expect(try await access.control.optOuts.isOptedOut(Self.patient) == false)
         }
+    }
+}
+
+/// An opt-out change made from the command line has no job role and no organisation: its AuditEvent leaves the
+/// role out and names no ODS code, rather than send empty codes.
+@Suite struct CommandLineAuditEventTests {
+    @Test func aChangeFromTheCommandLineHasNoRoleAndNoOrganisationCode() throws {
+        let record = AuditRecord.optOutChange(
+            adding: false, patient: try NHSNumber("9990000026"), userID: "cli:ig-admin", userName: "ig-admin (caregate command line)",
+            organisation: "", role: "", requestID: "r-1", route: "caregate opt-out")
+        let event = AuditEvent(StoredAuditRecord(sequence: 7, record: record, previousHash: "", hash: ""))
+        #expect(event.action == "D")
+        #expect(event.agent[0].role == nil)
+        #expect(event.agent[0].who.identifier?.value == "cli:ig-admin")
+        #expect(event.agent[1].who.identifier == nil)
+        #expect(event.agent[1].who.display?.contains("command line") == true)
+        #expect(event.purposeOfEvent.first?.coding.first?.code == "HOPERAT")
     }
 }
