@@ -8,7 +8,7 @@ import Policy
 /// - `GET /admin/opt-outs` — every opt-out; `GET|PUT|DELETE /admin/opt-outs/{nhs}` — one patient's.
 ///   A PUT takes effect for the next query on every replica sharing the store.
 /// - `GET /admin/audit?patient={nhs}` — a FHIR R4 Bundle of AuditEvent resources: who looked at this person's
-///   record, when, why, and what was decided.
+///   record, when, why, and what was decided. `GET /admin/audit?user={id}` — every record of one member of staff's.
 /// - `GET /admin/audit/verification` — recomputes the whole hash chain, as `caregate audit verify` does.
 /// - `GET /admin/audit?purpose=emergency[&reviewed=…]` — the break-glass review list;
 ///   `GET|POST /admin/audit/{sequence}/reviews` — the reviews of one break-glass query (see `BreakGlassReviewRoutes`).
@@ -62,13 +62,21 @@ struct AdminPolicyRoutes: Sendable {
         }
         audit.get { request, _ in
             let query = request.uri.queryParameters
+            guard ["patient", "user", "purpose"].filter({ query.get($0) != nil }).count <= 1 else {
+                throw GatewayError(
+                    .badRequest, code: "invalid-query", message: "give one of 'patient', 'user' or 'purpose', not several")
+            }
             if let purpose = query.get("purpose") {
                 return try await breakGlassReview(purpose: purpose, query: query)
+            }
+            if let user = query.get("user") {
+                return try await userRecords(user, query: query)
             }
             guard let text = query.get("patient") else {
                 throw GatewayError(
                     .badRequest, code: "missing-patient",
-                    message: "query parameter 'patient' (an NHS number) is required, or 'purpose=emergency' to review break-glass")
+                    message: "query parameter 'patient' (an NHS number) is required, or 'user' (a user id) for one member "
+                        + "of staff's accesses, or 'purpose=emergency' to review break-glass")
             }
             let patient: NHSNumber
             do {
@@ -94,8 +102,38 @@ struct AdminPolicyRoutes: Sendable {
         _ = try await Self.audit { () async throws(AuditStoreError) in try await access.audit.append(record) }
     }
 
-    /// The most break-glass records one page holds.
-    static let breakGlassPage = 1000
+    /// The most records one page of the break-glass review or of a user's records holds.
+    static let pageSize = 1000
+
+    /// The longest user id searched for (an SDS user id is 12 digits; a token's `sub` may be longer, never this long).
+    static let userIDLimit = 256
+
+    /// `GET /admin/audit?user={id}[&since=…][&after=…]`: every record of one user's — the token's `sub`, as the
+    /// AuditEvents' first agent names them — from `since` (an ISO 8601 date or date-time; by default the first), in
+    /// chain order, a page of at most `pageSize` with a `next` link while more remain: what information governance reads
+    /// when a member of staff's accesses are in question (a complaint, a colleague's concern, a break-glass review
+    /// that found one inappropriate).
+    private func userRecords(_ user: String, query: Parameters) async throws -> Response {
+        guard !user.isEmpty, user.count <= Self.userIDLimit else {
+            throw GatewayError(
+                .badRequest, code: "invalid-user",
+                message: "query parameter 'user': expected a user id of 1 to \(Self.userIDLimit) characters")
+        }
+        guard query.get("reviewed") == nil else {
+            throw GatewayError(
+                .badRequest, code: "invalid-query", message: "query parameter 'reviewed' goes with 'purpose=emergency' only")
+        }
+        let since = try Self.since(query)
+        let after = try Self.after(query)
+        let records = try await Self.audit { () async throws(AuditStoreError) in
+            try await access.audit.records(user: user, since: since, after: after, limit: Self.pageSize)
+        }
+        var next: String?
+        if records.count == Self.pageSize, let last = records.last {
+            next = Self.nextPage(user: user, since: since, after: last.sequence)
+        }
+        return try Self.bundle(AuditEventBundle(records: records, next: next))
+    }
 
     /// `GET /admin/audit?purpose=emergency[&since=…][&reviewed=…][&after=…]`: every break-glass access since `since`
     /// (an ISO 8601 date or date-time; by default the last 7 days), in chain order, a page of at most `breakGlassPage`,
@@ -107,21 +145,7 @@ struct AdminPolicyRoutes: Sendable {
                 .badRequest, code: "invalid-purpose",
                 message: "query parameter 'purpose': only 'emergency' is searched (the break-glass review)")
         }
-        guard query.get("patient") == nil else {
-            throw GatewayError(
-                .badRequest, code: "invalid-query", message: "give 'patient' or 'purpose', not both")
-        }
-        let since: Date
-        if let text = query.get("since") {
-            guard let date = Self.date(text) else {
-                throw GatewayError(
-                    .badRequest, code: "invalid-since",
-                    message: "query parameter 'since': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
-            }
-            since = date
-        } else {
-            since = Date().addingTimeInterval(-7 * 86_400)
-        }
+        let since = try Self.since(query) ?? Date().addingTimeInterval(-7 * 86_400)
         let reviewed: Bool?
         switch query.get("reviewed") {
         case nil: reviewed = nil
@@ -132,31 +156,58 @@ struct AdminPolicyRoutes: Sendable {
                 .badRequest, code: "invalid-reviewed",
                 message: "query parameter 'reviewed': 'true' (reviewed queries only) or 'false' (those awaiting review)")
         }
-        let after: Int64
-        if let text = query.get("after") {
-            guard let number = Int64(text), number >= 0 else {
-                throw GatewayError(
-                    .badRequest, code: "invalid-after", message: "query parameter 'after': expected a record number, 0 or more")
-            }
-            after = number
-        } else {
-            after = 0
-        }
+        let after = try Self.after(query)
         let records = try await Self.audit { () async throws(AuditStoreError) in
             try await access.audit.breakGlassRecords(
-                since: since, after: after, limit: Self.breakGlassPage, reviewed: reviewed)
+                since: since, after: after, limit: Self.pageSize, reviewed: reviewed)
         }
         var next: String?
-        if records.count == Self.breakGlassPage, let last = records.last {
+        if records.count == Self.pageSize, let last = records.last {
             next = Self.nextPage(since: since, after: last.stored.sequence, reviewed: reviewed)
         }
         return try Self.bundle(AuditEventBundle(breakGlass: records, next: next))
     }
 
+    /// The `since` a search was given, if any.
+    static func since(_ query: Parameters) throws(GatewayError) -> Date? {
+        guard let text = query.get("since") else { return nil }
+        guard let date = Self.date(text) else {
+            throw GatewayError(
+                .badRequest, code: "invalid-since",
+                message: "query parameter 'since': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
+        }
+        return date
+    }
+
+    /// The record number a page starts after (from a `next` link), or 0.
+    static func after(_ query: Parameters) throws(GatewayError) -> Int64 {
+        guard let text = query.get("after") else { return 0 }
+        guard let number = Int64(text), number >= 0 else {
+            throw GatewayError(
+                .badRequest, code: "invalid-after", message: "query parameter 'after': expected a record number, 0 or more")
+        }
+        return number
+    }
+
     /// The break-glass review's next page: the same `since` and `reviewed`, after the record numbered `after`.
     static func nextPage(since: Date, after: Int64, reviewed: Bool? = nil) -> String {
-        let text = since.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-        return "/admin/audit?purpose=emergency&since=\(text)&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
+        "/admin/audit?purpose=emergency&since=\(Self.text(since))&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
+    }
+
+    /// A user's records' next page: the same user and `since`, after the record numbered `after`.
+    static func nextPage(user: String, since: Date?, after: Int64) -> String {
+        var query = URLComponents()
+        query.queryItems = [URLQueryItem(name: "user", value: user)]
+            + (since.map { [URLQueryItem(name: "since", value: Self.text($0))] } ?? [])
+            + [URLQueryItem(name: "after", value: String(after))]
+        // URLComponents leaves '+' as it is, which a query reads back as a space.
+        let encoded = query.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B") ?? ""
+        return "/admin/audit?" + encoded
+    }
+
+    /// A `since` as a `next` link carries it: to the millisecond, so that it reads back exactly.
+    private static func text(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 
     /// `2026-12-01` (midnight UTC) or `2026-12-01T09:00:00Z` (with or without fractional seconds).

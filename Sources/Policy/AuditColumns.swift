@@ -11,6 +11,13 @@ struct AuditColumns: Sendable {
     ]
     static let list = names.joined(separator: ", ")
 
+    /// A search's lower time bound as the `time_ms` it compares with: the first whole millisecond at or after `date`
+    /// (nil: no bound).
+    static func milliseconds(_ date: Date?) -> Int64 {
+        guard let date else { return .min }
+        return Int64((date.timeIntervalSince1970 * 1000).rounded(.up))
+    }
+
     var sequence: Int64
     var timeMilliseconds: Int64
     var requestID: String

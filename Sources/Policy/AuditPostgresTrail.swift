@@ -70,6 +70,17 @@ public final class PostgresAuditTrail: AuditTrail {
         return try await select("WHERE patient = $1 ORDER BY sequence", binds)
     }
 
+    public func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
+    {
+        var binds = PostgresBindings()
+        binds.append(user)
+        binds.append(AuditColumns.milliseconds(since))
+        binds.append(after)
+        binds.append(Int64(max(0, limit)))
+        return try await select("WHERE user_id = $1 AND time_ms >= $2 AND sequence > $3 ORDER BY sequence LIMIT $4", binds)
+    }
+
     public func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
         var binds = PostgresBindings()
         binds.append(sequence)
@@ -80,7 +91,7 @@ public final class PostgresAuditTrail: AuditTrail {
         -> [BreakGlassRecord]
     {
         var binds = PostgresBindings()
-        binds.append(Int64((since.timeIntervalSince1970 * 1000).rounded(.up)))
+        binds.append(AuditColumns.milliseconds(since))
         binds.append(after)
         binds.append(Int64(max(0, limit)))
         let rows = try await rows(
@@ -225,6 +236,9 @@ public final class PostgresAuditTrail: AuditTrail {
                 "ALTER TABLE audit_records ADD COLUMN IF NOT EXISTS via_gateway TEXT", logger: logger)
             try await connection.query(
                 "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", logger: logger)
+            // One member of staff's accesses, for an information governance investigation.
+            try await connection.query(
+                "CREATE INDEX IF NOT EXISTS audit_records_user ON audit_records (user_id, sequence)", logger: logger)
             // Break-glass review reads only emergency records by time: a partial index keeps it off the rest.
             try await connection.query(
                 """

@@ -61,6 +61,17 @@ public final class SQLiteAuditTrail: AuditTrail {
         try await select("WHERE patient = ? ORDER BY sequence", [.text(patient.digits)])
     }
 
+    public func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
+    {
+        try await select(
+            "WHERE user_id = ? AND time_ms >= ? AND sequence > ? ORDER BY sequence LIMIT ?",
+            [
+                .text(user), .integer(Int(AuditColumns.milliseconds(since))), .integer(Int(after)),
+                .integer(max(0, limit)),
+            ])
+    }
+
     public func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
         try await select("WHERE sequence = ?", [.integer(Int(sequence))]).first
     }
@@ -76,7 +87,7 @@ public final class SQLiteAuditTrail: AuditTrail {
             ORDER BY r.sequence LIMIT ?
             """,
             [
-                .integer(Int((since.timeIntervalSince1970 * 1000).rounded(.up))), .integer(Int(after)),
+                .integer(Int(AuditColumns.milliseconds(since))), .integer(Int(after)),
                 .integer(max(0, limit)),
             ])
         var result: [BreakGlassRecord] = []
@@ -215,6 +226,9 @@ public final class SQLiteAuditTrail: AuditTrail {
                 }
                 _ = try await connection.query(
                     "CREATE INDEX IF NOT EXISTS audit_records_patient ON audit_records (patient, sequence)", [])
+                // One member of staff's accesses, for an information governance investigation.
+                _ = try await connection.query(
+                    "CREATE INDEX IF NOT EXISTS audit_records_user ON audit_records (user_id, sequence)", [])
                 // Break-glass review reads only emergency records by time: a partial index keeps it off the rest.
                 _ = try await connection.query(
                     """

@@ -12,6 +12,11 @@ public protocol AuditTrail: Sendable {
     func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord
     /// Every record about `patient`, oldest first.
     func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord]
+    /// Every record of one user (the token's `sub`, an SDS user id) made at or after `since` (nil: from the first)
+    /// and after the record numbered `after`, in chain order, at most `limit`: what an information governance lead
+    /// reads when a member of staff's accesses are in question, a page at a time.
+    func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
     /// The record numbered `sequence`, if there is one.
     func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord?
     /// The break-glass records (purpose `emergency`) made at or after `since` and after the record numbered `after`,

@@ -143,6 +143,9 @@ final class DiscardingAuditTrail: AuditTrail {
             sequence: sequence.add(1, ordering: .relaxed).newValue, record: record, previousHash: "", hash: "")
     }
     func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] { [] }
+    func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+        -> [StoredAuditRecord]
+    { [] }
     func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? { nil }
     func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
         -> [BreakGlassRecord]

@@ -72,6 +72,12 @@ import Testing
             try await inner.records(patient: patient)
         }
 
+        func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+            -> [StoredAuditRecord]
+        {
+            try await inner.records(user: user, since: since, after: after, limit: limit)
+        }
+
         func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
             try await inner.record(sequence: sequence)
         }

@@ -489,6 +489,92 @@ import Testing
             }
         }
     }
+
+    /// Information governance investigates one member of staff: every record of theirs, whoever's record it
+    /// reached, and nobody else's.
+    @Test func oneUsersAccessesAreListedAndNobodyElses() async throws {
+        try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 3))]) { client, access in
+            let other = try NHSNumber("9990000026")
+            _ = try await AccessDecisionRouteTests.get(client, Self.patient, try await access.headers(patient: Self.patient))
+            _ = try await AccessDecisionRouteTests.get(
+                client, other,
+                try await access.headers(role: "R8001", patient: Self.patient, purpose: .emergency, breakGlassReason: "found collapsed"))
+            // A refusal is theirs too: R8001 asking for someone else's record without breaking the glass.
+            _ = try await AccessDecisionRouteTests.get(client, other, try await access.headers(role: "R8001", patient: Self.patient))
+            let auditor = try await access.headers(patient: Self.patient, auditor: true)
+            func search(_ query: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(uri: "/admin/audit?\(query)", method: .get, headers: auditor) { response in
+                    (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+                }
+            }
+            func events(_ bundle: [String: Any]) -> [[String: Any]] {
+                ((bundle["entry"] as? [[String: Any]]) ?? []).compactMap { $0["resource"] as? [String: Any] }
+            }
+            let (status, bundle) = try await search("user=demo-r8001")
+            #expect(status == .ok)
+            #expect(bundle["total"] as? Int == 2)
+            let theirs = events(bundle)
+            let users = theirs.map {
+                ((($0["agent"] as? [[String: Any]])?.first?["who"] as? [String: Any])?["identifier"] as? [String: String])?["value"]
+            }
+            #expect(users == ["demo-r8001", "demo-r8001"])
+            #expect(theirs.map { $0["outcome"] as? String } == ["0", "4"])
+            let patients = theirs.map {
+                ((($0["entity"] as? [[String: Any]])?.first?["what"] as? [String: Any])?["identifier"] as? [String: String])?["value"]
+            }
+            #expect(patients == [other.digits, other.digits])
+            #expect(events(try await search("user=demo-r8000").1).count == 1)
+            #expect(try await search("user=demo-r8001&since=2099-01-01").1["total"] as? Int == 0)
+            #expect(try await search("user=nobody").1["total"] as? Int == 0)
+            for bad in ["user=", "user=demo-r8001&patient=\(Self.patient.digits)", "user=demo-r8001&purpose=emergency",
+                        "user=demo-r8001&reviewed=false", "user=demo-r8001&since=yesterday", "user=demo-r8001&after=x",
+                        "user=" + String(repeating: "u", count: AdminPolicyRoutes.userIDLimit + 1)] {
+                #expect(try await search(bad).0 == .badRequest, "\(bad)")
+            }
+        }
+    }
+
+    /// A busy user's records come a page at a time, and the `next` link carries a user id with characters a query
+    /// treats specially (`+`, `&`, a space) back exactly.
+    @Test func aUsersRecordsComeAPageAtATime() async throws {
+        try await withRouteGateway([]) { client, access in
+            let user = "ig+test&x y"
+            let count = AdminPolicyRoutes.pageSize + 1
+            try await withThrowingDiscardingTaskGroup { group in
+                for index in 0..<count {
+                    group.addTask {
+                        _ = try await access.control.audit.append(
+                            AuditRecord(
+                                time: Date(), requestID: "page-\(index)", userID: user, userName: "Test Clinician B",
+                                organisation: "Y90001", role: "R8000", purpose: "direct-care", patient: Self.patient,
+                                route: RecordRoutes.route, decision: .allowed, reason: "allowed"))
+                    }
+                }
+            }
+            _ = try await access.control.audit.append(
+                AuditRecord(
+                    time: Date(), requestID: "someone-else", userID: "ig+test", userName: "Test Clinician C",
+                    organisation: "Y90001", role: "R8000", purpose: "direct-care", patient: Self.patient,
+                    route: RecordRoutes.route, decision: .allowed, reason: "allowed"))
+            let auditor = try await access.headers(patient: Self.patient, auditor: true)
+            func page(_ uri: String) async throws -> [String: Any] {
+                try await client.execute(uri: uri, method: .get, headers: auditor) { response in
+                    #expect(response.status == .ok)
+                    return (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:]
+                }
+            }
+            let first = try await page("/admin/audit?" + "user=ig%2Btest%26x%20y")
+            #expect((first["entry"] as? [Any])?.count == AdminPolicyRoutes.pageSize)
+            #expect(first["total"] == nil)
+            let next = try #require(((first["link"] as? [[String: String]])?.first { $0["relation"] == "next" })?["url"])
+            let second = try await page(next)
+            #expect(second["total"] as? Int == 1)
+            #expect(second["link"] == nil)
+            let last = try #require((second["entry"] as? [[String: Any]])?.first?["resource"] as? [String: Any])
+            let who = ((last["agent"] as? [[String: Any]])?.first?["who"] as? [String: Any])?["identifier"] as? [String: String]
+            #expect(who?["value"] == user)
+        }
+    }
 }
 
 /// An operator's change to a patient's opt-out is written to the audit trail before it is made: the patient's

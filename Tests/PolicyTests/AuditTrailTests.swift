@@ -27,6 +27,9 @@ struct AuditTrailBehaviourTests {
         @Test func breakGlassRecordsAreFoundByTimeAPageAtATime() async throws {
             try await AuditTrailBehaviour.breakGlassRecordsAreFoundByTimeAPageAtATime(.sqlite)
         }
+        @Test func oneUsersRecordsAreFoundFromATimeAPageAtATime() async throws {
+            try await AuditTrailBehaviour.oneUsersRecordsAreFoundFromATimeAPageAtATime(.sqlite)
+        }
         @Test func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords() async throws {
             try await AuditTrailBehaviour.breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(.sqlite)
         }
@@ -81,6 +84,9 @@ struct AuditTrailBehaviourTests {
         }
         @Test func breakGlassRecordsAreFoundByTimeAPageAtATime() async throws {
             try await AuditTrailBehaviour.breakGlassRecordsAreFoundByTimeAPageAtATime(.postgres)
+        }
+        @Test func oneUsersRecordsAreFoundFromATimeAPageAtATime() async throws {
+            try await AuditTrailBehaviour.oneUsersRecordsAreFoundFromATimeAPageAtATime(.postgres)
         }
         @Test func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords() async throws {
             try await AuditTrailBehaviour.breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(.postgres)
@@ -227,6 +233,33 @@ enum AuditTrailBehaviour {
     }
 
     /// The break-glass review: only emergency records, from a time on, in chain order, a page at a time.
+    /// An investigation of one member of staff: their records and no one else's (a user id that only starts the
+    /// same is another user), from a time, in chain order, a page at a time.
+    static func oneUsersRecordsAreFoundFromATimeAPageAtATime(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { _, trail in
+            let start = Date(timeIntervalSince1970: 1_795_000_000)
+            var theirs: [StoredAuditRecord] = []
+            for index in 0..<9 {
+                var record = Patients.record(
+                    patient: Patients.number(index), requestID: "r\(index)", time: start.addingTimeInterval(Double(index) * 60))
+                record.userID = ["user-7001", "user-7002", "user-70011"][index % 3]
+                let stored = try await trail.append(record)
+                if index % 3 == 0 { theirs.append(stored) }
+            }
+            #expect(theirs.map(\.sequence) == [1, 4, 7])
+            #expect(try await trail.records(user: "user-7001", since: nil, after: 0, limit: 100) == theirs)
+            // From a time: the first of theirs at 0 min is before it.
+            #expect(
+                try await trail.records(user: "user-7001", since: start.addingTimeInterval(60), after: 0, limit: 100)
+                    == Array(theirs.dropFirst()))
+            // A page at a time: one, then the rest after it.
+            let first = try await trail.records(user: "user-7001", since: nil, after: 0, limit: 1)
+            #expect(first == [theirs[0]])
+            #expect(try await trail.records(user: "user-7001", since: nil, after: first[0].sequence, limit: 100) == Array(theirs.dropFirst()))
+            #expect(try await trail.records(user: "user-7003", since: nil, after: 0, limit: 100).isEmpty)
+        }
+    }
+
     static func breakGlassRecordsAreFoundByTimeAPageAtATime(_ kind: AuditStoreKind) async throws {
         try await withTrail(kind) { _, trail in
             let start = Date(timeIntervalSince1970: 1_795_000_000)
