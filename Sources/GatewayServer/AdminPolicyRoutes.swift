@@ -10,6 +10,7 @@ import Policy
 /// - `GET /admin/audit?patient={nhs}` — a FHIR R4 Bundle of AuditEvent resources: who looked at this person's
 ///   record, when, why, and what was decided. `GET /admin/audit?user={id}` — every record of one member of staff's.
 /// - `GET /admin/audit/verification` — recomputes the whole hash chain, as `caregate audit verify` does.
+/// - `GET /admin/audit/users` — per user, how many queries and patients in a period (see `AccessVolumeRoute`).
 /// - `GET /admin/audit?purpose=emergency[&reviewed=…]` — the break-glass review list;
 ///   `GET|POST /admin/audit/{sequence}/reviews` — the reviews of one break-glass query (see `BreakGlassReviewRoutes`).
 struct AdminPolicyRoutes: Sendable {
@@ -56,6 +57,7 @@ struct AdminPolicyRoutes: Sendable {
         let audit = router.group("/admin/audit").add(
             middleware: OperatorOnlyMiddleware(authenticator: authenticator, admitsAuditors: true))
         BreakGlassReviewRoutes(access: access, authenticator: authenticator).register(on: audit)
+        AccessVolumeRoute(access: access).register(on: audit)
         audit.get("verification") { _, _ in
             let verification = try await Self.audit { () async throws(AuditStoreError) in try await access.audit.verify() }
             return try AdminProviderRoutes.json(ChainVerification(verification))
@@ -205,15 +207,17 @@ struct AdminPolicyRoutes: Sendable {
         return "/admin/audit?" + encoded
     }
 
-    /// A `since` as a `next` link carries it: to the millisecond, so that it reads back exactly.
-    private static func text(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    /// A time as the admin API writes it (a `next` link's `since`, a report's period): ISO 8601 to the millisecond,
+    /// so that it reads back exactly.
+    static func text(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     /// `2026-12-01` (midnight UTC) or `2026-12-01T09:00:00Z` (with or without fractional seconds).
     static func date(_ text: String) -> Date? {
         if text.utf8.count == 10 { return try? Date(text, strategy: .iso8601.year().month().day()) }
         if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         return try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 

@@ -265,7 +265,7 @@ public struct RecordPipeline: Sendable {
     }
 
     /// The reason on the record of what an answer disclosed, written after it (`AuditDisclosureTiming.afterAnswer`).
-    public static let disclosedReason = "disclosed"
+    public static let disclosedReason = AuditRecord.disclosedReason
 
     /// Commits the record of what an answer disclosed. The answer has gone, so a failure cannot refuse it: it is
     /// logged and counted as a failed audit write, and the trail keeps the access record without its detail.

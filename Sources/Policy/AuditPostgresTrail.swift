@@ -81,6 +81,43 @@ public final class PostgresAuditTrail: AuditTrail {
         return try await select("WHERE user_id = $1 AND time_ms >= $2 AND sequence > $3 ORDER BY sequence LIMIT $4", binds)
     }
 
+    public func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary] {
+        let (from, to) = (AuditColumns.milliseconds(since), AuditColumns.milliseconds(until))
+        guard from < to, limit > 0 else { return [] }
+        let head = try await rows("SELECT sequence FROM audit_chain_head WHERE id = 1", PostgresBindings(), "reading the chain head") {
+            cells in try cells["sequence"].decode(Int64.self)
+        }.first ?? 0
+        let sequences = try await AccessVolumeQuery.sequences(since: from, until: to, head: head) {
+            (sequence: Int64) async throws(AuditStoreError) -> Int64 in
+            var binds = PostgresBindings()
+            binds.append(sequence)
+            let times = try await rows("SELECT time_ms FROM audit_records WHERE sequence = $1", binds, "reading records") {
+                cells in try cells["time_ms"].decode(Int64.self)
+            }
+            guard let time = times.first else { throw .unreadableRecord("record \(sequence) of the chain is missing") }
+            return time
+        }
+        var binds = PostgresBindings()
+        binds.append(sequences.lowerBound)
+        binds.append(sequences.upperBound)
+        binds.append(from)
+        binds.append(to)
+        binds.append(Int64(limit))
+        let summaries = try await rows(
+            AccessVolumeQuery.sql(
+                placeholders: (1...5).map { "$\($0)" }, distinctList: "string_agg(DISTINCT organisation, ',')"),
+            // A busy day is millions of records to count, as verifying is: the same longer deadline.
+            binds, "counting accesses per user", deadlineFactor: 60
+        ) { cells in
+            AccessVolumeQuery.summary(
+                text: { try? cells[$0].decode(String?.self) ?? nil }, integer: { try? cells[$0].decode(Int64?.self) ?? nil })
+        }
+        return try summaries.map { summary throws(AuditStoreError) in
+            guard let summary else { throw .unreadableRecord("a user's access count cannot be read back") }
+            return summary
+        }
+    }
+
     public func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
         var binds = PostgresBindings()
         binds.append(sequence)
@@ -161,14 +198,15 @@ public final class PostgresAuditTrail: AuditTrail {
         return result
     }
 
-    /// Runs one statement under the deadline and reads each row it returns with `read`.
+    /// Runs one statement under the deadline (`timeout` times `deadlineFactor`) and reads each row it returns with
+    /// `read`.
     private func rows<Row: Sendable>(
-        _ sql: String, _ binds: PostgresBindings, _ what: String,
+        _ sql: String, _ binds: PostgresBindings, _ what: String, deadlineFactor: Int = 1,
         _ read: @escaping @Sendable (PostgresRandomAccessRow) throws -> Row
     ) async throws(AuditStoreError) -> [Row] {
         let client = self.client
         let logger = self.logger
-        return try await withAuditDeadline(timeout, what) { () async throws(AuditStoreError) in
+        return try await withAuditDeadline(timeout * deadlineFactor, what) { () async throws(AuditStoreError) in
             try await Self.postgres(what) {
                 let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
                 var result: [Row] = []

@@ -18,6 +18,9 @@ extension AuditRecord {
     /// The reasons recorded for an opt-out change, requested before it is carried out.
     public static let optOutAddReason = "opt-out-add"
     public static let optOutRemoveReason = "opt-out-remove"
+    /// The reason on the record of what an answer disclosed, written after it (`audit_disclosure: after-answer`); the
+    /// query's access was recorded before.
+    public static let disclosedReason = "disclosed"
 
     /// An operator's request to add (or remove) a patient's opt-out, as the trail keeps it: who, when, which patient,
     /// which change. Written before the change is made, so no change goes unrecorded.

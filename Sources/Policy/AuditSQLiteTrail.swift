@@ -72,6 +72,32 @@ public final class SQLiteAuditTrail: AuditTrail {
             ])
     }
 
+    public func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary] {
+        let (from, to) = (AuditColumns.milliseconds(since), AuditColumns.milliseconds(until))
+        guard from < to, limit > 0 else { return [] }
+        let head = try await query("SELECT sequence FROM audit_chain_head WHERE id = 1", [], "reading the chain head")
+            .first.flatMap { Self.integer($0, "sequence") } ?? 0
+        let sequences = try await AccessVolumeQuery.sequences(since: from, until: to, head: head) {
+            (sequence: Int64) async throws(AuditStoreError) -> Int64 in
+            let row = try await query("SELECT time_ms FROM audit_records WHERE sequence = ?", [.integer(Int(sequence))])
+            guard let time = row.first.flatMap({ Self.integer($0, "time_ms") }) else {
+                throw .unreadableRecord("record \(sequence) of the chain is missing")
+            }
+            return time
+        }
+        let rows = try await query(
+            AccessVolumeQuery.sql(placeholders: Array(repeating: "?", count: 5), distinctList: "group_concat(DISTINCT organisation)"),
+            [
+                .integer(Int(sequences.lowerBound)), .integer(Int(sequences.upperBound)), .integer(Int(from)),
+                .integer(Int(to)), .integer(limit),
+            ], "counting accesses per user")
+        return try rows.map { row throws(AuditStoreError) in
+            guard let summary = AccessVolumeQuery.summary(text: { Self.text(row, $0) }, integer: { Self.integer(row, $0) })
+            else { throw .unreadableRecord("a user's access count cannot be read back") }
+            return summary
+        }
+    }
+
     public func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {
         try await select("WHERE sequence = ?", [.integer(Int(sequence))]).first
     }

@@ -17,6 +17,9 @@ public protocol AuditTrail: Sendable {
     /// reads when a member of staff's accesses are in question, a page at a time.
     func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
+    /// Per user, their queries of records made in `since..<until`, most patients first, at most `limit` users:
+    /// information governance's look for the user whose accesses stand out (see `UserAccessSummary`).
+    func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary]
     /// The record numbered `sequence`, if there is one.
     func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord?
     /// The break-glass records (purpose `emergency`) made at or after `since` and after the record numbered `after`,

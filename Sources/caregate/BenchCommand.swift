@@ -147,6 +147,7 @@ final class DiscardingAuditTrail: AuditTrail {
         -> [StoredAuditRecord]
     { [] }
     func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? { nil }
+    func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary] { [] }
     func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
         -> [BreakGlassRecord]
     { [] }

@@ -13,7 +13,21 @@ import Testing
         #expect(query.first { $0.name == "purpose" }?.value == "emergency")
         #expect(query.first { $0.name == "after" }?.value == "4321")
         let text = try #require(query.first { $0.name == "since" }?.value)
+        #expect(text == "2026-11-30T00:53:20.125Z")
         #expect(AdminPolicyRoutes.date(text) == since)
+    }
+
+    /// A user's `next` link: the user id (with characters a query treats specially) and `since` read back exactly.
+    @Test func aUsersNextLinkReadsBackTheUserAndTheSince() throws {
+        let since = Date(timeIntervalSince1970: 1_796_000_000.125)
+        let link = AdminPolicyRoutes.nextPage(user: "ig+test&x y=z", since: since, after: 17)
+        #expect(!link.contains("+") && !link.contains(" "))
+        let query = try #require(URLComponents(string: link)?.queryItems)
+        func value(_ name: String) -> String? { query.first { $0.name == name }?.value }
+        #expect(value("user") == "ig+test&x y=z")
+        #expect(value("after") == "17")
+        #expect(AdminPolicyRoutes.date(value("since") ?? "") == since)
+        #expect(!AdminPolicyRoutes.nextPage(user: "u", since: nil, after: 1).contains("since"))
     }
 
     @Test func sinceIsADateOrADateTime() {

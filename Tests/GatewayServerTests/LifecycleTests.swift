@@ -82,6 +82,10 @@ import Testing
             try await inner.record(sequence: sequence)
         }
 
+        func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary] {
+            try await inner.accessVolume(since: since, until: until, limit: limit)
+        }
+
         func breakGlassRecords(since: Date, after: Int64, limit: Int, reviewed: Bool?) async throws(AuditStoreError)
             -> [BreakGlassRecord]
         {

@@ -534,6 +534,48 @@ import Testing
         }
     }
 
+    /// The look for the user who stands out: per user, queries, patients, break-glass and refusals over a period,
+    /// most patients first, and the list says when it was cut short.
+    @Test func theAccessVolumeReportCountsEachUsersQueries() async throws {
+        try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 3))]) { client, access in
+            let other = try NHSNumber("9990000026")
+            _ = try await AccessDecisionRouteTests.get(client, Self.patient, try await access.headers(patient: Self.patient))
+            _ = try await AccessDecisionRouteTests.get(
+                client, other,
+                try await access.headers(role: "R8001", patient: Self.patient, purpose: .emergency, breakGlassReason: "found collapsed"))
+            _ = try await AccessDecisionRouteTests.get(client, other, try await access.headers(role: "R8001", patient: Self.patient))
+            let auditor = try await access.headers(patient: Self.patient, auditor: true)
+            func report(_ query: String, headers: HTTPFields? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(uri: "/admin/audit/users\(query)", method: .get, headers: headers ?? auditor) { response in
+                    (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+                }
+            }
+            let (status, body) = try await report("")
+            #expect(status == .ok)
+            let users = try #require(body["users"] as? [[String: Any]])
+            #expect(users.map { $0["user"] as? String } == ["demo-r8001", "demo-r8000"])
+            #expect(users[0]["queries"] as? Int == 2)
+            #expect(users[0]["patients"] as? Int == 1)
+            #expect(users[0]["emergency"] as? Int == 1)
+            #expect(users[0]["refused"] as? Int == 1)
+            #expect(users[1]["queries"] as? Int == 1)
+            #expect(body["truncated"] as? Bool == false)
+            // Nothing in the report names a patient.
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            #expect(!text.contains(Self.patient.digits) && !text.contains(other.digits))
+
+            let first = try await report("?limit=1").1
+            #expect((first["users"] as? [[String: Any]])?.map { $0["user"] as? String } == ["demo-r8001"])
+            #expect(first["truncated"] as? Bool == true)
+            #expect((try await report("?since=2020-01-01&until=2020-01-02").1["users"] as? [Any])?.isEmpty == true)
+            for bad in ["?since=2099-01-01", "?since=2020-01-02&until=2020-01-01", "?until=tomorrow", "?limit=0",
+                        "?limit=\(AccessVolumeRoute.maximumLimit + 1)", "?limit=many"] {
+                #expect(try await report(bad).0 == .badRequest, "\(bad)")
+            }
+            #expect(try await report("", headers: try await access.headers(patient: Self.patient)).0 == .forbidden)
+        }
+    }
+
     /// A busy user's records come a page at a time, and the `next` link carries a user id with characters a query
     /// treats specially (`+`, `&`, a space) back exactly.
     @Test func aUsersRecordsComeAPageAtATime() async throws {

@@ -30,6 +30,9 @@ struct AuditTrailBehaviourTests {
         @Test func oneUsersRecordsAreFoundFromATimeAPageAtATime() async throws {
             try await AuditTrailBehaviour.oneUsersRecordsAreFoundFromATimeAPageAtATime(.sqlite)
         }
+        @Test func accessVolumeCountsEachUsersQueriesAndPatientsInThePeriod() async throws {
+            try await AuditTrailBehaviour.accessVolumeCountsEachUsersQueriesAndPatientsInThePeriod(.sqlite)
+        }
         @Test func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords() async throws {
             try await AuditTrailBehaviour.breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(.sqlite)
         }
@@ -87,6 +90,9 @@ struct AuditTrailBehaviourTests {
         }
         @Test func oneUsersRecordsAreFoundFromATimeAPageAtATime() async throws {
             try await AuditTrailBehaviour.oneUsersRecordsAreFoundFromATimeAPageAtATime(.postgres)
+        }
+        @Test func accessVolumeCountsEachUsersQueriesAndPatientsInThePeriod() async throws {
+            try await AuditTrailBehaviour.accessVolumeCountsEachUsersQueriesAndPatientsInThePeriod(.postgres)
         }
         @Test func breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords() async throws {
             try await AuditTrailBehaviour.breakGlassReviewsAreKeptPerQueryAndListedWithTheirRecords(.postgres)
@@ -257,6 +263,67 @@ enum AuditTrailBehaviour {
             #expect(first == [theirs[0]])
             #expect(try await trail.records(user: "user-7001", since: nil, after: first[0].sequence, limit: 100) == Array(theirs.dropFirst()))
             #expect(try await trail.records(user: "user-7003", since: nil, after: 0, limit: 100).isEmpty)
+        }
+    }
+
+    /// Per user: queries (a disclosure record is not another query, an opt-out change not a query at all), different
+    /// patients, break-glass and refusals, in `since..<until` exactly — with records before and after the period on
+    /// both sides of it in the chain, and one committed out of time order — most patients first.
+    static func accessVolumeCountsEachUsersQueriesAndPatientsInThePeriod(_ kind: AuditStoreKind) async throws {
+        try await withTrail(kind) { _, trail in
+            let since = Date(timeIntervalSince1970: 1_795_000_000)
+            let until = since.addingTimeInterval(3600)
+            func record(_ user: String, _ patient: Int, at seconds: Double, organisation: String = "Y90001") -> AuditRecord {
+                var record = Patients.record(
+                    patient: Patients.number(patient), requestID: "\(user)-\(patient)-\(seconds)",
+                    time: since.addingTimeInterval(seconds))
+                record.userID = user
+                record.userName = "Name of \(user)"
+                record.organisation = organisation
+                return record
+            }
+            // Before the period: enough records that the bisection has work to do.
+            for index in 0..<20 { _ = try await trail.append(record("user-a", 100 + index, at: -7200 + Double(index))) }
+            _ = try await trail.append(record("user-a", 99, at: -0.001))
+            _ = try await trail.append(record("user-a", 1, at: 0))
+            _ = try await trail.append(record("user-a", 2, at: 60, organisation: "RAT"))
+            var disclosed = record("user-a", 2, at: 61)
+            disclosed.reason = AuditRecord.disclosedReason
+            _ = try await trail.append(disclosed)
+            var emergency = record("user-a", 2, at: 120)
+            emergency.purpose = "emergency"
+            emergency.breakGlassReason = "collapsed in the waiting room"
+            _ = try await trail.append(emergency)
+            _ = try await trail.append(record("user-b", 1, at: 1800))
+            // Committed after a later one, as a record waiting for the group commit can be.
+            var refused = record("user-a", 3, at: 1700)
+            refused.decision = .refused
+            refused.reason = "no-legitimate-relationship"
+            _ = try await trail.append(refused)
+            _ = try await trail.append(
+                AuditRecord.optOutChange(
+                    adding: true, patient: Patients.number(4), userID: "operator-1", userName: "An Operator",
+                    organisation: "Y90001", role: "R8000", requestID: "opt-out-1", route: "/admin/opt-outs/{nhs}",
+                    time: since.addingTimeInterval(1900)))
+            _ = try await trail.append(record("user-b", 5, at: 3600))
+            for index in 0..<20 { _ = try await trail.append(record("user-b", 200 + index, at: 7200 + Double(index))) }
+
+            let summaries = try await trail.accessVolume(since: since, until: until, limit: 10)
+            #expect(summaries.map(\.userID) == ["user-a", "user-b"])
+            let a = try #require(summaries.first)
+            #expect(a.userName == "Name of user-a")
+            #expect(a.organisations == ["RAT", "Y90001"])
+            #expect((a.queries, a.patients, a.emergency, a.refused) == (4, 3, 1, 1))
+            #expect(a.first == since)
+            #expect(a.last == since.addingTimeInterval(1700))
+            let b = try #require(summaries.last)
+            #expect((b.queries, b.patients, b.emergency, b.refused) == (1, 1, 0, 0))
+            #expect(try await trail.accessVolume(since: since, until: until, limit: 1).map(\.userID) == ["user-a"])
+            // Another period: only what is in it.
+            let later = try await trail.accessVolume(since: until, until: until.addingTimeInterval(7200 + 60), limit: 10)
+            #expect(later.map(\.userID) == ["user-b"])
+            #expect(later.first?.queries == 21)
+            #expect(try await trail.accessVolume(since: until, until: since, limit: 10).isEmpty)
         }
     }
 
