@@ -490,22 +490,35 @@ import Testing
         }
     }
 
+    /// Three queries by two users: demo-r8000 (R8000) of their launch patient, and demo-r8001 (R8001) of another
+    /// patient twice — breaking the glass, then without it and refused. Returns the other patient.
+    static func queriesByTwoUsers(_ client: any TestClientProtocol, _ access: TestAccess) async throws -> NHSNumber {
+        let other = try NHSNumber("9990000026")
+        _ = try await AccessDecisionRouteTests.get(client, Self.patient, try await access.headers(patient: Self.patient))
+        _ = try await AccessDecisionRouteTests.get(
+            client, other,
+            try await access.headers(role: "R8001", patient: Self.patient, purpose: .emergency, breakGlassReason: "found collapsed"))
+        _ = try await AccessDecisionRouteTests.get(client, other, try await access.headers(role: "R8001", patient: Self.patient))
+        return other
+    }
+
+    /// A GET's status and JSON object (empty when the body is not one).
+    static func json(_ client: any TestClientProtocol, _ uri: String, _ headers: HTTPFields) async throws
+        -> (HTTPResponse.Status, [String: Any])
+    {
+        try await client.execute(uri: uri, method: .get, headers: headers) { response in
+            (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+        }
+    }
+
     /// Information governance investigates one member of staff: every record of theirs, whoever's record it
     /// reached, and nobody else's.
     @Test func oneUsersAccessesAreListedAndNobodyElses() async throws {
         try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 3))]) { client, access in
-            let other = try NHSNumber("9990000026")
-            _ = try await AccessDecisionRouteTests.get(client, Self.patient, try await access.headers(patient: Self.patient))
-            _ = try await AccessDecisionRouteTests.get(
-                client, other,
-                try await access.headers(role: "R8001", patient: Self.patient, purpose: .emergency, breakGlassReason: "found collapsed"))
-            // A refusal is theirs too: R8001 asking for someone else's record without breaking the glass.
-            _ = try await AccessDecisionRouteTests.get(client, other, try await access.headers(role: "R8001", patient: Self.patient))
+            let other = try await Self.queriesByTwoUsers(client, access)
             let auditor = try await access.headers(patient: Self.patient, auditor: true)
             func search(_ query: String) async throws -> (HTTPResponse.Status, [String: Any]) {
-                try await client.execute(uri: "/admin/audit?\(query)", method: .get, headers: auditor) { response in
-                    (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
-                }
+                try await Self.json(client, "/admin/audit?\(query)", auditor)
             }
             func events(_ bundle: [String: Any]) -> [[String: Any]] {
                 ((bundle["entry"] as? [[String: Any]]) ?? []).compactMap { $0["resource"] as? [String: Any] }
@@ -538,17 +551,10 @@ import Testing
     /// most patients first, and the list says when it was cut short.
     @Test func theAccessVolumeReportCountsEachUsersQueries() async throws {
         try await withRouteGateway([FakeAdapter("gp", .answer(after: .zero, entries: 3))]) { client, access in
-            let other = try NHSNumber("9990000026")
-            _ = try await AccessDecisionRouteTests.get(client, Self.patient, try await access.headers(patient: Self.patient))
-            _ = try await AccessDecisionRouteTests.get(
-                client, other,
-                try await access.headers(role: "R8001", patient: Self.patient, purpose: .emergency, breakGlassReason: "found collapsed"))
-            _ = try await AccessDecisionRouteTests.get(client, other, try await access.headers(role: "R8001", patient: Self.patient))
+            let other = try await Self.queriesByTwoUsers(client, access)
             let auditor = try await access.headers(patient: Self.patient, auditor: true)
             func report(_ query: String, headers: HTTPFields? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
-                try await client.execute(uri: "/admin/audit/users\(query)", method: .get, headers: headers ?? auditor) { response in
-                    (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
-                }
+                try await Self.json(client, "/admin/audit/users\(query)", headers ?? auditor)
             }
             let (status, body) = try await report("")
             #expect(status == .ok)
