@@ -25,6 +25,7 @@ EXPORTED = {
     "caregate_provider_client_certificate_expiry_timestamp_seconds": "gauge",
     "caregate_tls_certificate_expiry_timestamp_seconds": "gauge",
     "caregate_provider_changes_read": "gauge",
+    "caregate_access_most_patients_per_user_last_hour": "gauge",
     "caregate_provider_changes_unapplied": "gauge",
     "caregate_query_duration_seconds": "histogram",
     "caregate_gateway_overhead_seconds": "histogram",

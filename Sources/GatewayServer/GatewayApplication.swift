@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import Providers
@@ -57,6 +58,14 @@ public func buildApplication(
         metrics.recordClientCertificates(of: providers.definitions)
         metrics.recordServerCertificate(expiry: configuration.tls?.certificateExpiry)
         await metrics.refreshReviewBacklog(every: .seconds(60)) { try? await access.audit.awaitingReview() }
+        // Counting an hour of a busy trail can take seconds: the scrape does not wait for it, and reports the last count.
+        Task {
+            await metrics.refreshAccessVolume(every: .seconds(300)) {
+                let now = Date()
+                return (try? await access.audit.accessVolume(since: now.addingTimeInterval(-3600), until: now, limit: 1))
+                    .map { $0.first?.patients ?? 0 }
+            }
+        }
         if let sharedProviders {
             let state = await sharedProviders.state
             metrics.recordProviderChanges(sequence: state.sequence, unapplied: state.unapplied)

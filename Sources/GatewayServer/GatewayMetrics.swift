@@ -28,6 +28,7 @@ public final class GatewayMetrics: Sendable {
     private let providerChangeGauges = Mutex<(read: Prometheus.Gauge, unapplied: Prometheus.Gauge)?>(nil)
     private let serverCertificateGauge = Mutex<Prometheus.Gauge?>(nil)
     private let reviewBacklog = Mutex<ReviewBacklogGauges>(ReviewBacklogGauges())
+    private let accessVolume = Mutex<(checked: ContinuousClock.Instant?, gauge: Prometheus.Gauge?)>((nil, nil))
 
     private struct ReviewBacklogGauges {
         var checked: ContinuousClock.Instant?
@@ -147,6 +148,29 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    /// Sets `caregate_access_most_patients_per_user_last_hour` from `read` (the most different patients any one user
+    /// queried in the last hour, from the audit store), at most once per `interval`: counting an hour of the trail is
+    /// not for every scrape. A read that fails (nil) leaves the gauge as it was.
+    func refreshAccessVolume(every interval: Duration, _ read: () async -> Int?) async {
+        let now = ContinuousClock.now
+        let due = accessVolume.withLock { state -> Bool in
+            if let checked = state.checked, checked.duration(to: now) < interval { return false }
+            state.checked = now
+            return true
+        }
+        guard due, let patients = await read() else { return }
+        accessVolume.withLock { state in
+            let gauge =
+                state.gauge
+                ?? registry.makeGauge(
+                    descriptor: MetricNameDescriptor(
+                        metricName: Self.mostPatientsPerUser, unitName: "", helpText: Self.help[Self.mostPatientsPerUser] ?? ""),
+                    labels: [])
+            state.gauge = gauge
+            gauge.set(Double(patients))
+        }
+    }
+
     /// With a shared store: the last provider change read and the providers whose latest change this replica
     /// could not apply (`SharedProviders.state`), as the scrape reads them. Made on the first such scrape.
     func recordProviderChanges(sequence: Int64, unapplied: Int) {
@@ -171,6 +195,7 @@ public final class GatewayMetrics: Sendable {
     static let serverCertificateExpiry = "caregate_tls_certificate_expiry_timestamp_seconds"
     static let awaitingReview = "caregate_break_glass_awaiting_review"
     static let oldestAwaitingReview = "caregate_break_glass_oldest_awaiting_review_timestamp_seconds"
+    static let mostPatientsPerUser = "caregate_access_most_patients_per_user_last_hour"
     static let queryDuration = "caregate_query_duration_seconds"
     static let overhead = "caregate_gateway_overhead_seconds"
     static let duplicatesCollapsed = "caregate_merge_duplicates_collapsed_total"
@@ -194,6 +219,9 @@ public final class GatewayMetrics: Sendable {
             "When the certificate the gateway presents to its own clients (config tls) expires, as Unix time.",
         awaitingReview: "Break-glass queries no one has reviewed yet (POST /admin/audit/{sequence}/reviews), in the audit store.",
         oldestAwaitingReview: "When the oldest break-glass query awaiting review was made, as Unix time (absent when none awaits).",
+        mostPatientsPerUser:
+            "The most different patients any one user queried in the last hour, from the audit store (counted at most every "
+            + "5 minutes); GET /admin/audit/users names the user.",
         providerChangesRead:
             "The sequence number of the last provider change this replica has read from the shared store (0: none yet).",
         providerChangesUnapplied: "Providers whose latest change from the shared store this replica could not apply.",

@@ -174,3 +174,27 @@ import Testing
         #expect(!text.contains("caregate_break_glass_oldest_awaiting_review_timestamp_seconds "))
     }
 }
+
+/// The most patients any one user reached in the last hour, counted in the audit store at most once per interval.
+@Suite struct AccessVolumeMetricTests {
+    @Test func theCountIsReadAtMostOncePerIntervalAndAFailedReadLeavesIt() async {
+        let metrics = GatewayMetrics()
+        let name = "caregate_access_most_patients_per_user_last_hour"
+        let reads = Mutex(0)
+        await metrics.refreshAccessVolume(every: .seconds(300)) {
+            reads.withLock { $0 += 1 }
+            return 140
+        }
+        #expect(ReviewBacklogMetricTests.value(metrics.exposition(), name) == 140)
+        await metrics.refreshAccessVolume(every: .seconds(300)) {
+            reads.withLock { $0 += 1 }
+            return 3
+        }
+        #expect(reads.withLock { $0 } == 1)
+        #expect(ReviewBacklogMetricTests.value(metrics.exposition(), name) == 140)
+        await metrics.refreshAccessVolume(every: .zero) { nil }
+        #expect(ReviewBacklogMetricTests.value(metrics.exposition(), name) == 140)
+        await metrics.refreshAccessVolume(every: .zero) { 3 }
+        #expect(ReviewBacklogMetricTests.value(metrics.exposition(), name) == 3)
+    }
+}
