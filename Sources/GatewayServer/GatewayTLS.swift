@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
+import Logging
+import NIOCore
 import NIOSSL
 import Providers
 import Synchronization
@@ -13,20 +14,18 @@ import Synchronization
 /// Keys (paths relative to the config file): `certificate_file` (the gateway's certificate chain, PEM), `key_file`
 /// (its private key, PEM, not encrypted), `client_ca_file` (optional: the CAs whose client certificates are required).
 /// The files are read and checked at start, so a wrong one stops the start naming the key and the file; TLS 1.2 or
-/// later. A renewed certificate and key are read again on SIGHUP (`reloadCertificate()`) and presented from the next
-/// handshake on, without a restart; a new client CA still takes one.
+/// later. On SIGHUP (`reload()`) all three are read again — a renewed certificate and key, a client CA added or
+/// retired — and each new connection is served with them, without a restart.
 public struct GatewayTLS: Sendable, Equatable {
     public let certificateFile: String
     public let keyFile: String
     public let clientCAFile: String?
-    /// The server side of TLS. Its certificate and key are those read at start; once `reloadCertificate()` has
-    /// read others, each handshake presents those instead.
-    public let configuration: TLSConfiguration
-    /// The certificate and key read last, shared by every copy of this value and by the handshake callback.
+    /// What the files held when last read, and the TLS context made from them, shared by every copy of this value
+    /// and by the server's connections.
     private let identity: ServerIdentity
     /// The config file `tls` is in, for a reload's errors.
     private let source: String
-    /// The server: HTTP/1.1 inside TLS.
+    /// The server: HTTP/1.1 inside TLS, each connection with the context in use when it arrives.
     let server: HTTPServerBuilder
 
     static let keys: Set<String> = ["certificate_file", "key_file", "client_ca_file"]
@@ -36,11 +35,9 @@ public struct GatewayTLS: Sendable, Equatable {
         keyFile = resolve(try fields.string("key_file")!)
         clientCAFile = try fields.string("client_ca_file", required: false).map(resolve)
         source = fields.file
-        let pair = try Self.readPair(certificateFile: certificateFile, keyFile: keyFile, source: source, fields: fields)
-        identity = ServerIdentity(pair)
-        configuration = try Self.configuration(
-            pair, identity: identity, clientCAFile: clientCAFile, source: source, fields: fields)
-        server = try Self.server(configuration, fields: fields)
+        identity = ServerIdentity(
+            try Self.read(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile, source: source, fields: fields))
+        server = Self.server(identity)
     }
 
     public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws {
@@ -48,11 +45,9 @@ public struct GatewayTLS: Sendable, Equatable {
         self.keyFile = keyFile
         self.clientCAFile = clientCAFile
         source = "tls"
-        let pair = try Self.readPair(certificateFile: certificateFile, keyFile: keyFile, source: source, fields: nil)
-        identity = ServerIdentity(pair)
-        configuration = try Self.configuration(
-            pair, identity: identity, clientCAFile: clientCAFile, source: source, fields: nil)
-        server = try Self.server(configuration, fields: nil)
+        identity = ServerIdentity(
+            try Self.read(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile, source: source, fields: nil))
+        server = Self.server(identity)
     }
 
     /// Whether clients must present a certificate (mutual TLS).
@@ -61,26 +56,22 @@ public struct GatewayTLS: Sendable, Equatable {
     /// When the certificate the gateway presents stops being valid (the earliest `notAfter` in its chain).
     public var certificateExpiry: Date { identity.current.expiry }
 
-    /// Reads `certificate_file` and `key_file` again (a renewed certificate) and presents them from the next
-    /// handshake on; connections already open keep theirs. Files that cannot be read, or a key that is not the
-    /// certificate's, change nothing: the error names the key and the file, and the certificate in use stays.
-    /// - Returns: the new certificate's expiry.
+    /// Reads `certificate_file`, `key_file` and `client_ca_file` again (a renewed certificate, a client CA added or
+    /// retired) and serves each new connection with them; connections already open keep theirs. Files that cannot
+    /// be read, or a key that is not the certificate's, change nothing: the error names the key and the file, and
+    /// what is in use stays.
+    /// - Returns: the certificate's expiry.
     @discardableResult
-    public func reloadCertificate() throws(ConfigurationError) -> Date {
-        let pair = try Self.readPair(certificateFile: certificateFile, keyFile: keyFile, source: source, fields: nil)
-        identity.replace(with: pair)
-        return pair.expiry
+    public func reload() throws(ConfigurationError) -> Date {
+        let identity = try Self.read(
+            certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile, source: source, fields: nil)
+        self.identity.replace(with: identity)
+        return identity.expiry
     }
 
-    private static func server(_ configuration: TLSConfiguration, fields: YAMLFields?) throws(ConfigurationError)
-        -> HTTPServerBuilder
-    {
-        do {
-            return try .tls(.http1(), tlsConfiguration: configuration)
-        } catch {
-            throw fields?.error("certificate_file", "TLS cannot be set up: \(error)")
-                ?? ConfigurationError(file: "tls", key: "certificate_file", problem: "TLS cannot be set up: \(error)")
-        }
+    /// Each connection gets TLS from the context in use when it arrives, then HTTP/1.1 as without TLS.
+    private static func server(_ identity: ServerIdentity) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in ReloadableTLSChannel(base: HTTP1Channel(responder: responder), identity: identity) }
     }
 
     public static func == (lhs: GatewayTLS, rhs: GatewayTLS) -> Bool {
@@ -103,11 +94,11 @@ public struct GatewayTLS: Sendable, Equatable {
         return certificates
     }
 
-    /// The certificate chain and its key from the files, checked to belong together: a key for another certificate
-    /// would otherwise fail every handshake.
-    private static func readPair(certificateFile: String, keyFile: String, source: String, fields: YAMLFields?)
-        throws(ConfigurationError) -> ServerIdentity.Pair
-    {
+    /// The certificate chain and its key from the files, checked to belong together (a key for another certificate
+    /// would otherwise fail every handshake), and the client CAs; with the TLS context made from them.
+    private static func read(
+        certificateFile: String, keyFile: String, clientCAFile: String?, source: String, fields: YAMLFields?
+    ) throws(ConfigurationError) -> ServerIdentity.Files {
         let chain = try certificates(certificateFile, key: "certificate_file", source: source, fields: fields)
         let privateKey: NIOSSLPrivateKey
         do {
@@ -122,59 +113,67 @@ public struct GatewayTLS: Sendable, Equatable {
         } catch {
             throw refused("key_file", "\(keyFile) is not the private key of the certificate in \(certificateFile)", source, fields)
         }
-        return ServerIdentity.Pair(chain: chain, key: privateKey)
-    }
-
-    private static func configuration(
-        _ pair: ServerIdentity.Pair, identity: ServerIdentity, clientCAFile: String?, source: String,
-        fields: YAMLFields?
-    ) throws(ConfigurationError) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: pair.chain.map { .certificate($0) }, privateKey: .privateKey(pair.key))
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
         if let clientCAFile {
             configuration.trustRoots = .certificates(try certificates(clientCAFile, key: "client_ca_file", source: source, fields: fields))
             configuration.certificateVerification = .noHostnameVerification
         }
-        // Asked at every handshake; until a reload it changes nothing, so the context's own pair is used.
-        configuration.sslContextCallback = { [identity] _, promise in
-            promise.succeed(identity.handshakeOverride)
+        do {
+            return ServerIdentity.Files(chain: chain, context: try NIOSSLContext(configuration: configuration))
+        } catch {
+            throw refused("certificate_file", "TLS cannot be set up: \(error)", source, fields)
         }
-        return configuration
     }
 }
 
-/// The certificate and key the gateway presents, replaced whole by a reload.
+/// What the gateway's TLS files held when last read, and the context each new connection is served with; replaced
+/// whole by a reload.
 final class ServerIdentity: Sendable {
-    struct Pair: Sendable {
+    struct Files: Sendable {
         let chain: [NIOSSLCertificate]
-        let key: NIOSSLPrivateKey
+        let context: NIOSSLContext
 
         var expiry: Date {
             chain.map { Date(timeIntervalSince1970: TimeInterval($0.notValidAfter)) }.min() ?? .distantPast
         }
     }
 
-    private struct State {
-        var pair: Pair
-        /// What each handshake is told: no change until the first reload.
-        var override: NIOSSLContextConfigurationOverride = .noChanges
+    private let state: Mutex<Files>
+
+    init(_ files: Files) {
+        state = Mutex(files)
     }
 
-    private let state: Mutex<State>
+    var current: Files { state.withLock { $0 } }
 
-    init(_ pair: Pair) {
-        state = Mutex(State(pair: pair))
+    func replace(with files: Files) {
+        state.withLock { $0 = files }
+    }
+}
+
+/// HTTP/1.1 inside TLS, as HummingbirdTLS's `TLSChannel` sets it up, but with the TLS context in use when each
+/// connection arrives (`ServerIdentity`) rather than one fixed at start: what makes a reload reach new connections,
+/// client CAs included.
+struct ReloadableTLSChannel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+    let identity: ServerIdentity
+
+    var responder: HTTPChannelHandler.Responder { base.responder }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let context = identity.current.context
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
     }
 
-    var current: Pair { state.withLock { $0.pair } }
-
-    var handshakeOverride: NIOSSLContextConfigurationOverride { state.withLock { $0.override } }
-
-    func replace(with pair: Pair) {
-        var override = NIOSSLContextConfigurationOverride()
-        override.certificateChain = pair.chain.map { .certificate($0) }
-        override.privateKey = .privateKey(pair.key)
-        state.withLock { $0 = State(pair: pair, override: override) }
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
     }
 }

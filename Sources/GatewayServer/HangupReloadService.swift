@@ -4,12 +4,12 @@ import Providers
 import ServiceLifecycle
 import UnixSignals
 
-/// What SIGHUP re-reads: the providers folder, and the gateway's own TLS certificate and key.
+/// What SIGHUP re-reads: the providers folder, and the gateway's own TLS files (certificate, key, client CAs).
 ///
 /// A folder with any bad file is refused as a whole and the providers in use stay as they were: a half-applied
 /// reload could silently drop a provider from clinicians' views. With a shared store, the changes made through the
-/// admin API are applied over the folder's definitions again. A certificate that cannot be read, or a key that is not
-/// its own, leaves the certificate in use presented; either failure is logged and leaves the other part reloaded.
+/// admin API are applied over the folder's definitions again. A TLS file that cannot be read, or a key that is not its
+/// certificate's, leaves the TLS in use as it was; either failure is logged and leaves the other part reloaded.
 struct HangupReloadService: Service {
     struct ProvidersFolder {
         let providers: ProviderDirectory
@@ -30,7 +30,7 @@ struct HangupReloadService: Service {
 
     func reload() async {
         if let providersFolder { await reload(providersFolder) }
-        if let tls { reloadCertificate(tls) }
+        if let tls { reload(tls) }
     }
 
     private func reload(_ part: ProvidersFolder) async {
@@ -46,15 +46,15 @@ struct HangupReloadService: Service {
         }
     }
 
-    private func reloadCertificate(_ tls: GatewayTLS) {
+    private func reload(_ tls: GatewayTLS) {
         do {
-            let expiry = try tls.reloadCertificate()
-            logger.notice(
-                "TLS certificate reloaded; new connections are served with it",
-                metadata: ["file": "\(tls.certificateFile)", "valid_until": "\(expiry.formatted(.iso8601))"])
+            let expiry = try tls.reload()
+            var metadata: Logger.Metadata = ["file": "\(tls.certificateFile)", "valid_until": "\(expiry.formatted(.iso8601))"]
+            if let clientCAFile = tls.clientCAFile { metadata["client_ca_file"] = "\(clientCAFile)" }
+            logger.notice("TLS certificate reloaded; new connections are served with it", metadata: metadata)
         } catch {
             logger.error(
-                "TLS certificate not reloaded; the certificate in use is still presented", metadata: ["reason": "\(error)"])
+                "TLS certificate not reloaded; the certificate and client CAs in use stay", metadata: ["reason": "\(error)"])
         }
     }
 }

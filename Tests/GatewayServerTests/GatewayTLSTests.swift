@@ -132,7 +132,7 @@ import Testing
 
             try renewed.certificatePEM.write(toFile: credentials.folder + "/gateway.pem", atomically: true, encoding: .utf8)
             try renewed.keyPEM.write(toFile: credentials.folder + "/gateway-key.pem", atomically: true, encoding: .utf8)
-            #expect(try tls.reloadCertificate() == expiry)
+            #expect(try tls.reload() == expiry)
             #expect(tls.certificateExpiry == expiry)
 
             #expect(await Self.healthz(port: port, credentials: credentials, trusting: renewingCA, presenting: nil) == 200)
@@ -141,6 +141,35 @@ import Testing
             let metrics = try #require(
                 await TestPKI.get("https://localhost:\(port)/metrics", trusting: renewingCA).map { String(decoding: $0.body, as: UTF8.self) })
             #expect(metrics.contains("caregate_tls_certificate_expiry_timestamp_seconds \(Int(expiry.timeIntervalSince1970))"), "\(metrics)")
+        }
+    }
+
+    /// The portals' CA rotated: after a reload the new CA's clients get in and the retired CA's no longer do, without
+    /// a restart. A CA file that cannot be read on the next reload changes nothing.
+    @Test func aNewClientCAIsRequiredAfterAReload() async throws {
+        let credentials = try Credentials()
+        defer { credentials.remove() }
+        let configuration = try credentials.configuration(
+            "  certificate_file: gateway.pem\n  key_file: gateway-key.pem\n  client_ca_file: portal-ca.pem\n")
+        let tls = try #require(configuration.tls)
+        let newCA = try TestPKI.authority("CareGate test portal CA 2027")
+        let newClient = try TestPKI.leaf("portal.example", server: false, issuedBy: newCA)
+        try await Self.serve(configuration) { port in
+            #expect(await Self.healthz(port: port, credentials: credentials, presenting: credentials.client) == 200)
+            #expect(
+                await Self.healthz(port: port, credentials: credentials, presenting: newClient, expectingRefusal: true) == nil)
+
+            try newCA.certificatePEM.write(toFile: credentials.folder + "/portal-ca.pem", atomically: true, encoding: .utf8)
+            try tls.reload()
+            #expect(await Self.healthz(port: port, credentials: credentials, presenting: newClient) == 200)
+            #expect(
+                await Self.healthz(port: port, credentials: credentials, presenting: credentials.client, expectingRefusal: true)
+                    == nil)
+
+            try "not a certificate".write(toFile: credentials.folder + "/portal-ca.pem", atomically: true, encoding: .utf8)
+            let error = try #require(throws: ConfigurationError.self) { try tls.reload() }
+            #expect(error.description.contains("key 'tls.client_ca_file'"), "\(error)")
+            #expect(await Self.healthz(port: port, credentials: credentials, presenting: newClient) == 200)
         }
     }
 
@@ -161,14 +190,14 @@ import Testing
         try await Self.serve(configuration) { port in
             // A new certificate beside the old key.
             try other.certificatePEM.write(toFile: credentials.folder + "/gateway.pem", atomically: true, encoding: .utf8)
-            let mismatched = try #require(throws: ConfigurationError.self) { try tls.reloadCertificate() }
+            let mismatched = try #require(throws: ConfigurationError.self) { try tls.reload() }
             #expect(mismatched.description.contains("key 'tls.key_file'"), "\(mismatched)")
             #expect(mismatched.description.hasPrefix(credentials.folder + "/caregate.yaml"), "\(mismatched)")
             #expect(mismatched.description.contains("gateway-key.pem"), "\(mismatched)")
             // A file cut short.
             try String(try other.certificatePEM.prefix(60)).write(
                 toFile: credentials.folder + "/gateway.pem", atomically: true, encoding: .utf8)
-            let cut = try #require(throws: ConfigurationError.self) { try tls.reloadCertificate() }
+            let cut = try #require(throws: ConfigurationError.self) { try tls.reload() }
             #expect(cut.description.contains("key 'tls.certificate_file'"), "\(cut)")
             #expect(!cut.description.contains("PRIVATE KEY") && !mismatched.description.contains("PRIVATE KEY"))
             await hangup.reload()
