@@ -32,21 +32,23 @@ struct AdminPolicyRoutes: Sendable {
             }
             return try AdminProviderRoutes.json(OptOutSummary(optOut))
         }
+        // An operator's change is written to the audit trail before it is made: a patient asking who looked at their
+        // record is also told who changed their objection to sharing it, and a trail that cannot take the record
+        // refuses the change (503), as the records routes refuse to share.
+        let changes = AuditedOptOutChanges(registry: access.optOuts, trail: access.audit)
         optOuts.put(":nhs") { request, context in
             let patient = try Self.patient(context)
             let caller = try await authenticator.caller(request)
-            try await auditOptOutChange(adding: true, patient: patient, by: caller)
-            let added = try await Self.store { () async throws(OptOutStoreError) in
-                try await access.optOuts.add(patient, source: "admin-api:\(caller.userID)")
+            let added = try await Self.change { () async throws(AuditedOptOutChanges.Failure) in
+                try await changes.add(patient, source: "admin-api:\(caller.userID)", by: Self.changer(caller))
             }
             return Response(status: added ? .created : .ok)
         }
         optOuts.delete(":nhs") { request, context in
             let patient = try Self.patient(context)
             let caller = try await authenticator.caller(request)
-            try await auditOptOutChange(adding: false, patient: patient, by: caller)
-            let removed = try await Self.store { () async throws(OptOutStoreError) in
-                try await access.optOuts.remove(patient)
+            let removed = try await Self.change { () async throws(AuditedOptOutChanges.Failure) in
+                try await changes.remove(patient, by: Self.changer(caller))
             }
             guard removed else {
                 throw GatewayError(.notFound, code: "not-opted-out", message: "this NHS number is not on the opt-out registry")
@@ -93,15 +95,27 @@ struct AdminPolicyRoutes: Sendable {
         }
     }
 
-    /// Records an operator's opt-out change in the audit trail before it is made: a patient asking who looked at
-    /// their record is also told who changed their objection to sharing it. A trail that cannot take it refuses
-    /// the change (503), as the records routes refuse to share.
-    private func auditOptOutChange(adding: Bool, patient: NHSNumber, by caller: VerifiedCaller) async throws {
-        let record = AuditRecord.optOutChange(
-            adding: adding, patient: patient, userID: caller.userID, userName: caller.name,
-            organisation: caller.organisation, role: caller.role, requestID: UUID().uuidString.lowercased(),
+    /// The operator as an opt-out change's audit record names them.
+    static func changer(_ caller: VerifiedCaller) -> AuditedOptOutChanges.Operator {
+        AuditedOptOutChanges.Operator(
+            userID: caller.userID, userName: caller.name, organisation: caller.organisation, role: caller.role,
             route: "/admin/opt-outs/{nhs}")
-        _ = try await Self.audit { () async throws(AuditStoreError) in try await access.audit.append(record) }
+    }
+
+    /// Runs an audited opt-out change; either store failing is a 503 naming it.
+    static func change<T>(_ body: () async throws(AuditedOptOutChanges.Failure) -> T) async throws(GatewayError) -> T {
+        do {
+            return try await body()
+        } catch {
+            switch error {
+            case .audit(let error):
+                throw GatewayError(
+                    .serviceUnavailable, code: "audit-unavailable", message: "the audit trail cannot be reached: \(error)")
+            case .registry(let error):
+                throw GatewayError(
+                    .serviceUnavailable, code: "opt-out-store-unavailable", message: "the opt-out registry: \(error)")
+            }
+        }
     }
 
     /// The most records one page of the break-glass review or of a user's records holds.

@@ -86,17 +86,20 @@ struct OptOutCommand: AsyncParsableCommand {
 
     /// The opt-out registry and the audit trail, for a command that changes opt-outs: each change is audited first,
     /// as the admin API audits its own (`AuditRecord.optOutChange`), naming the operating-system user who ran it.
+    /// The registry and the audit trail, opened together: every change is audited first (`AuditedOptOutChanges`).
     struct AuditedRegistry {
-        let registry: any OptOutRegistry
-        let trail: any AuditTrail
+        let changes: AuditedOptOutChanges
         let user: String
+
+        var registry: any OptOutRegistry { changes.registry }
 
         static func open(_ options: StoreOptions) async throws -> AuditedRegistry {
             let registry = try await OptOutCommand.registry(options)
             let location = try options.location(sqliteFile: StoreOptions.auditFile)
             do {
                 let trail = try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
-                return AuditedRegistry(registry: registry, trail: trail, user: Self.operatingSystemUser)
+                return AuditedRegistry(
+                    changes: AuditedOptOutChanges(registry: registry, trail: trail), user: Self.operatingSystemUser)
             } catch {
                 await registry.shutdown()
                 throw ValidationError("audit store \(location): \(error)")
@@ -109,18 +112,24 @@ struct OptOutCommand: AsyncParsableCommand {
             return String(cString: name)
         }
 
-        /// Audits the change, then makes it; nothing is changed if the trail cannot take the record.
-        func change<T>(adding: Bool, _ patient: NHSNumber, _ body: () async throws -> T) async throws -> T {
-            let record = AuditRecord.optOutChange(
-                adding: adding, patient: patient, userID: "cli:\(user)", userName: "\(user) (caregate command line)",
-                organisation: "", role: "", requestID: UUID().uuidString.lowercased(), route: "caregate opt-out")
-            _ = try await trail.append(record)
-            return try await body()
+        /// The account running the command, as the audit records name it: no organisation, no job role.
+        var changer: AuditedOptOutChanges.Operator {
+            AuditedOptOutChanges.Operator(
+                userID: "cli:\(user)", userName: "\(user) (caregate command line)", organisation: "", role: "",
+                route: "caregate opt-out")
+        }
+
+        func add(_ patient: NHSNumber, source: String) async throws -> Bool {
+            do { return try await changes.add(patient, source: source, by: changer) } catch { throw ValidationError("\(error)") }
+        }
+
+        func remove(_ patient: NHSNumber) async throws -> Bool {
+            do { return try await changes.remove(patient, by: changer) } catch { throw ValidationError("\(error)") }
         }
 
         func shutdown() async {
-            await registry.shutdown()
-            await trail.shutdown()
+            await changes.registry.shutdown()
+            await changes.trail.shutdown()
         }
     }
 
@@ -136,7 +145,7 @@ struct OptOutCommand: AsyncParsableCommand {
             let stores = try await AuditedRegistry.open(store)
             let added: Bool
             do {
-                added = try await stores.change(adding: true, number) { try await stores.registry.add(number, source: "cli") }
+                added = try await stores.add(number, source: "cli")
             } catch {
                 await stores.shutdown()
                 throw error
@@ -154,7 +163,7 @@ struct OptOutCommand: AsyncParsableCommand {
             let stores = try await AuditedRegistry.open(store)
             let removed: Bool
             do {
-                removed = try await stores.change(adding: false, number) { try await stores.registry.remove(number) }
+                removed = try await stores.remove(number)
             } catch {
                 await stores.shutdown()
                 throw error
@@ -187,8 +196,7 @@ struct OptOutCommand: AsyncParsableCommand {
             let source = "import:\((file as NSString).lastPathComponent)"
             var added = 0
             do {
-                for number in numbers
-                where try await stores.change(adding: true, number, { try await stores.registry.add(number, source: source) }) {
+                for number in numbers where try await stores.add(number, source: source) {
                     added += 1
                 }
             } catch {
