@@ -74,7 +74,12 @@ struct AdminPolicyRoutes: Sendable {
                 return try await breakGlassReview(purpose: purpose, query: query)
             }
             if let user = query.get("user") {
-                return try await userRecords(user, query: query)
+                guard !user.isEmpty, user.count <= Self.userIDLimit else {
+                    throw GatewayError(
+                        .badRequest, code: "invalid-user",
+                        message: "query parameter 'user': expected a user id of 1 to \(Self.userIDLimit) characters")
+                }
+                return try await records(.user(user), query: query)
             }
             guard let text = query.get("patient") else {
                 throw GatewayError(
@@ -88,10 +93,7 @@ struct AdminPolicyRoutes: Sendable {
             } catch {
                 throw GatewayError(.badRequest, code: "invalid-nhs-number", message: "query parameter 'patient': \(error)")
             }
-            let records = try await Self.audit { () async throws(AuditStoreError) in
-                try await access.audit.records(patient: patient)
-            }
-            return try Self.bundle(AuditEventBundle(records: records))
+            return try await records(.patient(patient), query: query)
         }
     }
 
@@ -118,23 +120,19 @@ struct AdminPolicyRoutes: Sendable {
         }
     }
 
-    /// The most records one page of the break-glass review or of a user's records holds.
+    /// The most records one page of an audit search holds.
     static let pageSize = 1000
 
     /// The longest user id searched for (an SDS user id is 12 digits; a token's `sub` may be longer, never this long).
     static let userIDLimit = 256
 
-    /// `GET /admin/audit?user={id}[&since=…][&after=…]`: every record of one user's — the token's `sub`, as the
-    /// AuditEvents' first agent names them — from `since` (an ISO 8601 date or date-time; by default the first), in
-    /// chain order, a page of at most `pageSize` with a `next` link while more remain: what information governance reads
-    /// when a member of staff's accesses are in question (a complaint, a colleague's concern, a break-glass review
-    /// that found one inappropriate).
-    private func userRecords(_ user: String, query: Parameters) async throws -> Response {
-        guard !user.isEmpty, user.count <= Self.userIDLimit else {
-            throw GatewayError(
-                .badRequest, code: "invalid-user",
-                message: "query parameter 'user': expected a user id of 1 to \(Self.userIDLimit) characters")
-        }
+    /// `GET /admin/audit?patient={nhs}` — who looked at this person's record — or `?user={id}` — every record of one
+    /// member of staff's (the token's `sub`, as the AuditEvents' first agent names them), whoever's record it reached:
+    /// what information governance reads when a patient asks, or when someone's accesses are in question (a
+    /// complaint, a colleague's concern, a break-glass review that found one inappropriate). From `since` (an ISO 8601
+    /// date or date-time; by default the first record), in chain order, a page of at most `pageSize` with a `next`
+    /// link while more remain.
+    private func records(_ search: AuditSearch, query: Parameters) async throws -> Response {
         guard query.get("reviewed") == nil else {
             throw GatewayError(
                 .badRequest, code: "invalid-query", message: "query parameter 'reviewed' goes with 'purpose=emergency' only")
@@ -142,11 +140,11 @@ struct AdminPolicyRoutes: Sendable {
         let since = try Self.since(query)
         let after = try Self.after(query)
         let records = try await Self.audit { () async throws(AuditStoreError) in
-            try await access.audit.records(user: user, since: since, after: after, limit: Self.pageSize)
+            try await access.audit.records(search, since: since, after: after, limit: Self.pageSize)
         }
         var next: String?
         if records.count == Self.pageSize, let last = records.last {
-            next = Self.nextPage(user: user, since: since, after: last.sequence)
+            next = Self.nextPage(search, since: since, after: last.sequence)
         }
         return try Self.bundle(AuditEventBundle(records: records, next: next))
     }
@@ -210,10 +208,15 @@ struct AdminPolicyRoutes: Sendable {
         "/admin/audit?purpose=emergency&since=\(Self.text(since))&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
     }
 
-    /// A user's records' next page: the same user and `since`, after the record numbered `after`.
-    static func nextPage(user: String, since: Date?, after: Int64) -> String {
+    /// A patient's or a user's records' next page: the same search and `since`, after the record numbered `after`.
+    static func nextPage(_ search: AuditSearch, since: Date?, after: Int64) -> String {
+        let searched: URLQueryItem =
+            switch search {
+            case .patient(let patient): URLQueryItem(name: "patient", value: patient.digits)
+            case .user(let user): URLQueryItem(name: "user", value: user)
+            }
         var query = URLComponents()
-        query.queryItems = [URLQueryItem(name: "user", value: user)]
+        query.queryItems = [searched]
             + (since.map { [URLQueryItem(name: "since", value: Self.text($0))] } ?? [])
             + [URLQueryItem(name: "after", value: String(after))]
         // URLComponents leaves '+' as it is, which a query reads back as a space.

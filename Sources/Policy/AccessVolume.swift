@@ -3,7 +3,7 @@ import Foundation
 /// One user's queries of patients' records over a period, read from the audit trail: how many, how many different
 /// patients, how many broke the glass and how many were refused. Information governance looks down this list for
 /// the outlier — a user who reached far more patients than their work explains, or was refused again and again —
-/// and then reads that user's records (`AuditTrail.records(user:since:after:limit:)`).
+/// and then reads that user's records (`AuditTrail.records(_:since:after:limit:)` with `.user`).
 public struct UserAccessSummary: Sendable, Hashable {
     public var userID: String
     /// A name the user's records give (the greatest, should it have changed within the period).

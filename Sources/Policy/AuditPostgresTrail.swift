@@ -64,21 +64,16 @@ public final class PostgresAuditTrail: AuditTrail {
         try await queue.append(record)
     }
 
-    public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
-        var binds = PostgresBindings()
-        binds.append(patient.digits)
-        return try await select("WHERE patient = $1 ORDER BY sequence", binds)
-    }
-
-    public func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    public func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     {
         var binds = PostgresBindings()
-        binds.append(user)
+        binds.append(search.column.value)
         binds.append(AuditColumns.milliseconds(since))
         binds.append(after)
         binds.append(Int64(max(0, limit)))
-        return try await select("WHERE user_id = $1 AND time_ms >= $2 AND sequence > $3 ORDER BY sequence LIMIT $4", binds)
+        return try await select(
+            "WHERE \(search.column.name) = $1 AND time_ms >= $2 AND sequence > $3 ORDER BY sequence LIMIT $4", binds)
     }
 
     public func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary] {

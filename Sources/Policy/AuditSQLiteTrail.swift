@@ -57,17 +57,13 @@ public final class SQLiteAuditTrail: AuditTrail {
         try await queue.append(record)
     }
 
-    public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
-        try await select("WHERE patient = ? ORDER BY sequence", [.text(patient.digits)])
-    }
-
-    public func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    public func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     {
         try await select(
-            "WHERE user_id = ? AND time_ms >= ? AND sequence > ? ORDER BY sequence LIMIT ?",
+            "WHERE \(search.column.name) = ? AND time_ms >= ? AND sequence > ? ORDER BY sequence LIMIT ?",
             [
-                .text(user), .integer(Int(AuditColumns.milliseconds(since))), .integer(Int(after)),
+                .text(search.column.value), .integer(Int(AuditColumns.milliseconds(since))), .integer(Int(after)),
                 .integer(max(0, limit)),
             ])
     }

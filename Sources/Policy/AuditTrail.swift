@@ -10,12 +10,10 @@ import Logging
 public protocol AuditTrail: Sendable {
     /// Durable (committed) when it returns — the gateway returns data only after this.
     func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord
-    /// Every record about `patient`, oldest first.
-    func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord]
-    /// Every record of one user (the token's `sub`, an SDS user id) made at or after `since` (nil: from the first)
-    /// and after the record numbered `after`, in chain order, at most `limit`: what an information governance lead
-    /// reads when a member of staff's accesses are in question, a page at a time.
-    func records(user: String, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    /// The records about one patient (who looked at their record) or of one user (what a member of staff looked
+    /// at) made at or after `since` (nil: from the first) and after the record numbered `after`, in chain order, at
+    /// most `limit`: a page at a time.
+    func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     /// Per user, their queries of records made in `since..<until`, most patients first, at most `limit` users:
     /// information governance's look for the user whose accesses stand out (see `UserAccessSummary`).
@@ -39,6 +37,34 @@ public protocol AuditTrail: Sendable {
     func verify() async throws(AuditStoreError) -> AuditVerification
     /// Commits what is queued, then closes; later calls fail with `AuditStoreError.closed`.
     func shutdown() async
+}
+
+/// Whose records a search reads.
+public enum AuditSearch: Sendable, Hashable {
+    /// Every record about this patient: who looked at their record, and who changed their opt-out.
+    case patient(NHSNumber)
+    /// Every record of this user (the token's `sub`, an SDS user id), whoever's record it reached.
+    case user(String)
+
+    /// The column searched (each has an index led by it) and the value.
+    var column: (name: String, value: String) {
+        switch self {
+        case .patient(let patient): ("patient", patient.digits)
+        case .user(let user): ("user_id", user)
+        }
+    }
+}
+
+extension AuditTrail {
+    /// Every record about `patient`, oldest first, read a page at a time.
+    public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
+        var all: [StoredAuditRecord] = []
+        while true {
+            let page = try await records(.patient(patient), since: nil, after: all.last?.sequence ?? 0, limit: 1000)
+            all += page
+            if page.count < 1000 { return all }
+        }
+    }
 }
 
 /// Opens the audit trail at `location`, creating its tables when missing.

@@ -20,14 +20,14 @@ import Testing
     /// A user's `next` link: the user id (with characters a query treats specially) and `since` read back exactly.
     @Test func aUsersNextLinkReadsBackTheUserAndTheSince() throws {
         let since = Date(timeIntervalSince1970: 1_796_000_000.125)
-        let link = AdminPolicyRoutes.nextPage(user: "ig+test&x y=z", since: since, after: 17)
+        let link = AdminPolicyRoutes.nextPage(.user("ig+test&x y=z"), since: since, after: 17)
         #expect(!link.contains("+") && !link.contains(" "))
         let query = try #require(URLComponents(string: link)?.queryItems)
         func value(_ name: String) -> String? { query.first { $0.name == name }?.value }
         #expect(value("user") == "ig+test&x y=z")
         #expect(value("after") == "17")
         #expect(AdminPolicyRoutes.date(value("since") ?? "") == since)
-        #expect(!AdminPolicyRoutes.nextPage(user: "u", since: nil, after: 1).contains("since"))
+        #expect(!AdminPolicyRoutes.nextPage(.user("u"), since: nil, after: 1).contains("since"))
     }
 
     @Test func sinceIsADateOrADateTime() {

@@ -621,6 +621,15 @@ import Testing
             let last = try #require((second["entry"] as? [[String: Any]])?.first?["resource"] as? [String: Any])
             let who = ((last["agent"] as? [[String: Any]])?.first?["who"] as? [String: Any])?["identifier"] as? [String: String]
             #expect(who?["value"] == user)
+
+            // The patient's own list (who looked at their record) pages the same way: all 1,002 of theirs.
+            let theirs = try await page("/admin/audit?patient=\(Self.patient.digits)")
+            #expect((theirs["entry"] as? [Any])?.count == AdminPolicyRoutes.pageSize)
+            let rest = try #require(((theirs["link"] as? [[String: String]])?.first { $0["relation"] == "next" })?["url"])
+            #expect(rest.contains("patient=\(Self.patient.digits)"))
+            #expect(try await page(rest)["total"] as? Int == 2)
+            #expect(try await access.control.audit.records(patient: Self.patient).count == count + 1)
+            #expect(try await page("/admin/audit?patient=\(Self.patient.digits)&since=2099-01-01")["total"] as? Int == 0)
         }
     }
 }
