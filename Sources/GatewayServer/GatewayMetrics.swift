@@ -120,12 +120,7 @@ public final class GatewayMetrics: Sendable {
     /// awaiting one while there is any) from `read`, at most once per `interval`: every scrape would otherwise count
     /// in the audit store. A read that fails (nil) leaves the gauges as they were.
     func refreshReviewBacklog(every interval: Duration, _ read: () async -> ReviewBacklog?) async {
-        let now = ContinuousClock.now
-        let due = reviewBacklog.withLock { state -> Bool in
-            if let checked = state.checked, checked.duration(to: now) < interval { return false }
-            state.checked = now
-            return true
-        }
+        let due = reviewBacklog.withLock { Self.due(&$0.checked, every: interval) }
         guard due, let backlog = await read() else { return }
         reviewBacklog.withLock { state in
             func gauge(_ name: String) -> Prometheus.Gauge {
@@ -152,12 +147,7 @@ public final class GatewayMetrics: Sendable {
     /// queried in the last hour, from the audit store), at most once per `interval`: counting an hour of the trail is
     /// not for every scrape. A read that fails (nil) leaves the gauge as it was.
     func refreshAccessVolume(every interval: Duration, _ read: () async -> Int?) async {
-        let now = ContinuousClock.now
-        let due = accessVolume.withLock { state -> Bool in
-            if let checked = state.checked, checked.duration(to: now) < interval { return false }
-            state.checked = now
-            return true
-        }
+        let due = accessVolume.withLock { Self.due(&$0.checked, every: interval) }
         guard due, let patients = await read() else { return }
         accessVolume.withLock { state in
             let gauge =
@@ -169,6 +159,15 @@ public final class GatewayMetrics: Sendable {
             state.gauge = gauge
             gauge.set(Double(patients))
         }
+    }
+
+    /// Whether a count last made at `checked` is due again, `interval` on; if so, it is marked made now (before it is
+    /// read, so that scrapes arriving meanwhile do not read it too).
+    private static func due(_ checked: inout ContinuousClock.Instant?, every interval: Duration) -> Bool {
+        let now = ContinuousClock.now
+        if let checked, checked.duration(to: now) < interval { return false }
+        checked = now
+        return true
     }
 
     /// With a shared store: the last provider change read and the providers whose latest change this replica

@@ -238,7 +238,6 @@ enum AuditTrailBehaviour {
         }
     }
 
-    /// The break-glass review: only emergency records, from a time on, in chain order, a page at a time.
     /// An investigation of one member of staff: their records and no one else's (a user id that only starts the
     /// same is another user), from a time, in chain order, a page at a time.
     static func oneUsersRecordsAreFoundFromATimeAPageAtATime(_ kind: AuditStoreKind) async throws {
@@ -331,6 +330,7 @@ enum AuditTrailBehaviour {
         }
     }
 
+    /// The break-glass review: only emergency records, from a time on, in chain order, a page at a time.
     static func breakGlassRecordsAreFoundByTimeAPageAtATime(_ kind: AuditStoreKind) async throws {
         try await withTrail(kind) { _, trail in
             let start = Date(timeIntervalSince1970: 1_795_000_000)
