@@ -46,7 +46,7 @@ struct AccessVolumeRoute: Sendable {
 
     private static func date(_ query: Parameters, _ name: String) throws(GatewayError) -> Date? {
         guard let text = query.get(name) else { return nil }
-        guard let date = AdminPolicyRoutes.date(text) else {
+        guard let date = AuditTime.parse(text) else {
             throw GatewayError(
                 .badRequest, code: "invalid-\(name)",
                 message: "query parameter '\(name)': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
@@ -76,13 +76,13 @@ struct AccessVolumeReport: Encodable, Sendable {
     var truncated: Bool
 
     init(since: Date, until: Date, users: [UserAccessSummary], truncated: Bool) {
-        self.since = AdminPolicyRoutes.text(since)
-        self.until = AdminPolicyRoutes.text(until)
+        self.since = AuditTime.text(since)
+        self.until = AuditTime.text(until)
         self.users = users.map {
             User(
                 user: $0.userID, name: $0.userName, organisations: $0.organisations, queries: $0.queries,
-                patients: $0.patients, emergency: $0.emergency, refused: $0.refused, first: AdminPolicyRoutes.text($0.first),
-                last: AdminPolicyRoutes.text($0.last))
+                patients: $0.patients, emergency: $0.emergency, refused: $0.refused, first: AuditTime.text($0.first),
+                last: AuditTime.text($0.last))
         }
         self.truncated = truncated
     }

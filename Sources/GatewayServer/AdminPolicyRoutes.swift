@@ -185,7 +185,7 @@ struct AdminPolicyRoutes: Sendable {
     /// The `since` a search was given, if any.
     static func since(_ query: Parameters) throws(GatewayError) -> Date? {
         guard let text = query.get("since") else { return nil }
-        guard let date = Self.date(text) else {
+        guard let date = AuditTime.parse(text) else {
             throw GatewayError(
                 .badRequest, code: "invalid-since",
                 message: "query parameter 'since': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
@@ -205,7 +205,7 @@ struct AdminPolicyRoutes: Sendable {
 
     /// The break-glass review's next page: the same `since` and `reviewed`, after the record numbered `after`.
     static func nextPage(since: Date, after: Int64, reviewed: Bool? = nil) -> String {
-        "/admin/audit?purpose=emergency&since=\(Self.text(since))&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
+        "/admin/audit?purpose=emergency&since=\(AuditTime.text(since))&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
     }
 
     /// A patient's or a user's records' next page: the same search and `since`, after the record numbered `after`.
@@ -217,25 +217,11 @@ struct AdminPolicyRoutes: Sendable {
             }
         var query = URLComponents()
         query.queryItems = [searched]
-            + (since.map { [URLQueryItem(name: "since", value: Self.text($0))] } ?? [])
+            + (since.map { [URLQueryItem(name: "since", value: AuditTime.text($0))] } ?? [])
             + [URLQueryItem(name: "after", value: String(after))]
         // URLComponents leaves '+' as it is, which a query reads back as a space.
         let encoded = query.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B") ?? ""
         return "/admin/audit?" + encoded
-    }
-
-    /// A time as the admin API writes it (a `next` link's `since`, a report's period): ISO 8601 to the millisecond,
-    /// so that it reads back exactly.
-    static func text(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    /// `2026-12-01` (midnight UTC) or `2026-12-01T09:00:00Z` (with or without fractional seconds).
-    static func date(_ text: String) -> Date? {
-        if text.utf8.count == 10 { return try? Date(text, strategy: .iso8601.year().month().day()) }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        return try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 
     static func bundle(_ bundle: AuditEventBundle) throws -> Response {

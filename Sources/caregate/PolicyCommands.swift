@@ -95,14 +95,13 @@ struct OptOutCommand: AsyncParsableCommand {
 
         static func open(_ options: StoreOptions) async throws -> AuditedRegistry {
             let registry = try await OptOutCommand.registry(options)
-            let location = try options.location(sqliteFile: StoreOptions.auditFile)
             do {
-                let trail = try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
+                let trail = try await AuditCommand.trail(options)
                 return AuditedRegistry(
                     changes: AuditedOptOutChanges(registry: registry, trail: trail), user: Self.operatingSystemUser)
             } catch {
                 await registry.shutdown()
-                throw ValidationError("audit store \(location): \(error)")
+                throw error
             }
         }
 
@@ -211,20 +210,126 @@ struct OptOutCommand: AsyncParsableCommand {
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "The access audit trail (metadata only).", subcommands: [Verify.self])
+        commandName: "audit", abstract: "The access audit trail (metadata only).",
+        subcommands: [Verify.self, Search.self, Users.self])
+
+    static func trail(_ store: StoreOptions) async throws -> any AuditTrail {
+        let location = try store.location(sqliteFile: StoreOptions.auditFile)
+        do {
+            return try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
+        } catch {
+            throw ValidationError("audit store \(location): \(error)")
+        }
+    }
+
+    /// One tab-separated line; a tab or line break inside a value (a name, say) becomes a space, so no value can
+    /// shift the columns or start a line.
+    static func tsv(_ fields: [String]) -> String {
+        fields.map { field in
+            String(field.map { $0 == "\t" || $0.isNewline ? " " : $0 })
+        }
+            .joined(separator: "\t")
+    }
+
+    static func date(_ text: String?, _ option: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = AuditTime.parse(text) else {
+            throw ValidationError("--\(option): expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
+        }
+        return date
+    }
+
+    /// `caregate audit search`: who looked at one patient's record, or what one member of staff looked at, as the
+    /// admin API's `GET /admin/audit?patient=…|user=…` lists them — from the store itself, so an investigation does
+    /// not need the gateway running.
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the records about one patient (--patient) or of one user (--user), oldest first, tab-separated.")
+        @Option(help: "An NHS number: who looked at this person's record.") var patient: String?
+        @Option(help: "A user id (the token's sub): every record of this member of staff's.") var user: String?
+        @Option(help: "The earliest time, an ISO 8601 date or date-time.") var since: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let search: AuditSearch
+            switch (patient, user) {
+            case (let patient?, nil): search = .patient(try OptOutCommand.number(patient))
+            case (nil, let user?) where !user.isEmpty: search = .user(user)
+            default: throw ValidationError("give one of --patient or --user")
+            }
+            let since = try AuditCommand.date(since, "since")
+            let trail = try await AuditCommand.trail(store)
+            var after: Int64 = 0
+            say(
+                AuditCommand.tsv([
+                    "record", "time", "user", "name", "organisation", "role", "purpose", "patient", "decision", "reason", "via",
+                ]))
+            do {
+                while true {
+                    let page = try await trail.records(search, since: since, after: after, limit: 1000)
+                    for stored in page { say(Self.line(stored)) }
+                    guard page.count == 1000, let last = page.last else { break }
+                    after = last.sequence
+                }
+            } catch {
+                await trail.shutdown()
+                throw error
+            }
+            await trail.shutdown()
+        }
+
+        static func line(_ stored: StoredAuditRecord) -> String {
+            let record = stored.record
+            return AuditCommand.tsv([
+                String(stored.sequence), AuditTime.text(record.time), record.userID, record.userName, record.organisation,
+                record.role, record.purpose, record.patient.digits, record.decision.rawValue, record.reason,
+                record.viaGateway ?? "",
+            ])
+        }
+    }
+
+    /// `caregate audit users`: per user, their queries, patients, break-glass and refusals over a period, as
+    /// `GET /admin/audit/users` counts them.
+    struct Users: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per user: queries, different patients, break-glass and refusals in a period, most patients first.")
+        @Option(help: "The period's start, an ISO 8601 date or date-time (default: --until less 24 hours).") var since: String?
+        @Option(help: "The period's end, not included (default: now).") var until: String?
+        @Option(help: "The most users listed.") var limit = 100
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let end = try AuditCommand.date(until, "until") ?? Date()
+            let start = try AuditCommand.date(since, "since") ?? end.addingTimeInterval(-86_400)
+            guard start < end else { throw ValidationError("--since must be before --until") }
+            guard limit >= 1 else { throw ValidationError("--limit must be 1 or more") }
+            let trail = try await AuditCommand.trail(store)
+            let users: [UserAccessSummary]
+            do {
+                users = try await trail.accessVolume(since: start, until: end, limit: limit)
+            } catch {
+                await trail.shutdown()
+                throw error
+            }
+            await trail.shutdown()
+            say(AuditCommand.tsv(["user", "name", "organisations", "queries", "patients", "emergency", "refused", "first", "last"]))
+            for user in users {
+                say(
+                    AuditCommand.tsv([
+                        user.userID, user.userName, user.organisations.joined(separator: ","), String(user.queries),
+                        String(user.patients), String(user.emergency), String(user.refused), AuditTime.text(user.first),
+                        AuditTime.text(user.last),
+                    ]))
+            }
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the hash chain; exits non-zero and names the first broken record if any was edited or deleted.")
         @OptionGroup var store: StoreOptions
         func run() async throws {
-            let location = try store.location(sqliteFile: StoreOptions.auditFile)
-            let trail: any AuditTrail
-            do {
-                trail = try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
-            } catch {
-                throw ValidationError("audit store \(location): \(error)")
-            }
+            let trail = try await AuditCommand.trail(store)
             let verification = try await trail.verify()
             await trail.shutdown()
             say(verification.description)

@@ -1,4 +1,5 @@
 import Foundation
+import Policy
 import Testing
 
 @testable import GatewayServer
@@ -14,7 +15,7 @@ import Testing
         #expect(query.first { $0.name == "after" }?.value == "4321")
         let text = try #require(query.first { $0.name == "since" }?.value)
         #expect(text == "2026-11-30T00:53:20.125Z")
-        #expect(AdminPolicyRoutes.date(text) == since)
+        #expect(AuditTime.parse(text) == since)
     }
 
     /// A user's `next` link: the user id (with characters a query treats specially) and `since` read back exactly.
@@ -26,13 +27,13 @@ import Testing
         func value(_ name: String) -> String? { query.first { $0.name == name }?.value }
         #expect(value("user") == "ig+test&x y=z")
         #expect(value("after") == "17")
-        #expect(AdminPolicyRoutes.date(value("since") ?? "") == since)
+        #expect(AuditTime.parse(value("since") ?? "") == since)
         #expect(!AdminPolicyRoutes.nextPage(.user("u"), since: nil, after: 1).contains("since"))
     }
 
     @Test func sinceIsADateOrADateTime() {
-        #expect(AdminPolicyRoutes.date("2026-12-01") == Date(timeIntervalSince1970: 1_796_083_200))
-        #expect(AdminPolicyRoutes.date("2026-12-01T09:00:00Z") == Date(timeIntervalSince1970: 1_796_083_200 + 9 * 3600))
-        for bad in ["yesterday", "2026-13-01", "01/12/2026", ""] { #expect(AdminPolicyRoutes.date(bad) == nil, "\(bad)") }
+        #expect(AuditTime.parse("2026-12-01") == Date(timeIntervalSince1970: 1_796_083_200))
+        #expect(AuditTime.parse("2026-12-01T09:00:00Z") == Date(timeIntervalSince1970: 1_796_083_200 + 9 * 3600))
+        for bad in ["yesterday", "2026-13-01", "01/12/2026", ""] { #expect(AuditTime.parse(bad) == nil, "\(bad)") }
     }
 }
