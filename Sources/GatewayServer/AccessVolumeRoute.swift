@@ -61,6 +61,7 @@ struct AccessVolumeReport: Encodable, Sendable {
         var user: String
         var name: String
         var organisations: [String]
+        var roles: [String]
         var queries: Int
         var patients: Int
         var emergency: Int
@@ -80,7 +81,7 @@ struct AccessVolumeReport: Encodable, Sendable {
         self.until = AuditTime.text(until)
         self.users = users.map {
             User(
-                user: $0.userID, name: $0.userName, organisations: $0.organisations, queries: $0.queries,
+                user: $0.userID, name: $0.userName, organisations: $0.organisations, roles: $0.roles, queries: $0.queries,
                 patients: $0.patients, emergency: $0.emergency, refused: $0.refused, first: AuditTime.text($0.first),
                 last: AuditTime.text($0.last))
         }

@@ -10,6 +10,8 @@ public struct UserAccessSummary: Sendable, Hashable {
     public var userName: String
     /// The organisations (ODS codes) they queried from, sorted.
     public var organisations: [String]
+    /// The job roles (NHS RBAC codes) they queried in, sorted: what their volume is to be judged against.
+    public var roles: [String]
     /// Queries of a record, allowed or refused. A query whose disclosure was recorded after its answer has two
     /// records and counts once; opt-out changes are not queries and are left out.
     public var queries: Int
@@ -24,12 +26,13 @@ public struct UserAccessSummary: Sendable, Hashable {
     public var last: Date
 
     public init(
-        userID: String, userName: String, organisations: [String], queries: Int, patients: Int, emergency: Int,
-        refused: Int, first: Date, last: Date
+        userID: String, userName: String, organisations: [String], roles: [String], queries: Int, patients: Int,
+        emergency: Int, refused: Int, first: Date, last: Date
     ) {
         self.userID = userID
         self.userName = userName
         self.organisations = organisations
+        self.roles = roles
         self.queries = queries
         self.patients = patients
         self.emergency = emergency
@@ -52,10 +55,11 @@ enum AccessVolumeQuery {
     static let slackMilliseconds: Int64 = 5 * 60 * 1000
 
     /// The statement, with the store's placeholders for (first sequence, end sequence, since ms, until ms, limit) and
-    /// its way of listing an aggregate's distinct values.
-    static func sql(placeholders p: [String], distinctList: String) -> String {
+    /// its way of listing a column's distinct values (`distinctList("organisation")`).
+    static func sql(placeholders p: [String], distinctList: (String) -> String) -> String {
         """
-        SELECT user_id, MAX(user_name) AS user_name, \(distinctList) AS organisations, COUNT(*) AS queries,
+        SELECT user_id, MAX(user_name) AS user_name, \(distinctList("organisation")) AS organisations,
+            \(distinctList("role")) AS roles, COUNT(*) AS queries,
             COUNT(DISTINCT patient) AS patients,
             SUM(CASE WHEN purpose = 'emergency' THEN 1 ELSE 0 END) AS emergency,
             SUM(CASE WHEN decision = 'refused' THEN 1 ELSE 0 END) AS refused,
@@ -97,9 +101,11 @@ enum AccessVolumeQuery {
             let patients = integer("patients"), let emergency = integer("emergency"), let refused = integer("refused"),
             let first = integer("first_ms"), let last = integer("last_ms")
         else { return nil }
-        let organisations = (text("organisations") ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        func list(_ name: String) -> [String] {
+            Set((text(name) ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }).sorted()
+        }
         return UserAccessSummary(
-            userID: user, userName: name, organisations: Set(organisations).sorted(), queries: Int(queries),
+            userID: user, userName: name, organisations: list("organisations"), roles: list("roles"), queries: Int(queries),
             patients: Int(patients), emergency: Int(emergency), refused: Int(refused),
             first: Date(timeIntervalSince1970: Double(first) / 1000), last: Date(timeIntervalSince1970: Double(last) / 1000))
     }

@@ -100,7 +100,7 @@ public final class PostgresAuditTrail: AuditTrail {
         binds.append(Int64(limit))
         let summaries = try await rows(
             AccessVolumeQuery.sql(
-                placeholders: (1...5).map { "$\($0)" }, distinctList: "string_agg(DISTINCT organisation, ',')"),
+                placeholders: (1...5).map { "$\($0)" }, distinctList: { "string_agg(DISTINCT \($0), ',')" }),
             // A busy day is millions of records to count, as verifying is: the same longer deadline.
             binds, "counting accesses per user", deadlineFactor: 60
         ) { cells in

@@ -82,7 +82,7 @@ public final class SQLiteAuditTrail: AuditTrail {
             return time
         }
         let rows = try await query(
-            AccessVolumeQuery.sql(placeholders: Array(repeating: "?", count: 5), distinctList: "group_concat(DISTINCT organisation)"),
+            AccessVolumeQuery.sql(placeholders: Array(repeating: "?", count: 5), distinctList: { "group_concat(DISTINCT \($0))" }),
             [
                 .integer(Int(sequences.lowerBound)), .integer(Int(sequences.upperBound)), .integer(Int(from)),
                 .integer(Int(to)), .integer(limit),

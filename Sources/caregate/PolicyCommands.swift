@@ -312,11 +312,15 @@ struct AuditCommand: AsyncParsableCommand {
                 throw error
             }
             await trail.shutdown()
-            say(AuditCommand.tsv(["user", "name", "organisations", "queries", "patients", "emergency", "refused", "first", "last"]))
+            say(
+                AuditCommand.tsv([
+                    "user", "name", "organisations", "roles", "queries", "patients", "emergency", "refused", "first", "last",
+                ]))
             for user in users {
                 say(
                     AuditCommand.tsv([
-                        user.userID, user.userName, user.organisations.joined(separator: ","), String(user.queries),
+                        user.userID, user.userName, user.organisations.joined(separator: ","),
+                        user.roles.joined(separator: ","), String(user.queries),
                         String(user.patients), String(user.emergency), String(user.refused), AuditTime.text(user.first),
                         AuditTime.text(user.last),
                     ]))

@@ -564,6 +564,7 @@ import Testing
             #expect(users[0]["patients"] as? Int == 1)
             #expect(users[0]["emergency"] as? Int == 1)
             #expect(users[0]["refused"] as? Int == 1)
+            #expect(users[0]["roles"] as? [String] == ["R8001"])
             #expect(users[1]["queries"] as? Int == 1)
             #expect(body["truncated"] as? Bool == false)
             // Nothing in the report names a patient.

@@ -294,6 +294,7 @@ enum AuditTrailBehaviour {
             disclosed.reason = AuditRecord.disclosedReason
             _ = try await trail.append(disclosed)
             var emergency = record("user-a", 2, at: 120)
+            emergency.role = "R8001"
             emergency.purpose = "emergency"
             emergency.breakGlassReason = "collapsed in the waiting room"
             _ = try await trail.append(emergency)
@@ -316,6 +317,7 @@ enum AuditTrailBehaviour {
             let a = try #require(summaries.first)
             #expect(a.userName == "Name of user-a")
             #expect(a.organisations == ["RAT", "Y90001"])
+            #expect(a.roles == ["R8000", "R8001"])
             #expect((a.queries, a.patients, a.emergency, a.refused) == (4, 3, 1, 1))
             #expect(a.first == since)
             #expect(a.last == since.addingTimeInterval(1700))
