@@ -22,8 +22,8 @@ struct AccessVolumeRoute: Sendable {
     }
 
     func report(_ query: Parameters) async throws -> Response {
-        let until = try Self.date(query, "until") ?? Date()
-        let since = try Self.date(query, "since") ?? until.addingTimeInterval(-Self.defaultPeriod)
+        let until = try AdminPolicyRoutes.time(query, "until") ?? Date()
+        let since = try AdminPolicyRoutes.time(query, "since") ?? until.addingTimeInterval(-Self.defaultPeriod)
         guard since < until else {
             throw GatewayError(.badRequest, code: "invalid-period", message: "'since' must be before 'until'")
         }
@@ -42,16 +42,6 @@ struct AccessVolumeRoute: Sendable {
         }
         return try AdminProviderRoutes.json(
             AccessVolumeReport(since: since, until: until, users: Array(users.prefix(limit)), truncated: users.count > limit))
-    }
-
-    private static func date(_ query: Parameters, _ name: String) throws(GatewayError) -> Date? {
-        guard let text = query.get(name) else { return nil }
-        guard let date = AuditTime.parse(text) else {
-            throw GatewayError(
-                .badRequest, code: "invalid-\(name)",
-                message: "query parameter '\(name)': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
-        }
-        return date
     }
 }
 

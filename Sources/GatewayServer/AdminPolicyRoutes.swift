@@ -138,13 +138,17 @@ struct AdminPolicyRoutes: Sendable {
                 .badRequest, code: "invalid-query", message: "query parameter 'reviewed' goes with 'purpose=emergency' only")
         }
         let since = try Self.since(query)
+        let until = try Self.time(query, "until")
+        if let since, let until, since >= until {
+            throw GatewayError(.badRequest, code: "invalid-period", message: "'since' must be before 'until'")
+        }
         let after = try Self.after(query)
         let records = try await Self.audit { () async throws(AuditStoreError) in
-            try await access.audit.records(search, since: since, after: after, limit: Self.pageSize)
+            try await access.audit.records(search, since: since, until: until, after: after, limit: Self.pageSize)
         }
         var next: String?
         if records.count == Self.pageSize, let last = records.last {
-            next = Self.nextPage(search, since: since, after: last.sequence)
+            next = Self.nextPage(search, since: since, until: until, after: last.sequence)
         }
         return try Self.bundle(AuditEventBundle(records: records, next: next))
     }
@@ -184,11 +188,16 @@ struct AdminPolicyRoutes: Sendable {
 
     /// The `since` a search was given, if any.
     static func since(_ query: Parameters) throws(GatewayError) -> Date? {
-        guard let text = query.get("since") else { return nil }
+        try time(query, "since")
+    }
+
+    /// A time parameter (`since`, `until`), if given.
+    static func time(_ query: Parameters, _ name: String) throws(GatewayError) -> Date? {
+        guard let text = query.get(name) else { return nil }
         guard let date = AuditTime.parse(text) else {
             throw GatewayError(
-                .badRequest, code: "invalid-since",
-                message: "query parameter 'since': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
+                .badRequest, code: "invalid-\(name)",
+                message: "query parameter '\(name)': expected an ISO 8601 date (2026-12-01) or date-time (2026-12-01T09:00:00Z)")
         }
         return date
     }
@@ -208,8 +217,8 @@ struct AdminPolicyRoutes: Sendable {
         "/admin/audit?purpose=emergency&since=\(AuditTime.text(since))&after=\(after)" + (reviewed.map { "&reviewed=\($0)" } ?? "")
     }
 
-    /// A patient's or a user's records' next page: the same search and `since`, after the record numbered `after`.
-    static func nextPage(_ search: AuditSearch, since: Date?, after: Int64) -> String {
+    /// A patient's or a user's records' next page: the same search and period, after the record numbered `after`.
+    static func nextPage(_ search: AuditSearch, since: Date?, until: Date? = nil, after: Int64) -> String {
         let searched: URLQueryItem =
             switch search {
             case .patient(let patient): URLQueryItem(name: "patient", value: patient.digits)
@@ -218,6 +227,7 @@ struct AdminPolicyRoutes: Sendable {
         var query = URLComponents()
         query.queryItems = [searched]
             + (since.map { [URLQueryItem(name: "since", value: AuditTime.text($0))] } ?? [])
+            + (until.map { [URLQueryItem(name: "until", value: AuditTime.text($0))] } ?? [])
             + [URLQueryItem(name: "after", value: String(after))]
         // URLComponents leaves '+' as it is, which a query reads back as a space.
         let encoded = query.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B") ?? ""

@@ -11,10 +11,10 @@ struct AuditColumns: Sendable {
     ]
     static let list = names.joined(separator: ", ")
 
-    /// A search's lower time bound as the `time_ms` it compares with: the first whole millisecond at or after `date`
-    /// (nil: no bound).
-    static func milliseconds(_ date: Date?) -> Int64 {
-        guard let date else { return .min }
+    /// A search's time bound as the `time_ms` it compares with: the first whole millisecond at or after `date`
+    /// (nil: `unbounded`, by default no lower bound).
+    static func milliseconds(_ date: Date?, unbounded: Int64 = .min) -> Int64 {
+        guard let date else { return unbounded }
         return Int64((date.timeIntervalSince1970 * 1000).rounded(.up))
     }
 

@@ -64,16 +64,18 @@ public final class PostgresAuditTrail: AuditTrail {
         try await queue.append(record)
     }
 
-    public func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    public func records(_ search: AuditSearch, since: Date?, until: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     {
         var binds = PostgresBindings()
         binds.append(search.column.value)
         binds.append(AuditColumns.milliseconds(since))
+        binds.append(AuditColumns.milliseconds(until, unbounded: .max))
         binds.append(after)
         binds.append(Int64(max(0, limit)))
         return try await select(
-            "WHERE \(search.column.name) = $1 AND time_ms >= $2 AND sequence > $3 ORDER BY sequence LIMIT $4", binds)
+            "WHERE \(search.column.name) = $1 AND time_ms >= $2 AND time_ms < $3 AND sequence > $4 ORDER BY sequence LIMIT $5",
+            binds)
     }
 
     public func accessVolume(since: Date, until: Date, limit: Int) async throws(AuditStoreError) -> [UserAccessSummary] {

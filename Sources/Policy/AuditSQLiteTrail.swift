@@ -57,14 +57,14 @@ public final class SQLiteAuditTrail: AuditTrail {
         try await queue.append(record)
     }
 
-    public func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    public func records(_ search: AuditSearch, since: Date?, until: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     {
         try await select(
-            "WHERE \(search.column.name) = ? AND time_ms >= ? AND sequence > ? ORDER BY sequence LIMIT ?",
+            "WHERE \(search.column.name) = ? AND time_ms >= ? AND time_ms < ? AND sequence > ? ORDER BY sequence LIMIT ?",
             [
-                .text(search.column.value), .integer(Int(AuditColumns.milliseconds(since))), .integer(Int(after)),
-                .integer(max(0, limit)),
+                .text(search.column.value), .integer(Int(AuditColumns.milliseconds(since))),
+                .integer(Int(AuditColumns.milliseconds(until, unbounded: .max))), .integer(Int(after)), .integer(max(0, limit)),
             ])
     }
 

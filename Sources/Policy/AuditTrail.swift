@@ -11,9 +11,9 @@ public protocol AuditTrail: Sendable {
     /// Durable (committed) when it returns — the gateway returns data only after this.
     func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord
     /// The records about one patient (who looked at their record) or of one user (what a member of staff looked
-    /// at) made at or after `since` (nil: from the first) and after the record numbered `after`, in chain order, at
-    /// most `limit`: a page at a time.
-    func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    /// at) made at or after `since` (nil: from the first), before `until` (nil: to the last) and after the record
+    /// numbered `after`, in chain order, at most `limit`: a page at a time.
+    func records(_ search: AuditSearch, since: Date?, until: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     /// Per user, their queries of records made in `since..<until`, most patients first, at most `limit` users:
     /// information governance's look for the user whose accesses stand out (see `UserAccessSummary`).
@@ -60,7 +60,7 @@ extension AuditTrail {
     public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
         var all: [StoredAuditRecord] = []
         while true {
-            let page = try await records(.patient(patient), since: nil, after: all.last?.sequence ?? 0, limit: 1000)
+            let page = try await records(.patient(patient), since: nil, until: nil, after: all.last?.sequence ?? 0, limit: 1000)
             all += page
             if page.count < 1000 { return all }
         }

@@ -142,7 +142,7 @@ final class DiscardingAuditTrail: AuditTrail {
         StoredAuditRecord(
             sequence: sequence.add(1, ordering: .relaxed).newValue, record: record, previousHash: "", hash: "")
     }
-    func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+    func records(_ search: AuditSearch, since: Date?, until: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
         -> [StoredAuditRecord]
     { [] }
     func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? { nil }

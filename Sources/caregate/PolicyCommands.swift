@@ -248,6 +248,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "An NHS number: who looked at this person's record.") var patient: String?
         @Option(help: "A user id (the token's sub): every record of this member of staff's.") var user: String?
         @Option(help: "The earliest time, an ISO 8601 date or date-time.") var since: String?
+        @Option(help: "The end of the period, not included, an ISO 8601 date or date-time.") var until: String?
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
@@ -258,6 +259,8 @@ struct AuditCommand: AsyncParsableCommand {
             default: throw ValidationError("give one of --patient or --user")
             }
             let since = try AuditCommand.date(since, "since")
+            let until = try AuditCommand.date(until, "until")
+            if let since, let until, since >= until { throw ValidationError("--since must be before --until") }
             let trail = try await AuditCommand.trail(store)
             var after: Int64 = 0
             say(
@@ -266,7 +269,7 @@ struct AuditCommand: AsyncParsableCommand {
                 ]))
             do {
                 while true {
-                    let page = try await trail.records(search, since: since, after: after, limit: 1000)
+                    let page = try await trail.records(search, since: since, until: until, after: after, limit: 1000)
                     for stored in page { say(Self.line(stored)) }
                     guard page.count == 1000, let last = page.last else { break }
                     after = last.sequence

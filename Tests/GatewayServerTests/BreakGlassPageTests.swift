@@ -1,3 +1,4 @@
+import CareRecords
 import Foundation
 import Policy
 import Testing
@@ -29,6 +30,10 @@ import Testing
         #expect(value("after") == "17")
         #expect(AuditTime.parse(value("since") ?? "") == since)
         #expect(!AdminPolicyRoutes.nextPage(.user("u"), since: nil, after: 1).contains("since"))
+        let bounded = AdminPolicyRoutes.nextPage(.patient(try NHSNumber("9990000026")), since: nil, until: since, after: 2)
+        let items = try #require(URLComponents(string: bounded)?.queryItems)
+        #expect(items.first { $0.name == "patient" }?.value == "9990000026")
+        #expect(AuditTime.parse(items.first { $0.name == "until" }?.value ?? "") == since)
     }
 
     @Test func sinceIsADateOrADateTime() {

@@ -68,10 +68,10 @@ import Testing
             return try await inner.append(record)
         }
 
-        func records(_ search: AuditSearch, since: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
+        func records(_ search: AuditSearch, since: Date?, until: Date?, after: Int64, limit: Int) async throws(AuditStoreError)
             -> [StoredAuditRecord]
         {
-            try await inner.records(search, since: since, after: after, limit: limit)
+            try await inner.records(search, since: since, until: until, after: after, limit: limit)
         }
 
         func record(sequence: Int64) async throws(AuditStoreError) -> StoredAuditRecord? {

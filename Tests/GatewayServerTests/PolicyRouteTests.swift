@@ -538,9 +538,12 @@ import Testing
             #expect(patients == [other.digits, other.digits])
             #expect(events(try await search("user=demo-r8000").1).count == 1)
             #expect(try await search("user=demo-r8001&since=2099-01-01").1["total"] as? Int == 0)
+            #expect(try await search("user=demo-r8001&until=2020-01-01").1["total"] as? Int == 0)
+            #expect(try await search("user=demo-r8001&since=2020-01-01&until=2099-01-01").1["total"] as? Int == 2)
             #expect(try await search("user=nobody").1["total"] as? Int == 0)
             for bad in ["user=", "user=demo-r8001&patient=\(Self.patient.digits)", "user=demo-r8001&purpose=emergency",
                         "user=demo-r8001&reviewed=false", "user=demo-r8001&since=yesterday", "user=demo-r8001&after=x",
+                        "user=demo-r8001&until=soon", "user=demo-r8001&since=2026-12-02&until=2026-12-01",
                         "user=" + String(repeating: "u", count: AdminPolicyRoutes.userIDLimit + 1)] {
                 #expect(try await search(bad).0 == .badRequest, "\(bad)")
             }

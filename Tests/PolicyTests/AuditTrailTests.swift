@@ -252,20 +252,24 @@ enum AuditTrailBehaviour {
                 if index % 3 == 0 { theirs.append(stored) }
             }
             #expect(theirs.map(\.sequence) == [1, 4, 7])
-            #expect(try await trail.records(.user("user-7001"), since: nil, after: 0, limit: 100) == theirs)
+            #expect(try await trail.records(.user("user-7001"), since: nil, until: nil, after: 0, limit: 100) == theirs)
             // From a time: the first of theirs at 0 min is before it.
             #expect(
-                try await trail.records(.user("user-7001"), since: start.addingTimeInterval(60), after: 0, limit: 100)
+                try await trail.records(.user("user-7001"), since: start.addingTimeInterval(60), until: nil, after: 0, limit: 100)
                     == Array(theirs.dropFirst()))
             // A page at a time: one, then the rest after it.
-            let first = try await trail.records(.user("user-7001"), since: nil, after: 0, limit: 1)
+            let first = try await trail.records(.user("user-7001"), since: nil, until: nil, after: 0, limit: 1)
             #expect(first == [theirs[0]])
-            #expect(try await trail.records(.user("user-7001"), since: nil, after: first[0].sequence, limit: 100) == Array(theirs.dropFirst()))
-            #expect(try await trail.records(.user("user-7003"), since: nil, after: 0, limit: 100).isEmpty)
+            #expect(try await trail.records(.user("user-7001"), since: nil, until: nil, after: first[0].sequence, limit: 100) == Array(theirs.dropFirst()))
+            #expect(try await trail.records(.user("user-7003"), since: nil, until: nil, after: 0, limit: 100).isEmpty)
+            // Up to a time, not including it: their first two (0 and 3 min), not the third (6 min).
+            #expect(
+                try await trail.records(.user("user-7001"), since: nil, until: start.addingTimeInterval(360), after: 0, limit: 100)
+                    == Array(theirs.prefix(2)))
             // A patient's the same way: here each record is about another patient.
-            let third = try await trail.records(.patient(Patients.number(3)), since: nil, after: 0, limit: 100)
+            let third = try await trail.records(.patient(Patients.number(3)), since: nil, until: nil, after: 0, limit: 100)
             #expect(third.map(\.sequence) == [4])
-            #expect(try await trail.records(.patient(Patients.number(3)), since: start.addingTimeInterval(181), after: 0, limit: 100).isEmpty)
+            #expect(try await trail.records(.patient(Patients.number(3)), since: start.addingTimeInterval(181), until: nil, after: 0, limit: 100).isEmpty)
         }
     }
 

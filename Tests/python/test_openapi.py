@@ -149,6 +149,8 @@ def requests_to_check(gateway):
         ("GET", "/admin/audit", admin, {"purpose": "emergency", "reviewed": "maybe"}, {}, 400),
         ("GET", "/admin/audit", admin, {"user": "demo-r8000"}, {}, 200),
         ("GET", "/admin/audit", admin, {"user": "demo-r8000", "since": "2026-01-01", "after": "0"}, {}, 200),
+        ("GET", "/admin/audit", admin, {"patient": nhs, "since": "2026-01-01", "until": "2099-01-01"}, {}, 200),
+        ("GET", "/admin/audit", admin, {"user": "demo-r8000", "until": "next week"}, {}, 400),
         ("GET", "/admin/audit", admin, {"user": ""}, {}, 400),
         ("GET", "/admin/audit", admin, {"user": "demo-r8000", "patient": nhs}, {}, 400),
         ("GET", "/admin/audit", clinician, {"user": "demo-r8000"}, {}, 403),
