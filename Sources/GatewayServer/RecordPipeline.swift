@@ -240,18 +240,32 @@ public struct RecordPipeline: Sendable {
             }
             return (FanOutResult(outcomes: skipped), .now)
         }
-        let budget = request.deadline.map { min($0, deadline) } ?? deadline
-        let fanOut = FanOut(
-            adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies, logger: logger)
-        // A provider that is another gateway is asked for this clinician, and every provider is told the request id;
-        // the fan-out's tasks inherit both.
-        let result = await QueryCorrelation.$requestID.withValue(request.requestID) {
-            await OnBehalfOf.$current.withValue(request.onBehalfOf) {
-                await fanOut.query(
-                    request.patient, categories: request.categories, asking: asking, deadline: .now + budget)
-            }
+        let fanOut = makeFanOut(adapters)
+        let ends = fanOutDeadline(for: request)
+        let result = await Self.withProviderContext(of: request) {
+            await fanOut.query(request.patient, categories: request.categories, asking: asking, deadline: ends)
         }
         return (result, .now)
+    }
+
+    /// The fan-out to `adapters`, with this gateway's breakers, metrics and latency statistics: the records route's
+    /// and the stream's alike.
+    func makeFanOut(_ adapters: [any ProviderAdapter]) -> FanOut {
+        FanOut(adapters: adapters, breakers: breakers, metrics: metrics.fanOut, latencies: latencies, logger: logger)
+    }
+
+    /// When the fan-out for `request` must end: the gateway's deadline, or the client's (`CareGate-Deadline-Ms`) if
+    /// shorter, from now.
+    func fanOutDeadline(for request: RecordRequest) -> ContinuousClock.Instant {
+        .now + (request.deadline.map { min($0, deadline) } ?? deadline)
+    }
+
+    /// Runs `body` — a fan-out — with what each of its provider requests inherits: the clinician a provider that is
+    /// another gateway is asked for (`OnBehalfOf`) and the request id every provider is told (`QueryCorrelation`).
+    static func withProviderContext<T>(of request: RecordRequest, _ body: () async -> T) async -> T {
+        await QueryCorrelation.$requestID.withValue(request.requestID) {
+            await OnBehalfOf.$current.withValue(request.onBehalfOf) { await body() }
+        }
     }
 
     static func demographics(_ reported: [PatientDemographics]) -> PatientDemographics? {
@@ -264,16 +278,13 @@ public struct RecordPipeline: Sendable {
             gender: reported.lazy.compactMap(\.gender).first)
     }
 
-    /// The reason on the record of what an answer disclosed, written after it (`AuditDisclosureTiming.afterAnswer`).
-    public static let disclosedReason = AuditRecord.disclosedReason
-
     /// Commits the record of what an answer disclosed. The answer has gone, so a failure cannot refuse it: it is
     /// logged and counted as a failed audit write, and the trail keeps the access record without its detail.
     func recordDisclosure(
         _ request: RecordRequest, providers: [ProviderOutcomeSummary], entriesPerCategory: [String: Int]
     ) async {
         let record = auditRecord(
-            request, decision: .allowed, reason: Self.disclosedReason, providers: providers,
+            request, decision: .allowed, reason: AuditRecord.disclosedReason, providers: providers,
             entriesPerCategory: entriesPerCategory)
         do {
             try await append(record)

@@ -164,37 +164,32 @@ struct RecordStreamSession: Sendable {
         let decision = decision
         var result = FanOutResult(outcomes: [])
         if !asking.isEmpty {
-            let budget = request.deadline.map { min($0, pipeline.deadline) } ?? pipeline.deadline
-            let fanOut = FanOut(
-                adapters: pipeline.adapters(for: request), breakers: pipeline.breakers,
-                metrics: pipeline.metrics.fanOut, latencies: pipeline.latencies, logger: pipeline.logger)
-            result = await QueryCorrelation.$requestID.withValue(request.requestID) {
-                await OnBehalfOf.$current.withValue(request.onBehalfOf) {
-                    await fanOut.query(
-                        request.patient, categories: request.categories, asking: asking, deadline: .now + budget
-                    ) { outcome in
-                        var visible: [CareEntry] = []
-                        var withheld: [CareEntry] = []
-                        for entry in outcome.entries {
-                            if decision.withholds(entry) { withheld.append(entry) } else { visible.append(entry) }
-                        }
-                        let (added, updated) = progress.add(visible: visible, withheld: withheld)
-                        let event = ProviderEvent(
-                            provider: outcome.provider.rawValue, kind: outcome.kind.rawValue,
-                            status: outcome.status.rawValue, latencyMs: outcome.latencyMilliseconds,
-                            error: outcome.error, added: added, updated: updated)
-                        if let data = try? encoder.encode(event) {
+            let fanOut = pipeline.makeFanOut(pipeline.adapters(for: request))
+            let ends = pipeline.fanOutDeadline(for: request)
+            result = await RecordPipeline.withProviderContext(of: request) {
+                await fanOut.query(request.patient, categories: request.categories, asking: asking, deadline: ends) {
+                    outcome in
+                    var visible: [CareEntry] = []
+                    var withheld: [CareEntry] = []
+                    for entry in outcome.entries {
+                        if decision.withholds(entry) { withheld.append(entry) } else { visible.append(entry) }
+                    }
+                    let (added, updated) = progress.add(visible: visible, withheld: withheld)
+                    let event = ProviderEvent(
+                        provider: outcome.provider.rawValue, kind: outcome.kind.rawValue,
+                        status: outcome.status.rawValue, latencyMs: outcome.latencyMilliseconds,
+                        error: outcome.error, added: added, updated: updated)
+                    if let data = try? encoder.encode(event) {
+                        emit("provider", String(decoding: data, as: UTF8.self))
+                    }
+                    // Another gateway's providers that did not answer it: a line each, as in the view's manifest.
+                    for line in outcome.relayedLines {
+                        let relayed = ProviderEvent(
+                            provider: line.provider.rawValue, kind: line.kind.rawValue,
+                            status: line.status.rawValue, latencyMs: line.latencyMilliseconds, error: line.error,
+                            added: [], updated: [])
+                        if let data = try? encoder.encode(relayed) {
                             emit("provider", String(decoding: data, as: UTF8.self))
-                        }
-                        // Another gateway's providers that did not answer it: a line each, as in the view's manifest.
-                        for line in outcome.relayedLines {
-                            let relayed = ProviderEvent(
-                                provider: line.provider.rawValue, kind: line.kind.rawValue,
-                                status: line.status.rawValue, latencyMs: line.latencyMilliseconds, error: line.error,
-                                added: [], updated: [])
-                            if let data = try? encoder.encode(relayed) {
-                                emit("provider", String(decoding: data, as: UTF8.self))
-                            }
                         }
                     }
                 }

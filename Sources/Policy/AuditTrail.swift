@@ -56,14 +56,26 @@ public enum AuditSearch: Sendable, Hashable {
 }
 
 extension AuditTrail {
-    /// Every record about `patient`, oldest first, read a page at a time.
-    public func records(patient: NHSNumber) async throws(AuditStoreError) -> [StoredAuditRecord] {
-        var all: [StoredAuditRecord] = []
+    /// Reads every record `search` finds in the period, a page of `pageSize` at a time, oldest first, handing each
+    /// page to `body` as it comes (so a long history is never held whole).
+    public func eachPage(
+        _ search: AuditSearch, since: Date? = nil, until: Date? = nil, pageSize: Int = 1000,
+        _ body: ([StoredAuditRecord]) throws -> Void
+    ) async throws {
+        var after: Int64 = 0
         while true {
-            let page = try await records(.patient(patient), since: nil, until: nil, after: all.last?.sequence ?? 0, limit: 1000)
-            all += page
-            if page.count < 1000 { return all }
+            let page = try await records(search, since: since, until: until, after: after, limit: pageSize)
+            try body(page)
+            guard page.count == pageSize, let last = page.last else { return }
+            after = last.sequence
         }
+    }
+
+    /// Every record about `patient`, oldest first.
+    public func records(patient: NHSNumber) async throws -> [StoredAuditRecord] {
+        var all: [StoredAuditRecord] = []
+        try await eachPage(.patient(patient)) { all += $0 }
+        return all
     }
 }
 

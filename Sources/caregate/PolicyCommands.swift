@@ -84,23 +84,30 @@ struct OptOutCommand: AsyncParsableCommand {
         }
     }
 
-    /// The opt-out registry and the audit trail, for a command that changes opt-outs: each change is audited first,
-    /// as the admin API audits its own (`AuditRecord.optOutChange`), naming the operating-system user who ran it.
-    /// The registry and the audit trail, opened together: every change is audited first (`AuditedOptOutChanges`).
+    /// The opt-out registry and the audit trail, for a command that changes opt-outs: each change is audited first
+    /// (`AuditedOptOutChanges`, as the admin API's), naming the operating-system user who ran it.
     struct AuditedRegistry {
         let changes: AuditedOptOutChanges
         let user: String
 
-        var registry: any OptOutRegistry { changes.registry }
-
-        static func open(_ options: StoreOptions) async throws -> AuditedRegistry {
+        /// Opens both stores, runs `body` with them, and closes them whatever happens.
+        static func using<T>(_ options: StoreOptions, _ body: (AuditedRegistry) async throws -> T) async throws -> T {
             let registry = try await OptOutCommand.registry(options)
+            let trail: any AuditTrail
             do {
-                let trail = try await AuditCommand.trail(options)
-                return AuditedRegistry(
-                    changes: AuditedOptOutChanges(registry: registry, trail: trail), user: Self.operatingSystemUser)
+                trail = try await AuditCommand.trail(options)
             } catch {
                 await registry.shutdown()
+                throw error
+            }
+            let stores = AuditedRegistry(
+                changes: AuditedOptOutChanges(registry: registry, trail: trail), user: Self.operatingSystemUser)
+            do {
+                let result = try await body(stores)
+                await stores.shutdown()
+                return result
+            } catch {
+                await stores.shutdown()
                 throw error
             }
         }
@@ -141,15 +148,7 @@ struct OptOutCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         func run() async throws {
             let number = try OptOutCommand.number(nhs)
-            let stores = try await AuditedRegistry.open(store)
-            let added: Bool
-            do {
-                added = try await stores.add(number, source: "cli")
-            } catch {
-                await stores.shutdown()
-                throw error
-            }
-            await stores.shutdown()
+            let added = try await AuditedRegistry.using(store) { try await $0.add(number, source: "cli") }
             say(added ? "opted out" : "already opted out")
         }
     }
@@ -159,15 +158,7 @@ struct OptOutCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         func run() async throws {
             let number = try OptOutCommand.number(nhs)
-            let stores = try await AuditedRegistry.open(store)
-            let removed: Bool
-            do {
-                removed = try await stores.remove(number)
-            } catch {
-                await stores.shutdown()
-                throw error
-            }
-            await stores.shutdown()
+            let removed = try await AuditedRegistry.using(store) { try await $0.remove(number) }
             say(removed ? "opt-out removed" : "was not opted out")
         }
     }
@@ -191,18 +182,12 @@ struct OptOutCommand: AsyncParsableCommand {
             else { throw ValidationError("\(file): cannot read the file as UTF-8 text") }
             let numbers: [NHSNumber]
             do { numbers = try OptOutCSV.parse(text) } catch { throw ValidationError("\(file): \(error)") }
-            let stores = try await AuditedRegistry.open(store)
             let source = "import:\((file as NSString).lastPathComponent)"
-            var added = 0
-            do {
-                for number in numbers where try await stores.add(number, source: source) {
-                    added += 1
-                }
-            } catch {
-                await stores.shutdown()
-                throw error
+            let added = try await AuditedRegistry.using(store) { stores in
+                var added = 0
+                for number in numbers where try await stores.add(number, source: source) { added += 1 }
+                return added
             }
-            await stores.shutdown()
             say("\(numbers.count) read, \(added) newly opted out")
         }
     }
@@ -219,6 +204,19 @@ struct AuditCommand: AsyncParsableCommand {
             return try await makeAuditTrail(location, logger: Logger(label: "caregate.audit"))
         } catch {
             throw ValidationError("audit store \(location): \(error)")
+        }
+    }
+
+    /// Opens the audit trail, runs `body` with it, and closes it whatever happens.
+    static func withTrail<T>(_ store: StoreOptions, _ body: (any AuditTrail) async throws -> T) async throws -> T {
+        let trail = try await trail(store)
+        do {
+            let result = try await body(trail)
+            await trail.shutdown()
+            return result
+        } catch {
+            await trail.shutdown()
+            throw error
         }
     }
 
@@ -261,24 +259,15 @@ struct AuditCommand: AsyncParsableCommand {
             let since = try AuditCommand.date(since, "since")
             let until = try AuditCommand.date(until, "until")
             if let since, let until, since >= until { throw ValidationError("--since must be before --until") }
-            let trail = try await AuditCommand.trail(store)
-            var after: Int64 = 0
             say(
                 AuditCommand.tsv([
                     "record", "time", "user", "name", "organisation", "role", "purpose", "patient", "decision", "reason", "via",
                 ]))
-            do {
-                while true {
-                    let page = try await trail.records(search, since: since, until: until, after: after, limit: 1000)
+            try await AuditCommand.withTrail(store) { trail in
+                try await trail.eachPage(search, since: since, until: until) { page in
                     for stored in page { say(Self.line(stored)) }
-                    guard page.count == 1000, let last = page.last else { break }
-                    after = last.sequence
                 }
-            } catch {
-                await trail.shutdown()
-                throw error
             }
-            await trail.shutdown()
         }
 
         static func line(_ stored: StoredAuditRecord) -> String {
@@ -306,15 +295,9 @@ struct AuditCommand: AsyncParsableCommand {
             let start = try AuditCommand.date(since, "since") ?? end.addingTimeInterval(-86_400)
             guard start < end else { throw ValidationError("--since must be before --until") }
             guard limit >= 1 else { throw ValidationError("--limit must be 1 or more") }
-            let trail = try await AuditCommand.trail(store)
-            let users: [UserAccessSummary]
-            do {
-                users = try await trail.accessVolume(since: start, until: end, limit: limit)
-            } catch {
-                await trail.shutdown()
-                throw error
+            let users = try await AuditCommand.withTrail(store) { trail in
+                try await trail.accessVolume(since: start, until: end, limit: limit)
             }
-            await trail.shutdown()
             say(
                 AuditCommand.tsv([
                     "user", "name", "organisations", "roles", "queries", "patients", "emergency", "refused", "first", "last",
@@ -336,9 +319,7 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "Recompute the hash chain; exits non-zero and names the first broken record if any was edited or deleted.")
         @OptionGroup var store: StoreOptions
         func run() async throws {
-            let trail = try await AuditCommand.trail(store)
-            let verification = try await trail.verify()
-            await trail.shutdown()
+            let verification = try await AuditCommand.withTrail(store) { try await $0.verify() }
             say(verification.description)
             if case .broken = verification { throw ExitCode.failure }
         }

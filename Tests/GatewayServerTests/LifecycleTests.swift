@@ -64,7 +64,7 @@ import Testing
         let delay: Duration
 
         func append(_ record: AuditRecord) async throws(AuditStoreError) -> StoredAuditRecord {
-            if record.reason == RecordPipeline.disclosedReason { try? await Task.sleep(for: delay) }
+            if record.reason == AuditRecord.disclosedReason { try? await Task.sleep(for: delay) }
             return try await inner.append(record)
         }
 
@@ -150,7 +150,7 @@ import Testing
         // The trail is closed; open its file again and read what it holds.
         let trail = try await makeAuditTrail(AccessControl.storeLocations(test.configuration).audit, logger: logger)
         let records = try await trail.records(patient: patient)
-        #expect(records.map(\.record.reason) == ["legitimate-relationship", RecordPipeline.disclosedReason])
+        #expect(records.map(\.record.reason) == ["legitimate-relationship", AuditRecord.disclosedReason])
         #expect(records.allSatisfy { $0.record.requestID == requestID })
         #expect(try await trail.verify() == .intact(count: 2))
         await trail.shutdown()

@@ -583,6 +583,15 @@ import Testing
                 #expect(try await report(bad).0 == .badRequest, "\(bad)")
             }
             #expect(try await report("", headers: try await access.headers(patient: Self.patient)).0 == .forbidden)
+
+            // A scrape starts the count in the background and answers with the last one; a later scrape has it.
+            var gauge: Double?
+            for _ in 0..<50 where gauge == nil {
+                let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                gauge = ReviewBacklogMetricTests.value(text, "caregate_access_most_patients_per_user_last_hour")
+                if gauge == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(gauge == 1)
         }
     }
 
