@@ -154,7 +154,7 @@ struct AdminPolicyRoutes: Sendable {
     }
 
     /// `GET /admin/audit?purpose=emergency[&since=…][&reviewed=…][&after=…]`: every break-glass access since `since`
-    /// (an ISO 8601 date or date-time; by default the last 7 days), in chain order, a page of at most `breakGlassPage`,
+    /// (an ISO 8601 date or date-time; by default the last 7 days), in chain order, a page of at most `pageSize`,
     /// with a `next` link while more remain — the review information governance makes of every emergency access. Each
     /// carries the latest review of its query, if any; `reviewed=false` lists those still awaiting one.
     private func breakGlassReview(purpose: String, query: Parameters) async throws -> Response {
