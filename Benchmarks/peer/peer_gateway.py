@@ -1475,6 +1475,12 @@ def match_key(entry: CareEntry) -> tuple:
         qualifier = ""
     elif category in ("test-result", "observation"):
         qualifier = time_of(entry.date) + "|" + normalise_quantity(entry.value)
+    elif category in ("appointment", "encounter") and entry.date is not None and entry.date.precision == TIME:
+        # Coded by kind, not by the fact: a visit is told apart by its time...
+        qualifier = time_of(entry.date)
+    elif category in ("appointment", "encounter", "document", "care-plan"):
+        # ...a document or a plan (or a visit given only a day) by its title too.
+        qualifier = time_of(entry.date) + "|" + normalise_text(entry.summary)
     else:
         date = entry.date
         qualifier = "" if date is None else (date.day if date.day is not None else date.text)

@@ -6,7 +6,15 @@ import CareRecords
 /// - medication: the medicine and its dose (the same drug at another dose is a near-match, not a duplicate)
 /// - allergy: the substance
 /// - test-result, observation: the test, its value and unit, and when it was taken
-/// - everything else: the concept and the day
+/// - appointment, encounter: the code and the time; given only a day, the day and the title
+/// - document, care-plan: the code, the time (or the day) and the title
+///
+/// Those four are coded by kind — a GP appointment, a consult note, "care plan" — not by the fact: a trust's care
+/// programme plan and its crisis plan, written the same day under the same code, are two plans, and merging them
+/// would hide the one an A&E clinician at night most needs. A visit is told apart by its time; its title is each
+/// system's own wording (a trust's FHIR encounter and the same encounter in its CDA letter are titled differently),
+/// so it is compared only when there is no time. A document or a plan is told apart by its title.
+/// - everything else (conditions, immunisations): the concept and the day
 ///
 /// Entries without a code fall back to their summary text and day, which only matches what is written alike.
 ///
@@ -31,7 +39,11 @@ struct MatchKey: Hashable {
             qualifier = ""
         case .testResult, .observation:
             qualifier = ConceptKey.time(entry.date) + "|" + Normalise.quantity(entry.value)
-        default:
+        case .appointment, .encounter, .document, .carePlan:
+            let isVisit = entry.category == .appointment || entry.category == .encounter
+            qualifier = isVisit && entry.date?.precision == .time
+                ? ConceptKey.time(entry.date) : ConceptKey.time(entry.date) + "|" + Normalise.text(entry.summary)
+        case .condition, .immunisation:
             qualifier = entry.date?.day ?? entry.date?.text ?? ""
         }
     }

@@ -116,6 +116,59 @@ import Testing
         #expect(result.entries[0].sources.count == 3)
     }
 
+    /// The code of a care plan, a document, an appointment or an encounter names a kind, not the fact: a trust's
+    /// care programme plan and its crisis plan, written the same day under "Care plan", are two plans — the crisis
+    /// plan is what A&E needs at night, and must not be folded into the other.
+    @Test func plansOfOneKindOnOneDayStayApartUnlessTheirTitlesAgree() {
+        let carePlan = Coding(system: Coding.System.snomedCT, code: "734163000", display: "Care plan")
+        let result = RecordMerger.merge([
+            entry(.carePlan, carePlan, provider: "mh-trust", id: "cp35", date: "2026-10-05",
+                summary: "Care Programme Approach care plan"),
+            entry(.carePlan, carePlan, provider: "mh-trust", id: "cp36", date: "2026-10-05",
+                summary: "Crisis and contingency plan"),
+            entry(.carePlan, carePlan, provider: "gp", id: "g9", date: "2026-10-05",
+                summary: "crisis and  contingency plan."),
+        ])
+        #expect(result.entries.count == 2)
+        let crisis = result.entries.first { $0.summary == "Crisis and contingency plan" }
+        #expect(crisis?.sources.map(\.id) == ["g9", "cp36"])
+        #expect(result.entries.contains { $0.summary == "Care Programme Approach care plan" && $0.sources.count == 1 })
+    }
+
+    /// Two GP appointments on one day (bloods in the morning, a review in the afternoon) are typed alike; the
+    /// time tells them apart. The same appointment at the same time from two providers is one.
+    @Test func appointmentsOfOneKindOnOneDayMatchOnlyAtTheSameTime() {
+        let practice = Coding(system: Coding.System.snomedCT, code: "788007007", display: "General practice service")
+        let result = RecordMerger.merge([
+            entry(.appointment, practice, provider: "gp", id: "a1", date: "2026-11-07T09:10:00Z", summary: "GP consultation"),
+            entry(.appointment, practice, provider: "gp", id: "a2", date: "2026-11-07T14:10:00Z", summary: "GP consultation"),
+            entry(.appointment, practice, provider: "mh-trust", id: "m1", date: "2026-11-07T14:10:00+00:00",
+                summary: "GP Consultation"),
+        ])
+        #expect(result.entries.count == 2)
+        #expect(result.entries.map { $0.sources.map(\.id) } == [["a2", "m1"], ["a1"]])
+    }
+
+    /// Each system titles a visit its own way (the trust's FHIR encounter and the same encounter in its CDA
+    /// letter): at the same time they are one visit whatever the titles. Given only a day, the title must agree.
+    @Test func visitsMatchAtTheSameTimeWhateverTheirTitlesAndOnADayOnlyUnderOneTitle() {
+        let admission = Coding(system: Coding.System.snomedCT, code: "32485007", display: "Hospital admission")
+        let timed = RecordMerger.merge([
+            entry(.encounter, admission, provider: "mh-trust", id: "enc5", date: "2026-09-12T16:40:00Z",
+                summary: "Hospital admission (inpatient encounter) — reason: Schizophrenia"),
+            entry(.encounter, admission, provider: "mh-trust-documents", id: "doc12/enc5",
+                date: "2026-09-12T16:40:00+00:00", summary: "Hospital admission — Discharge summary"),
+        ])
+        #expect(timed.entries.map { $0.sources.count } == [2])
+        let practice = Coding(system: Coding.System.snomedCT, code: "788007007", display: "General practice service")
+        let daysOnly = RecordMerger.merge([
+            entry(.appointment, practice, provider: "gp", id: "a1", date: "2026-11-07", summary: "Blood test"),
+            entry(.appointment, practice, provider: "gp", id: "a2", date: "2026-11-07", summary: "GP consultation"),
+            entry(.appointment, practice, provider: "care-home", id: "c1", date: "2026-11-07", summary: "GP consultation"),
+        ])
+        #expect(daysOnly.entries.map { $0.sources.map(\.id) }.sorted { $0.count > $1.count } == [["c1", "a2"], ["a1"]])
+    }
+
     @Test func resultsMatchOnValueUnitAndTimeNumerically() {
         let result = RecordMerger.merge([
             entry(.testResult, Self.sodium, provider: "mh-trust", id: "o1", date: "2024-05-01T09:30:00Z", value: Quantity(value: "139.0", unit: "mmol/L")),
