@@ -170,7 +170,7 @@ let package = Package(
         ]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "ProviderSimulator", "Providers", "CareRecords", "CareGateTesting", "Policy", "XMLSupport",
-            "FHIRExport", "RecordMerge",
+            "FHIRExport", "RecordMerge", "ProviderFormats",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -207,6 +207,7 @@ class CareEntry:
     dose: Optional[str]
     identifiers: list  # of (system, value)
     source: tuple  # (provider, id)
+    administered: bool = False  # a dose given once, at `date` (a mapping rule's `administered: true`)
 
 
 def uniqued(items):
@@ -1334,6 +1335,7 @@ class MappingRule:
     fields: dict  # name -> compiled `string(expr)`
     code_system: Optional[str]
     identifier_system: Optional[str]
+    administered: bool = False
 
 
 @dataclass
@@ -1361,7 +1363,7 @@ def load_mapping(path: Path) -> Mapping:
                 fields[name] = etree.XPath(f"string({rule[name]})", namespaces=namespaces, smart_strings=False)
         rules.append(MappingRule(
             category, etree.XPath(str(rule["records"]), namespaces=namespaces), fields,
-            rule.get("code_system"), rule.get("identifier_system")))
+            rule.get("code_system"), rule.get("identifier_system"), rule.get("administered") is True))
     return Mapping(root_tag, rules)
 
 
@@ -1402,7 +1404,7 @@ def decode_mapped(body: bytes, provider: str, mapping: Mapping) -> list:
                 Quantity(value, values.get("unit")) if value is not None else None,
                 values.get("dose"),
                 [(rule.identifier_system or LOCAL_IDENTIFIER_SYSTEM, identifier)] if identifier is not None else [],
-                (provider, values.get("id") or f"{rule_index}#{record_index}")))
+                (provider, values.get("id") or f"{rule_index}#{record_index}"), rule.administered))
     return entries
 
 
@@ -1469,7 +1471,9 @@ def standing(entry: CareEntry) -> str:
 
 def match_key(entry: CareEntry) -> tuple:
     category = entry.category
-    if category == "medication":
+    if category == "medication" and entry.administered:
+        qualifier = time_of(entry.date) + "|" + normalise_text(entry.dose or "")
+    elif category == "medication":
         qualifier = normalise_text(entry.dose or "")
     elif category == "allergy":
         qualifier = ""
@@ -1484,7 +1488,7 @@ def match_key(entry: CareEntry) -> tuple:
     else:
         date = entry.date
         qualifier = "" if date is None else (date.day if date.day is not None else date.text)
-    return (category, concept_of(category, entry.code, entry.summary), qualifier, standing(entry))
+    return (category, concept_of(category, entry.code, entry.summary), qualifier, standing(entry), entry.administered)
 
 
 def stable_id(source: tuple) -> str:
@@ -1508,10 +1512,13 @@ class MergedEntry:
     dose: Optional[str]
     sources: list
     conflict: Optional[tuple] = None  # (field, [ids])
+    administered: bool = False
 
     def to_json(self) -> dict:
         out = {"id": self.id, "category": self.category, "summary": self.summary,
                "sources": [{"provider": p, "id": i} for p, i in self.sources]}
+        if self.administered:
+            out["administered"] = True
         if self.code is not None:
             out["code"] = self.code.to_json()
         if self.date is not None:
@@ -1575,14 +1582,15 @@ def merge(entries: list) -> list:
             # Any member saying `active` wins; else the first status given.
             "active" if any(m.status == "active" for m in members) else _first(m.status for m in members),
             head.value or _first(m.value for m in members),
-            head.dose if head.dose is not None else _first(m.dose for m in members), sources))
+            head.dose if head.dose is not None else _first(m.dose for m in members), sources,
+            administered=head.administered))
 
     # Conflicts: the same concept (and, for results, the same time) that did not merge.
     by_concept = {}
     for index, entry in enumerate(merged):
         if entry.category in ("medication", "test-result", "observation"):
-            time = time_of(entry.date) if entry.category != "medication" else ""
-            key = (entry.category, concept_of(entry.category, entry.code, entry.summary), time)
+            time = time_of(entry.date) if entry.category != "medication" or entry.administered else ""
+            key = (entry.category, concept_of(entry.category, entry.code, entry.summary), time, entry.administered)
             by_concept.setdefault(key, []).append(index)
     for indices in by_concept.values():
         if len(indices) > 1:

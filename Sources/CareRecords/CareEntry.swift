@@ -97,6 +97,10 @@ public struct CareEntry: Hashable, Sendable, Codable {
     public var value: Quantity?
     /// A medicine's dose instruction as text (`500 mg four times a day`).
     public var dose: String?
+    /// A medicine given once, at `date` (FHIR MedicationAdministration; an ambulance crew's drugs given), rather
+    /// than one the patient is on. Two doses of paracetamol given hours apart are two facts; the same medicine
+    /// on two providers' lists is one.
+    public var administered: Bool
     /// Identifiers other providers may share for the same fact.
     public var identifiers: [EntryIdentifier]
     /// Where it came from.
@@ -104,9 +108,10 @@ public struct CareEntry: Hashable, Sendable, Codable {
 
     public init(
         category: EntryCategory, code: Coding? = nil, date: ClinicalDate? = nil, summary: String,
-        status: String? = nil, value: Quantity? = nil, dose: String? = nil,
+        status: String? = nil, value: Quantity? = nil, dose: String? = nil, administered: Bool = false,
         identifiers: [EntryIdentifier] = [], source: SourceReference
     ) {
+        self.administered = administered
         self.category = category
         self.code = code
         self.date = date

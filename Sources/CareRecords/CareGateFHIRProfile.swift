@@ -6,6 +6,10 @@ public enum CareGateFHIRProfile {
     /// On an entry that disagrees with others: nested `field` (valueString) and one `with` (valueString, the other
     /// resource's id) per other entry.
     public static let conflictExtension = "https://caregate.example/fhir/StructureDefinition/conflict"
+    /// On a MedicationStatement that is a dose given once at its `effectiveDateTime` (`CareEntry.administered`):
+    /// valueBoolean true. Not a MedicationAdministration, whose dosage must give a structured dose or rate (mad-1)
+    /// where CareGate holds the dose only as text.
+    public static let administeredExtension = "https://caregate.example/fhir/StructureDefinition/administered"
     /// On the issue of a provider-outcome OperationOutcome: nested `provider`, `kind` and `detail` (valueString).
     public static let providerOutcomeExtension = "https://caregate.example/fhir/StructureDefinition/provider-outcome"
     /// On a break-glass AuditEvent whose query has been reviewed, the latest review: nested `outcome` (valueCode:

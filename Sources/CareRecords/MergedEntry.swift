@@ -9,6 +9,8 @@ public struct MergedEntry: Hashable, Sendable, Codable {
     public var status: String?
     public var value: Quantity?
     public var dose: String?
+    /// A medicine given once, at `date`, rather than one the patient is on (`CareEntry.administered`).
+    public var administered: Bool
     /// Every provider that reported this fact, with its own id for it; at least one.
     public var sources: [SourceReference]
     /// Set when another entry in the view is the same concept but disagrees on what matters clinically.
@@ -16,8 +18,10 @@ public struct MergedEntry: Hashable, Sendable, Codable {
 
     public init(
         id: String, category: EntryCategory, code: Coding?, date: ClinicalDate?, summary: String,
-        status: String?, value: Quantity?, dose: String?, sources: [SourceReference], conflict: Conflict? = nil
+        status: String?, value: Quantity?, dose: String?, administered: Bool = false, sources: [SourceReference],
+        conflict: Conflict? = nil
     ) {
+        self.administered = administered
         self.id = id
         self.category = category
         self.code = code
@@ -28,6 +32,44 @@ public struct MergedEntry: Hashable, Sendable, Codable {
         self.dose = dose
         self.sources = sources
         self.conflict = conflict
+    }
+}
+
+extension MergedEntry {
+    private enum CodingKeys: String, CodingKey {
+        case id, category, code, date, summary, status, value, dose, administered, sources, conflict
+    }
+
+    /// `administered` is written only when true, as the JSON view writes it, and read as false when absent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(String.self, forKey: .id),
+            category: try container.decode(EntryCategory.self, forKey: .category),
+            code: try container.decodeIfPresent(Coding.self, forKey: .code),
+            date: try container.decodeIfPresent(ClinicalDate.self, forKey: .date),
+            summary: try container.decode(String.self, forKey: .summary),
+            status: try container.decodeIfPresent(String.self, forKey: .status),
+            value: try container.decodeIfPresent(Quantity.self, forKey: .value),
+            dose: try container.decodeIfPresent(String.self, forKey: .dose),
+            administered: try container.decodeIfPresent(Bool.self, forKey: .administered) ?? false,
+            sources: try container.decode([SourceReference].self, forKey: .sources),
+            conflict: try container.decodeIfPresent(Conflict.self, forKey: .conflict))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(category, forKey: .category)
+        try container.encodeIfPresent(code, forKey: .code)
+        try container.encodeIfPresent(date, forKey: .date)
+        try container.encode(summary, forKey: .summary)
+        try container.encodeIfPresent(status, forKey: .status)
+        try container.encodeIfPresent(value, forKey: .value)
+        try container.encodeIfPresent(dose, forKey: .dose)
+        if administered { try container.encode(true, forKey: .administered) }
+        try container.encode(sources, forKey: .sources)
+        try container.encodeIfPresent(conflict, forKey: .conflict)
     }
 }
 

@@ -50,7 +50,10 @@ extension FHIRExporter {
         (valueString, CareGate's provider id) and `id` (valueString, that provider's own id for the fact). An entry \
         that disagrees with another on what matters clinically carries the extension \
         `\(Provenance.conflictExtension)` with nested `field` (valueString: `dose`, `value` or `status`) and one \
-        `with` (valueString: the other resource's id) per entry it disagrees with.
+        `with` (valueString: the other resource's id) per entry it disagrees with. A MedicationStatement that is \
+        a dose given once at its `effectiveDateTime` (an ambulance crew's drug, a provider's \
+        MedicationAdministration), not a medicine the patient is on, carries `\(Provenance.administeredExtension)` \
+        (valueBoolean true).
 
         **Partial results.** When a provider that was asked did not answer, a search Bundle holds, after the \
         matches, an entry with `search.mode` = `outcome`: an OperationOutcome with severity `warning`, code \

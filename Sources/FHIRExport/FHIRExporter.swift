@@ -25,6 +25,8 @@ public struct FHIRExporter: Sendable {
         /// On an entry that disagrees with others: nested `field` (valueString) and one `with` (valueString,
         /// the other resource's id) per other entry.
         public static let conflictExtension = CareGateFHIRProfile.conflictExtension
+        /// On a medication that is a dose given: valueBoolean true.
+        public static let administeredExtension = CareGateFHIRProfile.administeredExtension
     }
 
     /// The NHS number identifier system.
@@ -48,6 +50,9 @@ public struct FHIRExporter: Sendable {
     /// puts `meta` right after `id` and `extension` before any of the resource's own elements).
     func provenance(_ entry: MergedEntry, into resource: inout FHIRElementBuilder) {
         provenance(sources: entry.sources, conflict: entry.conflict, into: &resource)
+        if entry.administered {
+            resource.repeating("extension", url: Provenance.administeredExtension) { $0.boolean("valueBoolean", true) }
+        }
     }
 
     func provenance(sources: [SourceReference], conflict: Conflict?, into resource: inout FHIRElementBuilder) {

@@ -48,9 +48,10 @@ extension RecordView {
         return output.bytes
     }
 
-    /// One merged entry: category, code, conflict, date, dose, id, sources, status, summary, value.
+    /// One merged entry: administered (only when true), category, code, conflict, date, dose, id, sources, status,
+    /// summary, value.
     private static func write(_ entry: MergedEntry, to output: inout JSONOutput) {
-        output.raw("{\"category\":")
+        output.raw(entry.administered ? "{\"administered\":true,\"category\":" : "{\"category\":")
         output.string(entry.category.rawValue)
         if let code = entry.code {
             output.raw(",\"code\":{")

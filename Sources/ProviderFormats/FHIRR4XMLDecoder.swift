@@ -42,9 +42,9 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             "clinicalStatus", "verificationStatus", "reaction", "manifestation", "criticality", "recordedDate",
             "onsetDateTime", "onsetPeriod", "vaccineCode", "protocolApplied", "doseNumberPositiveInt",
             "doseNumberString", "occurrenceDateTime", "statusReason", "period", "created", "title", "description",
-            // MedicationStatement, MedicationRequest.
+            // MedicationStatement, MedicationRequest, MedicationAdministration.
             "medicationCodeableConcept", "medicationReference", "dosage", "dosageInstruction", "authoredOn",
-            "dateAsserted", "effectiveDateTime", "effectivePeriod", "reasonCode",
+            "dateAsserted", "effectiveDateTime", "effectivePeriod", "reasonCode", "dose", "route",
             // Observation, DiagnosticReport.
             "valueQuantity", "valueCodeableConcept", "valueBoolean", "valueString", "valueInteger", "component",
             "dataAbsentReason", "effectiveInstant", "issued", "conclusion",
@@ -110,6 +110,13 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
     /// share its identifiers and content), listing every source, as that gateway's view did. Without provenance it
     /// stays the gateway's own.
     static func attributed(_ entry: CareEntry, element: XMLElement, via gateway: ProviderID) -> [CareEntry] {
+        var entry = entry
+        // A dose given, as that gateway exported it (a MedicationStatement marked so).
+        if entry.category == .medication, element.children("extension").contains(where: {
+            $0.attribute("url") == CareGateFHIRProfile.administeredExtension && $0.fhirValue("valueBoolean") == "true"
+        }) {
+            entry.administered = true
+        }
         var copies: [CareEntry] = []
         for source in element.children("extension")
         where source.attribute("url") == CareGateFHIRProfile.sourceExtension {

@@ -1,7 +1,7 @@
 import CareRecords
 import XMLSupport
 
-/// MedicationStatement and MedicationRequest → `medication`.
+/// MedicationStatement, MedicationRequest and MedicationAdministration → `medication`.
 extension FHIRResource {
     func medicationStatement() -> CareEntry? {
         let medicine = medicine()
@@ -22,6 +22,36 @@ extension FHIRResource {
             .medication, code: medicine, date: firstDate(element.fhirValue("authoredOn")),
             summary: summary(medicine?.display, details: dose),
             status: element.fhirValue("status"), dose: dose)
+    }
+
+    /// A dose given once (`administered`): its time, the dose (the dosage's text, else its quantity), and how
+    /// it stands — "given (Intravenous)", "not given: <reason>", "on hold" — so that a line read alone never
+    /// passes a dose withheld for one given.
+    func medicationAdministration() -> CareEntry? {
+        let medicine = medicine()
+        let dosage = element.child("dosage")
+        let quantity = dosage?.child("dose").flatMap { dose in
+            dose.fhirValue("value").map { value in
+                (dose.fhirValue("unit") ?? dose.fhirValue("code")).map { "\(value) \($0)" } ?? value
+            }
+        }
+        let dose = dosage?.fhirValue("text") ?? quantity
+        let status = element.fhirValue("status")
+        let standing: String? =
+            switch status {
+            case nil, "completed": "given" + (dosage?.codeableConcept("route")?.display.map { " (\($0))" } ?? "")
+            case "not-done":
+                "not given" + (element.codeableConcept("statusReason")?.display.map { ": \($0)" } ?? "")
+            case "in-progress": "being given"
+            case "on-hold": "on hold"
+            case "stopped": "stopped"
+            default: nil
+            }
+        return entry(
+            .medication, code: medicine,
+            date: firstDate(element.fhirValue("effectiveDateTime"), element.fhirValue(at: "effectivePeriod", "start")),
+            summary: summary(medicine?.display, details: dose, standing),
+            status: status, dose: dose, administered: true)
     }
 
     /// The medicine, coded inline or through a reference to a Medication in the same document (contained

@@ -28,6 +28,7 @@ struct FHIRResource {
         case "AllergyIntolerance": entry = allergy()
         case "MedicationStatement": entry = medicationStatement()
         case "MedicationRequest": entry = medicationRequest()
+        case "MedicationAdministration": entry = medicationAdministration()
         case "Observation": entry = observation()
         case "DiagnosticReport": entry = diagnosticReport()
         case "Encounter": entry = encounter()
@@ -55,13 +56,13 @@ struct FHIRResource {
     /// no code, date, value, dose or summary text would say only "there is a resource", so it is unreadable.
     func entry(
         _ category: EntryCategory, code: Coding?, date: ClinicalDate?, summary: String?, status: String?,
-        value: Quantity? = nil, dose: String? = nil, identifiers: [EntryIdentifier] = []
+        value: Quantity? = nil, dose: String? = nil, administered: Bool = false, identifiers: [EntryIdentifier] = []
     ) -> CareEntry? {
         guard code != nil || date != nil || summary != nil || value != nil || dose != nil else { return nil }
         return CareEntry(
             category: category, code: code, date: date,
             summary: EntrySummary.marking(summary ?? code?.display ?? type, status: status),
-            status: status, value: value, dose: dose,
+            status: status, value: value, dose: dose, administered: administered,
             identifiers: identifiers.isEmpty ? element.identifiers : identifiers + element.identifiers,
             source: source)
     }

@@ -89,10 +89,12 @@ struct MappedRuleFields: Sendable {
     let category: EntryCategory
     let codeSystem: String?
     let identifierSystem: String
+    let administered: Bool
 
     init(_ rule: XMLMapping.Rule, scope: XMLReadScope) {
         records = XPathNodeSelector(rule.records, scope: scope)
         category = rule.category
+        administered = rule.administered
         codeSystem = rule.codeSystem
         identifierSystem = rule.identifierSystem ?? XMLMapping.localIdentifierSystem
         fields = XPathFieldSet(rule.fields, scope: scope)
@@ -130,6 +132,7 @@ struct MappedRuleFields: Sendable {
             status: status,
             value: value.map { Quantity(value: $0, unit: unit) },
             dose: dose,
+            administered: administered,
             identifiers: identifier.map {
                 [EntryIdentifier(system: identifierSystem, value: $0)]
             } ?? [],

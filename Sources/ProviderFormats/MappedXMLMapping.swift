@@ -49,14 +49,17 @@ public struct XMLMapping: Sendable, Hashable {
         public var codeSystem: String?
         /// The identifier system URI of `identifier`; `urn:caregate:local` when not given.
         public var identifierSystem: String?
+        /// Each record is a dose given (medication only; `CareEntry.administered`).
+        public var administered: Bool
 
         public init(
             category: EntryCategory, records: XPathExpression, id: XPathExpression, code: XPathExpression? = nil,
             display: XPathExpression? = nil, date: XPathExpression? = nil, value: XPathExpression? = nil,
             unit: XPathExpression? = nil, status: XPathExpression? = nil, dose: XPathExpression? = nil,
             summary: XPathExpression? = nil, identifier: XPathExpression? = nil, codeSystem: String? = nil,
-            identifierSystem: String? = nil
+            identifierSystem: String? = nil, administered: Bool = false
         ) {
+            self.administered = administered
             self.category = category
             self.records = records
             self.id = id

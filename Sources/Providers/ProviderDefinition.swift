@@ -210,14 +210,8 @@ public struct ProviderDefinition: Sendable, Hashable {
             }
             retryBudget = ratio
         }
-        if let text = try fields.string("hedge", required: false) {
-            guard let value = Bool(text) else { throw fields.error("hedge", "expected true or false, got '\(text)'") }
-            hedge = value
-        }
-        if let text = try fields.string("http2", required: false) {
-            guard let value = Bool(text) else { throw fields.error("http2", "expected true or false, got '\(text)'") }
-            http2 = value
-        }
+        if let value = try fields.boolean("hedge") { hedge = value }
+        if let value = try fields.boolean("http2") { http2 = value }
         if let node = fields.value("tls") {
             guard scheme == "https" else { throw fields.error("tls", "only for an https:// url") }
             tls = try ProviderTLS(

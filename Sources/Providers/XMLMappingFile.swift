@@ -38,6 +38,9 @@ import Yams
 ///   - `code`, `display`, `date` (ISO 8601), `value` (decimal), `unit`, `status`, `dose`, `summary`,
 ///     `identifier` (optional, XPath from a record)
 ///   - `code_system`, `identifier_system` (optional, literal URIs, not XPath)
+///   - `administered` (optional, `true` or `false`; only for `medication`): each record is a dose given at its
+///     `date` — an ambulance crew's drugs given — not a medicine the patient is on, so two are merged only when
+///     given at the same time
 ///
 /// Every value is XPath 1.0 with only the core functions. Quote an expression that starts with `@`, `*`, `'`,
 /// `"`, `[`, `{`, `|` or `!` in YAML (`id: "@id"`). Unknown keys are refused; every error names the file, the
@@ -47,7 +50,7 @@ extension XMLMapping {
     static let fileKeys: Set<String> = ["namespaces", "root", "patient", "entries"]
     static let ruleKeys: Set<String> = [
         "category", "records", "id", "code", "code_system", "display", "date", "value", "unit", "status", "dose",
-        "summary", "identifier", "identifier_system",
+        "summary", "identifier", "identifier_system", "administered",
     ]
 
     /// Reads and checks one mapping file's text; `file` names it in errors.
@@ -117,6 +120,10 @@ extension XMLMapping {
         if identifierSystem != nil && identifier == nil {
             throw fields.error("identifier_system", "given without 'identifier'")
         }
+        let administered = try fields.boolean("administered") ?? false
+        if administered && category != .medication {
+            throw fields.error("administered", "only for category medication (a dose given), not \(category.rawValue)")
+        }
         return Rule(
             category: category, records: records, id: try fields.xpath("id", namespaces: namespaces)!,
             code: try fields.xpath("code", namespaces: namespaces, required: false),
@@ -125,7 +132,7 @@ extension XMLMapping {
             status: try fields.xpath("status", namespaces: namespaces, required: false),
             dose: try fields.xpath("dose", namespaces: namespaces, required: false),
             summary: try fields.xpath("summary", namespaces: namespaces, required: false), identifier: identifier,
-            codeSystem: try fields.uri("code_system"), identifierSystem: identifierSystem)
+            codeSystem: try fields.uri("code_system"), identifierSystem: identifierSystem, administered: administered)
     }
 }
 

@@ -113,6 +113,13 @@ public struct YAMLFields {
         return text
     }
 
+    /// `true` or `false` (nil when absent).
+    public func boolean(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let text = try string(key, required: false) else { return nil }
+        guard let value = Bool(text) else { throw error(key, "expected true or false, got '\(text)'") }
+        return value
+    }
+
     /// A whole number within `range`.
     public func integer(_ key: String, in range: ClosedRange<Int>, required: Bool = true) throws(ConfigurationError)
         -> Int?

@@ -3,7 +3,8 @@ import CareRecords
 /// What makes two entries from different providers the same fact, per category (DESIGN.md, "Merge and
 /// de-duplication"): the coded concept plus what matters clinically for that category.
 ///
-/// - medication: the medicine and its dose (the same drug at another dose is a near-match, not a duplicate)
+/// - medication: the medicine and its dose (the same drug at another dose is a near-match, not a duplicate);
+///   a dose given (`administered`) also its time, and never matches a medicine the patient is on
 /// - allergy: the substance
 /// - test-result, observation: the test, its value and unit, and when it was taken
 /// - appointment, encounter: the code and the time; given only a day, the day and the title
@@ -27,14 +28,18 @@ struct MatchKey: Hashable {
     var concept: String
     var qualifier: String
     var standing: CareEntry.Standing
+    var administered: Bool
 
     init(_ entry: CareEntry) {
         category = entry.category
         standing = entry.standing
+        administered = entry.administered
         concept = ConceptKey.concept(code: entry.code, summary: entry.summary)
         switch entry.category {
         case .medication:
-            qualifier = Normalise.text(entry.dose ?? "")
+            qualifier = entry.administered
+                ? ConceptKey.time(entry.date) + "|" + Normalise.text(entry.dose ?? "")
+                : Normalise.text(entry.dose ?? "")
         case .allergy:
             qualifier = ""
         case .testResult, .observation:
@@ -53,19 +58,19 @@ struct MatchKey: Hashable {
 struct ConceptKey: Hashable {
     var category: EntryCategory
     var concept: String
-    /// For results, the time taken: the same test at the same time with another value is a conflict; at
-    /// another time it is simply another result.
+    /// For results and doses given, the time: the same test at the same time with another value is a conflict,
+    /// as is the same medicine given at the same time at another dose; at another time it is simply another.
     var time: String
-
-    init(_ entry: CareEntry) {
-        self.init(category: entry.category, code: entry.code, date: entry.date, summary: entry.summary)
-    }
+    /// A dose given never conflicts with a medicine the patient is on.
+    var administered: Bool
 
     /// From an entry's parts (a merged entry's, when looking for near-matches).
-    init(category: EntryCategory, code: Coding?, date: ClinicalDate?, summary: String) {
+    init(category: EntryCategory, code: Coding?, date: ClinicalDate?, summary: String, administered: Bool) {
         self.category = category
+        self.administered = administered
         concept = Self.concept(code: code, summary: summary)
-        time = category == .testResult || category == .observation ? Self.time(date) : ""
+        let timed = category == .testResult || category == .observation || administered
+        time = timed ? Self.time(date) : ""
     }
 
     static func concept(code: Coding?, summary: String) -> String {

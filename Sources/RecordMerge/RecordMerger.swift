@@ -82,7 +82,7 @@ public enum RecordMerger {
             return MergedEntry(
                 id: stableID(first.source), category: first.category, code: first.code, date: first.date,
                 summary: first.summary, status: first.status, value: first.value, dose: first.dose,
-                sources: [first.source])
+                administered: first.administered, sources: [first.source])
         }
         var sources = Array(Set(members.map { entries[$0].source })).sorted()
         if sources.isEmpty { sources = [first.source] }
@@ -104,16 +104,19 @@ public enum RecordMerger {
         }
         return MergedEntry(
             id: stableID(sources[0]), category: first.category, code: code, date: date ?? first.date,
-            summary: first.summary, status: status, value: value, dose: dose, sources: sources)
+            summary: first.summary, status: status, value: value, dose: dose, administered: first.administered,
+            sources: sources)
     }
 
-    /// Flags merged entries that are the same concept but disagree where it matters: dose for medicines,
-    /// value for results taken at the same time. Returns how many entries were flagged.
+    /// Flags merged entries that are the same concept but disagree where it matters: dose for medicines (for
+    /// doses given, at the same time), value for results taken at the same time. Returns how many entries were flagged.
     private static func flagConflicts(_ merged: inout [MergedEntry]) -> Int {
         var byConcept: [ConceptKey: [Int]] = [:]
         for (index, entry) in merged.enumerated()
         where entry.category == .medication || entry.category == .testResult || entry.category == .observation {
-            let key = ConceptKey(category: entry.category, code: entry.code, date: entry.date, summary: entry.summary)
+            let key = ConceptKey(
+                category: entry.category, code: entry.code, date: entry.date, summary: entry.summary,
+                administered: entry.administered)
             byConcept[key, default: []].append(index)
         }
         var flagged = 0

@@ -38,6 +38,7 @@ import Testing
         }
         var entriesSeen = 0
         var conflictsSeen = 0
+        var dosesGivenSeen = 0
         for patient in population.patients {
             var entries: [CareEntry] = []
             for adapter in adapters {
@@ -55,10 +56,12 @@ import Testing
             view.withheld = patient.index % 3
             entriesSeen += view.entries.count
             conflictsSeen += view.entries.filter { $0.conflict != nil }.count
+            dosesGivenSeen += view.entries.filter(\.administered).count
             #expect(view.jsonBytes() == (try Self.encoderBytes(view)), "patient \(patient.index)")
         }
         #expect(entriesSeen > 1_000)
         #expect(conflictsSeen > 0, "the population's conflicts are covered")
+        #expect(dosesGivenSeen > 0, "the ambulance's doses given are covered")
         for adapter in adapters { try await adapter.shutdown() }
     }
 

@@ -127,6 +127,32 @@ struct UKCoreExampleTests {
         #expect(entry.summary == "MedicationRequest — 1 drop in left eye, every 12 hours, until finished.")
     }
 
+    @Test("MedicationAdministration: a dose given at its time, the dose from its quantity, the route in the summary")
+    func medicationAdministration() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationAdministration-CiprofloxacinIV-Example.xml")
+        #expect(entry.category == .medication)
+        #expect(entry.administered)
+        #expect(entry.code?.code == "35831211000001109")
+        #expect(entry.dose == "400 milligram")
+        #expect(entry.date?.text == "2023-06-30T13:00:00+00:00")
+        #expect(entry.status == "completed")
+        #expect(
+            entry.summary
+                == "Ciprofloxacin 400mg/200ml infusion bags (Hikma Pharmaceuticals International Ltd) — 400 milligram; "
+                + "given (Intravenous)")
+        #expect(entry.identifiers.map(\.value) == ["504cdccf-203d-4023-af47-5351e283aee7"])
+    }
+
+    /// A line read alone must never pass a dose withheld for one given.
+    @Test("MedicationAdministration on hold says so, and keeps its dosage text")
+    func medicationAdministrationOnHold() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationAdministration-Sn-ZeroDosage-Example.xml")
+        #expect(entry.administered)
+        #expect(entry.status == "on-hold")
+        #expect(entry.summary == "MedicationAdministration — No administration required.; on hold")
+        #expect(try !UKCoreExamples.onlyEntry("UKCore-MedicationStatement-Amoxicillin-Example.xml").administered)
+    }
+
     @Test("Immunization: vaccine, occurrence date, status, dose number")
     func immunization() throws {
         let entry = try UKCoreExamples.onlyEntry("UKCore-Immunization-Sn-ProtocolApplied-Example.xml")

@@ -15,7 +15,7 @@ struct MappingFileTests {
     static let mappedProviders = Shared.definitions.filter { $0.format == .mappedXML }.map(\.id)
     static let fieldKeys: Set<String> = [
         "category", "records", "id", "code", "code_system", "display", "date", "value", "unit", "status", "dose",
-        "summary", "identifier", "identifier_system",
+        "summary", "identifier", "identifier_system", "administered",
     ]
 
     /// One record as the mapping reads it: each field's string, absent when empty.
@@ -37,12 +37,13 @@ struct MappingFileTests {
             let category = try #require(rule["category"].flatMap(EntryCategory.init(rawValue:)), "\(rule)")
             for node in try document.nodes(try #require(rule["records"])) {
                 var fields: [String: String] = [:]
-                for (key, expression) in rule where !["category", "records", "code_system", "identifier_system"].contains(key) {
+                for (key, expression) in rule where !["category", "records", "code_system", "identifier_system", "administered"].contains(key) {
                     let value = try document.string(expression, at: node)
                     if !value.isEmpty { fields[key] = value }
                 }
                 fields["code_system"] = rule["code_system"]
                 fields["identifier_system"] = rule["identifier_system"]
+                fields["administered"] = rule["administered"]
                 let id = try #require(fields["id"], "a record without an id: \(rule)")
                 #expect(records[id] == nil, "record \(id) mapped twice")
                 records[id] = Mapped(category: category, fields: fields)
@@ -126,6 +127,9 @@ struct MappingFileTests {
             #expect(record["code_system"] == Coding.System.dmd)
             #expect(record["dose"] == medicine.dosageText, "\(label)")
             #expect(record["date"] == medicine.date, "\(label)")
+            // A drug given during an incident is a dose given at its time; a care home's MAR line is a medicine
+            // the resident is on.
+            #expect(record["administered"] == (medicine.encounterID != nil ? "true" : nil), "\(label)")
         case .allergy(let allergy):
             coded(allergy.substance)
             #expect(record["code_system"] == Coding.System.snomedCT)

@@ -85,6 +85,17 @@ import Testing
         #expect(try XMLMapping(yaml: Self.valid, file: "ambulance.mapping.yaml") == mapping)
     }
 
+    /// An ambulance crew's drugs given are doses given at a time, not medicines the patient is on.
+    @Test func aMedicationRuleCanSayItsRecordsAreDosesGiven() throws {
+        let mapping = try XMLMapping(
+            yaml: Self.valid.replacingOccurrences(of: "    date: a:Given", with: "    date: a:Given\n    administered: true"),
+            file: "ambulance.mapping.yaml")
+        #expect(mapping.rules.map(\.administered) == [false, false, true])
+        let record = try MappedXMLDecoder(mapping: mapping).decode(Array(Self.export.utf8), from: "ambulance")
+        #expect(record.entries.map(\.administered) == [false, false, false, true])
+        #expect(try XMLMapping(yaml: Self.valid, file: "m.yaml").rules.allSatisfy { !$0.administered })
+    }
+
     @Test func theMinimalFileNeedsOnlyEntriesWithCategoryRecordsAndID() throws {
         let mapping = try XMLMapping(
             yaml: """
@@ -137,6 +148,9 @@ import Testing
         ("  a: urn:caregate", "  xml: urn:caregate", "m.yaml:3: key 'namespaces.xml': not a usable namespace prefix"),
         ("    id: \"@id\"\n    display: a:Drug", "    id:\n    display: a:Drug", "m.yaml:29: key 'entries[2].id': expected a text value"),
         ("    id: \"@id\"\n    display: a:Drug", "    id: @id\n    display: a:Drug", "m.yaml: not valid YAML"),
+        // `administered`: a boolean, and only for medicines.
+        ("    date: a:Given", "    date: a:Given\n    administered: yes please", "m.yaml:33: key 'entries[2].administered': expected true or false, got 'yes please'"),
+        ("    status: a:Status", "    status: a:Status\n    administered: true", "m.yaml:15: key 'entries[0].administered': only for category medication (a dose given), not encounter"),
         // Yams refuses a key given twice, without a line.
         ("    status: a:Status", "    status: a:Status\n    status: a:Other", "m.yaml: not valid YAML: Parser: expected all keys to be unique but found the following duplicated key(s): 'status'"),
     ])

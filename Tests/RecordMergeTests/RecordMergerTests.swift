@@ -106,6 +106,35 @@ import Testing
         #expect(second.conflict == Conflict(field: "dose", with: [first.id]))
     }
 
+    /// Paracetamol given by an ambulance crew this afternoon and on an incident months ago are two doses: merged,
+    /// the view showed one of them, with either date, and a clinician could dose again within the hour. A dose
+    /// given never joins a medicine on a list, nor is it a dose conflict with one.
+    @Test func dosesGivenAtDifferentTimesStayApartAndNeverJoinAMedicineTaken() {
+        let paracetamol = Coding(system: Coding.System.dmd, code: "322236009", display: "Paracetamol 500mg tablets")
+        func given(_ provider: String, _ id: String, _ date: String, dose: String = "1 g by mouth") -> CareEntry {
+            var entry = entry(.medication, paracetamol, provider: provider, id: id, date: date, dose: dose)
+            entry.administered = true
+            return entry
+        }
+        let result = RecordMerger.merge([
+            given("ambulance", "d8", "2025-12-07T14:19:00Z"),
+            given("ambulance", "d16", "2026-12-08T01:05:00Z"),
+            given("ed", "x1", "2026-12-08T01:05:00+00:00"),
+            entry(.medication, paracetamol, provider: "gp", id: "g1", date: "2024-01-01", dose: "1 g by mouth"),
+        ])
+        #expect(result.entries.map { $0.sources.map(\.id) } == [["d16", "x1"], ["d8"], ["g1"]])
+        #expect(result.entries.map(\.administered) == [true, true, false])
+        #expect(result.conflicts == 0)
+
+        // Given at the same time at another dose: a conflict, as for two results of one test at one time.
+        let disagreeing = RecordMerger.merge([
+            given("ambulance", "d1", "2026-12-08T01:05:00Z"),
+            given("ed", "x1", "2026-12-08T01:05:00Z", dose: "500 mg by mouth"),
+        ])
+        #expect(disagreeing.conflicts == 2)
+        #expect(disagreeing.entries.allSatisfy { $0.conflict?.field == "dose" })
+    }
+
     @Test func allergiesMatchOnTheSubstanceAlone() {
         let result = RecordMerger.merge([
             entry(.allergy, Self.penicillin, provider: "gp", id: "a1", date: "2019-01-01"),

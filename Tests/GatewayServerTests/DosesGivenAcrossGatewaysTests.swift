@@ -1,0 +1,45 @@
+import CareRecords
+import FHIRExport
+import ProviderFormats
+import RecordMerge
+import Testing
+
+/// A dose given keeps being one through federation: the north gateway exports it as a MedicationStatement marked
+/// `administered`, and a hub reading that Bundle merges it as north did — two doses of paracetamol given months
+/// apart stay two, and neither joins the GP's paracetamol.
+@Suite struct DosesGivenAcrossGatewaysTests {
+    static let paracetamol = Coding(system: Coding.System.dmd, code: "322236009", display: "Paracetamol 500mg tablets")
+
+    static func entry(_ provider: String, _ id: String, _ date: String, administered: Bool) -> CareEntry {
+        CareEntry(
+            category: .medication, code: paracetamol, date: ClinicalDate(date), summary: "Paracetamol 500mg tablets — 1 g",
+            dose: "1 g by mouth", administered: administered, source: SourceReference(provider: ProviderID(provider), id: id))
+    }
+
+    @Test func aHubMergesDosesGivenAsTheGatewayBehindItDid() throws {
+        let north = RecordMerger.merge([
+            Self.entry("ambulance", "d8", "2025-12-07T14:19:00Z", administered: true),
+            Self.entry("ambulance", "d16", "2026-12-08T01:05:00Z", administered: true),
+            Self.entry("gp", "g1", "2024-01-01", administered: false),
+        ]).entries
+        #expect(north.map(\.administered) == [true, true, false])
+
+        let exporter = FHIRExporter(baseURL: "https://north.caregate.test/fhir")
+        let patient = try NHSNumber("9990000018")
+        let bundle = exporter.searchset(
+            north.map { exporter.resource(for: $0, patient: patient) }, total: north.count, links: [], notices: [])
+        let body = bundle.encoded(.xml)
+        let marked = String(decoding: body, as: UTF8.self).components(
+            separatedBy: CareGateFHIRProfile.administeredExtension
+        ).count - 1
+        #expect(marked == 2)
+
+        let decoded = try FHIRR4XMLDecoder(gateway: true).decode(body, from: "north")
+        #expect(decoded.entries.map(\.administered) == [true, true, false])
+        let hub = RecordMerger.merge(decoded.entries).entries
+        #expect(hub.map { $0.sources.map(\.id) } == [["d16"], ["d8"], ["g1"]])
+        #expect(hub.map(\.administered) == [true, true, false])
+        // Another provider's extension with the same name is read only from a gateway.
+        #expect(try FHIRR4XMLDecoder().decode(body, from: "north").entries.allSatisfy { !$0.administered })
+    }
+}
