@@ -1538,6 +1538,10 @@ def _first(values):
     return next((v for v in values if v is not None), None)
 
 
+def _detail(text: str) -> int:
+    return sum(1 for byte in text.encode() if byte >= 0x80 or chr(byte).isalnum())
+
+
 def merge(entries: list) -> list:
     """De-duplicates entries from several providers, keeping every source; newest first."""
     parent = list(range(len(entries)))
@@ -1578,7 +1582,9 @@ def merge(entries: list) -> list:
         dated = [m.date for m in members if m.date is not None]
         date = max(dated, key=lambda d: d.precision) if dated else None
         merged.append(MergedEntry(
-            stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date, head.summary,
+            # The most detailed summary (the most letters and digits, as UTF-8 bytes; the first of equals).
+            stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date,
+            max((m.summary for m in members), key=_detail),
             # Any member saying `active` wins; else the first status given.
             "active" if any(m.status == "active" for m in members) else _first(m.status for m in members),
             head.value or _first(m.value for m in members),

@@ -12,6 +12,9 @@ public struct MergeResult: Sendable {
 
 /// De-duplicates entries from several providers into one view that keeps every source.
 ///
+/// A merged fact takes the most precise date, the most detailed summary, `active` from any source, and otherwise the
+/// first source's fields.
+///
 /// Matching, strongest first: a shared identifier within a category (order, accession, document id), then the
 /// per-category `MatchKey`; only statements of the same standing match (a withdrawn one, or a vaccine not given,
 /// never joins one asserting the fact). Matches are transitive (union–find). Near-matches that disagree — the same medicine at
@@ -92,8 +95,15 @@ public enum RecordMerger {
         var status = first.status
         var value = first.value
         var dose = first.dose
+        // The most detailed line any source wrote (the most letters and digits; the first of equals): a care home's
+        // "Penicillin — Urticaria" must not stand for the GP's "Penicillin allergy — reaction: Urticaria;
+        // criticality: high". Spacing and punctuation do not count, so a copy's stray full stop does not win.
+        var summary = first.summary
+        var detail = Self.detail(of: summary)
         for member in members {
             let entry = entries[member]
+            let candidate = Self.detail(of: entry.summary)
+            if candidate > detail { (summary, detail) = (entry.summary, candidate) }
             if let candidate = entry.date, date == nil || date!.precision < candidate.precision { date = candidate }
             if code == nil { code = entry.code }
             // Sources disagreeing on whether the fact is current: any that says `active` wins, so an allergy or a
@@ -104,8 +114,18 @@ public enum RecordMerger {
         }
         return MergedEntry(
             id: stableID(sources[0]), category: first.category, code: code, date: date ?? first.date,
-            summary: first.summary, status: status, value: value, dose: dose, administered: first.administered,
+            summary: summary, status: status, value: value, dose: dose, administered: first.administered,
             sources: sources)
+    }
+
+    /// How much a line says: its letters and digits, counted as UTF-8 bytes (anything beyond ASCII counts).
+    static func detail(of text: String) -> Int {
+        var count = 0
+        for byte in text.utf8 {
+            let isLetter = (0x61...0x7A).contains(byte | 0x20)  // a–z, A–Z
+            if byte >= 0x80 || isLetter || (0x30...0x39).contains(byte) { count += 1 }
+        }
+        return count
     }
 
     /// Flags merged entries that are the same concept but disagree where it matters: dose for medicines (for

@@ -135,6 +135,22 @@ import Testing
         #expect(disagreeing.entries.allSatisfy { $0.conflict?.field == "dose" })
     }
 
+    /// The merged line is the most detailed one a source wrote, whichever provider answered first: a care home's
+    /// short line must not hide the criticality the GP recorded.
+    @Test func aMergedFactReadsAsItsMostDetailedSourceWroteIt() {
+        let lines = [
+            ("care-home", "Penicillin — Urticaria"),
+            ("gp", "Penicillin allergy — reaction: Urticaria; criticality: high"),
+            ("mh-trust", "Penicillin allergy — reaction: Urticaria"),
+        ]
+        for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+            let result = RecordMerger.merge(order.map { index in
+                entry(.allergy, Self.penicillin, provider: lines[index].0, id: "a\(index)", summary: lines[index].1)
+            })
+            #expect(result.entries.map(\.summary) == ["Penicillin allergy — reaction: Urticaria; criticality: high"])
+        }
+    }
+
     @Test func allergiesMatchOnTheSubstanceAlone() {
         let result = RecordMerger.merge([
             entry(.allergy, Self.penicillin, provider: "gp", id: "a1", date: "2019-01-01"),
