@@ -705,6 +705,10 @@ def oid_uri(oid: str, medicine: bool = False) -> str:
     return OID_URIS.get(oid) or "urn:oid:" + oid
 
 
+# C-CDA's status observation values (SNOMED CT) as FHIR clinical status codes.
+CLINICAL_STATUSES = {"55561003": "active", "73425007": "inactive", "413322009": "resolved"}
+
+
 def cda(element, name):
     return element.find(H + name)
 
@@ -1044,11 +1048,20 @@ class CDAStatement:
         return date
 
     def concern_status(self):
+        # The status observation's value, else the concern act's status; never the observation's own statusCode.
+        for relationship in cda_children(self.element, "entryRelationship"):
+            observation = cda(relationship, "observation")
+            if observation is None or not (
+                    has_template(observation, "2.16.840.1.113883.10.20.22.4.28")
+                    or has_template(observation, "2.16.840.1.113883.10.20.22.4.6")
+                    or cda_code(observation, "code") == "33999-4"):
+                continue
+            stated = CLINICAL_STATUSES.get(cda_code(observation, "value"))
+            if stated is not None:
+                return stated
         if self.container is not None and local_name(self.container) == "act":
-            status = cda_code(self.container, "statusCode")
-            if status is not None:
-                return status
-        return cda_code(self.element, "statusCode")
+            return cda_code(self.container, "statusCode")
+        return None
 
     def structured_dose(self):
         e = self.element

@@ -153,10 +153,16 @@ struct CDAStatement {
         return display + (intolerance ? " intolerance" : " allergy")
     }
 
-    /// An allergy or problem's status: the concern act's (`active`, `completed` for a resolved concern),
-    /// else the observation's own.
+    /// An allergy or problem's clinical status: what its status observation states (C-CDA's Allergy Status or
+    /// Problem Status Observation: `active`, `inactive`, `resolved`), else its concern act's status (`active`,
+    /// `completed` for a concern no longer tracked), else nothing. Not the observation's own `statusCode`: that is
+    /// `completed` whenever the observation was made, and says nothing of whether the allergy still is — read as
+    /// the allergy's status, a penicillin allergy from a discharge summary was exported to FHIR as resolved.
     private var concernStatus: String? {
-        container.flatMap { $0.name == "act" ? $0.cdaCode("statusCode") : nil } ?? element.cdaCode("statusCode")
+        for relationship in element.cdaChildren("entryRelationship") {
+            if let stated = relationship.clinicalStatus { return stated }
+        }
+        return container.flatMap { $0.name == "act" ? $0.cdaCode("statusCode") : nil }
     }
 
     /// A dose from the structured fields when the entry has no words: `200 mg every 12 h`.
@@ -175,6 +181,22 @@ extension XMLElement {
     /// True when one of the element's `templateId`s has this root.
     func hasTemplate(_ root: String) -> Bool {
         cdaChildren("templateId").contains { $0.cdaAttribute("root", is: root) }
+    }
+
+    /// The clinical status an `entryRelationship` states (C-CDA Allergy Status or Problem Status Observation,
+    /// LOINC 33999-4 "Status"), as FHIR's clinical status codes; nil for any other, or a value not one of the
+    /// three SNOMED CT concepts C-CDA names.
+    fileprivate var clinicalStatus: String? {
+        guard let observation = cda("observation"),
+            observation.hasTemplate("2.16.840.1.113883.10.20.22.4.28")
+                || observation.hasTemplate("2.16.840.1.113883.10.20.22.4.6") || observation.cdaCode("code") == "33999-4"
+        else { return nil }
+        switch observation.cdaCode("value") {
+        case "55561003": return "active"
+        case "73425007": return "inactive"
+        case "413322009": return "resolved"
+        default: return nil
+        }
     }
 
     /// The severity an `entryRelationship` states (C-CDA severity observation), as words.

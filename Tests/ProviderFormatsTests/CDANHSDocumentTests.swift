@@ -301,6 +301,36 @@ struct CDANHSDocumentTests {
         #expect(penicillin.source.id == "\(Self.documentID)/\(Self.localOID).2^A1")
     }
 
+    /// An observation's own `statusCode` is `completed` once it is made. Taken as the allergy's status, a current
+    /// penicillin allergy from a discharge summary read as finished, and FHIR export made it `resolved`.
+    @Test("an allergy's status is its status observation's, else its concern's; never the observation's own")
+    func allergyStatus() throws {
+        let noConcernStatus = Self.document().replacing(
+            /<statusCode code="active"\/>(\s*<effectiveTime><low value="2019"\/>)/
+        ) { $0.output.1 }
+        #expect(noConcernStatus != Self.document())
+        #expect(try CDAFixtures.decode(xml: noConcernStatus).entry(.allergy, code: "373270004").status == nil)
+
+        func stated(_ code: String) -> String {
+            Self.document().replacing(
+                /displayName="Urticaria"\/>\s*<\/observation>\s*<\/entryRelationship>/
+            ) { $0.output + """
+                    <entryRelationship typeCode="REFR"><observation classCode="OBS" moodCode="EVN">
+                      <templateId root="2.16.840.1.113883.10.20.22.4.28"/>
+                      <code code="33999-4" codeSystem="2.16.840.1.113883.6.1" displayName="Status"/>
+                      <statusCode code="completed"/>
+                      <value xsi:type="CD" code="\(code)" codeSystem="2.16.840.1.113883.6.96"/>
+                    </observation></entryRelationship>
+                    """ }
+        }
+        #expect(stated("413322009") != Self.document())
+        // Stated resolved inside a concern still tracked: the statement about the allergy wins.
+        #expect(try CDAFixtures.decode(xml: stated("413322009")).entry(.allergy, code: "373270004").status == "resolved")
+        #expect(try CDAFixtures.decode(xml: stated("73425007")).entry(.allergy, code: "373270004").status == "inactive")
+        // A value C-CDA does not name leaves the concern's status.
+        #expect(try CDAFixtures.decode(xml: stated("12345")).entry(.allergy, code: "373270004").status == "active")
+    }
+
     @Test("results: value and unit, the organizer's time when the observation has none, each with provenance")
     func results() throws {
         let record = try CDAFixtures.decode(xml: Self.document())
