@@ -1501,7 +1501,18 @@ def match_key(entry: CareEntry) -> tuple:
     else:
         date = entry.date
         qualifier = "" if date is None else (date.day if date.day is not None else date.text)
-    return (category, concept_of(category, entry.code, entry.summary), qualifier, standing(entry), entry.administered)
+    ended = category == "medication" and not entry.administered and medication_ended(entry.status)
+    return (category, concept_of(category, entry.code, entry.summary), qualifier, standing(entry), entry.administered,
+            ended)
+
+
+# A medicine's status saying it is no longer taken (MatchKey.swift, MedicationStatus); any other, or none, is current.
+ENDED_MEDICATION_STATUSES = {"completed", "complete", "stopped", "cancelled", "canceled", "not-taken", "aborted",
+                             "discontinued", "ended", "inactive", "finished"}
+
+
+def medication_ended(status: Optional[str]) -> bool:
+    return status is not None and status.lower() in ENDED_MEDICATION_STATUSES
 
 
 def stable_id(source: tuple) -> str:
@@ -1613,9 +1624,17 @@ def merge(entries: list) -> list:
             by_concept.setdefault(key, []).append(index)
     for indices in by_concept.values():
         if len(indices) > 1:
-            field_name = "dose" if merged[indices[0]].category == "medication" else "value"
+            medication = merged[indices[0]].category == "medication"
             for index in indices:
-                merged[index].conflict = (field_name, sorted(merged[i].id for i in indices if i != index))
+                others = [i for i in indices if i != index]
+                dose = normalise_text(merged[index].dose or "")
+                if not medication:
+                    field_name = "value"
+                elif any(normalise_text(merged[i].dose or "") != dose for i in others):
+                    field_name = "dose"
+                else:
+                    field_name = "status"
+                merged[index].conflict = (field_name, sorted(merged[i].id for i in others))
 
     merged.sort(key=lambda e: (0, -e.date.sort_key, CATEGORY_ORDER[e.category], e.id) if e.date is not None
                 else (1, 0, CATEGORY_ORDER[e.category], e.id))

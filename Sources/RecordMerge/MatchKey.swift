@@ -3,19 +3,21 @@ import CareRecords
 /// What makes two entries from different providers the same fact, per category (DESIGN.md, "Merge and
 /// de-duplication"): the coded concept plus what matters clinically for that category.
 ///
-/// - medication: the medicine and its dose (the same drug at another dose is a near-match, not a duplicate);
-///   a dose given (`administered`) also its time, and never matches a medicine the patient is on
+/// - medication: the medicine, its dose (the same drug at another dose is a near-match, not a duplicate) and
+///   whether its source says it has ended (`MedicationStatus`); a dose given (`administered`) its time instead,
+///   and it never matches a medicine the patient is on
 /// - allergy: the substance
 /// - test-result, observation: the test, its value and unit, and when it was taken
 /// - appointment, encounter: the code and the time; given only a day, the day and the title
 /// - document, care-plan: the code, the time (or the day) and the title
+/// - condition, immunisation: the concept and the day
 ///
-/// Those four are coded by kind — a GP appointment, a consult note, "care plan" — not by the fact: a trust's care
-/// programme plan and its crisis plan, written the same day under the same code, are two plans, and merging them
-/// would hide the one an A&E clinician at night most needs. A visit is told apart by its time; its title is each
-/// system's own wording (a trust's FHIR encounter and the same encounter in its CDA letter are titled differently),
-/// so it is compared only when there is no time. A document or a plan is told apart by its title.
-/// - everything else (conditions, immunisations): the concept and the day
+/// Appointments, encounters, documents and care plans are coded by kind — a GP appointment, a consult note, "care
+/// plan" — not by the fact: a trust's care programme plan and its crisis plan, written the same day under the same
+/// code, are two plans, and merging them would hide the one an A&E clinician at night most needs. A visit is told
+/// apart by its time; its title is each system's own wording (a trust's FHIR encounter and the same encounter in its
+/// CDA letter are titled differently), so it is compared only when there is no time. A document or a plan is told
+/// apart by its title.
 ///
 /// Entries without a code fall back to their summary text and day, which only matches what is written alike.
 ///
@@ -29,11 +31,14 @@ struct MatchKey: Hashable {
     var qualifier: String
     var standing: CareEntry.Standing
     var administered: Bool
+    /// A medicine on a list that its source says has ended; false for anything else.
+    var ended: Bool
 
     init(_ entry: CareEntry) {
         category = entry.category
         standing = entry.standing
         administered = entry.administered
+        ended = entry.category == .medication && !entry.administered && MedicationStatus.hasEnded(entry.status)
         concept = ConceptKey.concept(code: entry.code, summary: entry.summary)
         switch entry.category {
         case .medication:
@@ -50,6 +55,26 @@ struct MatchKey: Hashable {
                 ? ConceptKey.time(entry.date) : ConceptKey.time(entry.date) + "|" + Normalise.text(entry.summary)
         case .condition, .immunisation:
             qualifier = entry.date?.day ?? entry.date?.text ?? ""
+        }
+    }
+}
+
+/// Whether a medicine is still taken, as its source says. A GP who stopped ramipril last week and a discharge
+/// summary that listed it as active in the spring are not one fact: merged, "active" won, and the view said the
+/// patient was on a medicine the GP had stopped. Kept apart, each is flagged as a status conflict with the other.
+enum MedicationStatus {
+    /// True for a status saying the medicine is no longer taken: FHIR's `completed`, `stopped`, `cancelled`,
+    /// `not-taken`, CDA's `aborted`, and the words bespoke systems use for them (`discontinued`, `ended`,
+    /// `inactive`, `finished`), in any case. Anything else — `active`, `on-hold`, `intended`, no status at all — is
+    /// current: a medicine listed without a status is taken to be one the patient is on.
+    static func hasEnded(_ status: String?) -> Bool {
+        guard let status else { return false }
+        switch status.lowercased() {
+        case "completed", "complete", "stopped", "cancelled", "canceled", "not-taken", "aborted", "discontinued",
+            "ended", "inactive", "finished":
+            return true
+        default:
+            return false
         }
     }
 }

@@ -128,8 +128,8 @@ public enum RecordMerger {
         return count
     }
 
-    /// Flags merged entries that are the same concept but disagree where it matters: dose for medicines (for
-    /// doses given, at the same time), value for results taken at the same time. Returns how many entries were flagged.
+    /// Flags merged entries that are the same concept but disagree where it matters: dose or status for medicines
+    /// (for doses given, at the same time), value for results taken at the same time. Returns how many entries were flagged.
     private static func flagConflicts(_ merged: inout [MergedEntry]) -> Int {
         var byConcept: [ConceptKey: [Int]] = [:]
         for (index, entry) in merged.enumerated()
@@ -141,10 +141,16 @@ public enum RecordMerger {
         }
         var flagged = 0
         for indices in byConcept.values where indices.count > 1 {
-            let field = merged[indices[0]].category == .medication ? "dose" : "value"
+            let isMedication = merged[indices[0]].category == .medication
             for index in indices {
-                let others = indices.filter { $0 != index }.map { merged[$0].id }.sorted()
-                merged[index].conflict = Conflict(field: field, with: others)
+                let others = indices.filter { $0 != index }
+                // A medicine kept apart only by its status (ended on one list, current on another) conflicts on
+                // status; on dose whenever another's dose differs.
+                let dose = Normalise.text(merged[index].dose ?? "")
+                let field =
+                    !isMedication ? "value"
+                    : others.contains { Normalise.text(merged[$0].dose ?? "") != dose } ? "dose" : "status"
+                merged[index].conflict = Conflict(field: field, with: others.map { merged[$0].id }.sorted())
                 flagged += 1
             }
         }

@@ -151,6 +151,40 @@ import Testing
         }
     }
 
+    /// The GP stopped ramipril last week; the spring's discharge summary lists it active. Merged, "active" won and
+    /// the view said the patient was on it. Kept apart, each names the other as a status conflict. A care home's
+    /// line without a status counts as current.
+    @Test func aMedicineOneSourceEndedAndAnotherHoldsCurrentIsShownBothWaysAndFlagged() throws {
+        let ramipril = Coding(system: Coding.System.dmd, code: "318906001", display: "Ramipril 10mg capsules")
+        let dose = "One capsule once a day"
+        for status in ["stopped", "completed", "Discontinued", "not-taken"] {
+            let result = RecordMerger.merge([
+                entry(.medication, ramipril, provider: "gp", id: "g1", date: "2026-12-01", dose: dose, status: status),
+                entry(.medication, ramipril, provider: "mh-trust", id: "m1", date: "2026-04-02", dose: dose, status: "active"),
+                entry(.medication, ramipril, provider: "care-home", id: "c1", dose: dose),
+            ])
+            #expect(result.entries.count == 2, "\(status)")
+            let ended = try #require(result.entries.first { $0.status == status })
+            let current = try #require(result.entries.first { $0.status == "active" })
+            #expect(ended.sources.map(\.id) == ["g1"])
+            #expect(current.sources.map(\.id) == ["c1", "m1"])
+            #expect(ended.conflict == Conflict(field: "status", with: [current.id]))
+            #expect(current.conflict == Conflict(field: "status", with: [ended.id]))
+        }
+        // Current on both lists (on hold is still the patient's medicine): one fact, `active` winning.
+        let held = RecordMerger.merge([
+            entry(.medication, ramipril, provider: "gp", id: "g1", dose: dose, status: "on-hold"),
+            entry(.medication, ramipril, provider: "mh-trust", id: "m1", dose: dose, status: "active"),
+        ])
+        #expect(held.entries.map(\.status) == ["active"] && held.conflicts == 0)
+        // Another dose as well: the dose is what the flag names.
+        let both = RecordMerger.merge([
+            entry(.medication, ramipril, provider: "gp", id: "g1", dose: "Two capsules", status: "stopped"),
+            entry(.medication, ramipril, provider: "mh-trust", id: "m1", dose: dose, status: "active"),
+        ])
+        #expect(both.entries.map { $0.conflict?.field } == ["dose", "dose"])
+    }
+
     @Test func allergiesMatchOnTheSubstanceAlone() {
         let result = RecordMerger.merge([
             entry(.allergy, Self.penicillin, provider: "gp", id: "a1", date: "2019-01-01"),
