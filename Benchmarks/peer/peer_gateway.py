@@ -1609,8 +1609,9 @@ def merge(entries: list) -> list:
             # The most detailed summary (the most letters and digits, as UTF-8 bytes; the first of equals).
             stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date,
             max((m.summary for m in members), key=_detail),
-            # Any member saying `active` wins; else the first status given.
-            "active" if any(m.status == "active" for m in members) else _first(m.status for m in members),
+            # Any member saying `active` (in any case; the last such, as written) wins; else the first status given.
+            ([m.status for m in members if m.status is not None and m.status.lower() == "active"]
+             or [_first(m.status for m in members)])[-1],
             head.value or _first(m.value for m in members),
             head.dose if head.dose is not None else _first(m.dose for m in members), sources,
             administered=head.administered))

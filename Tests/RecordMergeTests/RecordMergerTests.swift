@@ -67,6 +67,12 @@ import Testing
             entry(.allergy, Self.penicillin, provider: "mh-trust", id: "a3", status: "resolved"),
         ])
         #expect(quiet.entries[0].status == "inactive")
+        // A bespoke system's "Active" is active.
+        let bespoke = RecordMerger.merge([
+            entry(.allergy, Self.penicillin, provider: "gp", id: "a1", status: "inactive"),
+            entry(.allergy, Self.penicillin, provider: "care-home", id: "a2", status: "Active"),
+        ])
+        #expect(bespoke.entries.map(\.status) == ["Active"])
     }
 
     @Test func aSharedIdentifierDoesNotJoinAWithdrawnStatementToALiveOne() {
