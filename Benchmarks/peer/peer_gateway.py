@@ -1380,6 +1380,11 @@ def load_mapping(path: Path) -> Mapping:
     return Mapping(root_tag, rules)
 
 
+def status_code(text: str) -> str:
+    """A bespoke status as a code (CareEntry.statusCode): lower case, runs of spaces, tabs and underscores as '-'."""
+    return "-".join(part for part in re.split(r"[ _\t]+", text.lower()) if part)
+
+
 def _has_word_character(text: str) -> bool:
     return any(ch.isalpha() or ch.isnumeric() for ch in text)
 
@@ -1408,12 +1413,13 @@ def decode_mapped(body: bytes, provider: str, mapping: Mapping) -> list:
             if (code is None and display is None and date_text is None and value is None and values.get("status") is None
                     and values.get("dose") is None and summary is None and identifier is None):
                 continue
+            status = status_code(values["status"]) if values.get("status") is not None else None
             entries.append(CareEntry(
                 rule.category,
                 Coding(rule.code_system, code, display) if code is not None or display is not None else None,
                 ClinicalDate.parse(date_text),
-                summary or display or code or rule.category,
-                values.get("status"),
+                marking(summary or display or code or rule.category, status),
+                status,
                 Quantity(value, values.get("unit")) if value is not None else None,
                 values.get("dose"),
                 [(rule.identifier_system or LOCAL_IDENTIFIER_SYSTEM, identifier)] if identifier is not None else [],

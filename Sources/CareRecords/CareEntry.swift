@@ -82,6 +82,17 @@ public struct CareEntry: Hashable, Sendable, Codable {
         }
     }
 
+    /// A status as a code: lower case, with runs of spaces, tabs and underscores as one hyphen (`Entered in error`
+    /// → `entered-in-error`, `Active` → `active`), so that a bespoke system's words compare with FHIR's and CDA's
+    /// codes. A status already written so is returned as it is, without a copy.
+    public static func statusCode(_ text: String) -> String {
+        let isCode = text.utf8.allSatisfy { byte in
+            !(0x41...0x5A).contains(byte) && byte != 0x20 && byte != 0x5F && byte != 0x09 && byte < 0x80
+        }
+        if isCode { return text }
+        return text.lowercased().split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "\t" }).joined(separator: "-")
+    }
+
     /// What the statement asserts of the patient: that something is or was so, that it was not done (a vaccine
     /// not given, FHIR's `not-done`), or nothing any more (withdrawn). Statements of different standing are never
     /// the same fact.

@@ -1,3 +1,5 @@
+import CareRecords
+
 /// Each resource's required status value set (FHIR R4), and how a provider's free-text status maps into it:
 /// the text itself when it is one of the codes (case, spaces and underscores aside), else a known synonym,
 /// else the resource's default.
@@ -13,9 +15,7 @@ struct FHIRStatus {
     }
 
     /// Lower case, with runs of spaces, tabs and underscores as one hyphen: `Entered in error` → `entered-in-error`.
-    static func normalised(_ text: String) -> String {
-        text.lowercased().split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "\t" }).joined(separator: "-")
-    }
+    static func normalised(_ text: String) -> String { CareEntry.statusCode(text) }
 
     /// True when the provider says the fact was recorded in error, which several resources express outside
     /// their status (a verification status instead of a clinical status).

@@ -124,12 +124,15 @@ struct MappedRuleFields: Sendable {
                 || summary != nil || identifier != nil
         else { return nil }
         let id = next() ?? "\(position.rule)#\(position.record)"
+        // A bespoke system's words as a code ("Entered in error" → `entered-in-error`), so that the merge and the
+        // summary treat a statement its source withdrew as FHIR's and CDA's are treated.
+        let statusCode = status.map(CareEntry.statusCode)
         return CareEntry(
             category: category,
             code: code != nil || display != nil ? Coding(system: codeSystem, code: code, display: display) : nil,
             date: dateText.flatMap { ClinicalDate($0) },
-            summary: summary ?? display ?? code ?? category.rawValue,
-            status: status,
+            summary: EntrySummary.marking(summary ?? display ?? code ?? category.rawValue, status: statusCode),
+            status: statusCode,
             value: value.map { Quantity(value: $0, unit: unit) },
             dose: dose,
             administered: administered,

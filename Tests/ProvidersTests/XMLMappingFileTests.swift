@@ -96,6 +96,32 @@ import Testing
         #expect(try XMLMapping(yaml: Self.valid, file: "m.yaml").rules.allSatisfy { !$0.administered })
     }
 
+    /// A bespoke system writes statuses in words. "Entered in error" must read as FHIR's `entered-in-error` — said
+    /// first in the summary, never merged with another source's assertion — and "Active" as `active`.
+    @Test func statusesInWordsBecomeCodes() throws {
+        let mapping = try XMLMapping(
+            yaml: """
+                entries:
+                  - category: allergy
+                    records: /Home/Allergy
+                    id: "@id"
+                    display: Name
+                    status: Status
+                """, file: "care-home.mapping.yaml")
+        let xml = """
+            <Home>
+              <Allergy id="a1"><Name>Penicillin</Name><Status>Entered in error</Status></Allergy>
+              <Allergy id="a2"><Name>Latex</Name><Status>Active</Status></Allergy>
+              <Allergy id="a3"><Name>Nuts</Name><Status>on_hold</Status></Allergy>
+              <Allergy id="a4"><Name>Eggs</Name><Status>active</Status></Allergy>
+            </Home>
+            """
+        let entries = try MappedXMLDecoder(mapping: mapping).decode(Array(xml.utf8), from: "care-home").entries
+        #expect(entries.map(\.status) == ["entered-in-error", "active", "on-hold", "active"])
+        #expect(entries.map(\.summary) == ["Entered in error: Penicillin", "Latex", "Nuts", "Eggs"])
+        #expect(entries.map(\.standing) == [.withdrawn, .asserted, .asserted, .asserted])
+    }
+
     @Test func theMinimalFileNeedsOnlyEntriesWithCategoryRecordsAndID() throws {
         let mapping = try XMLMapping(
             yaml: """
