@@ -26,7 +26,7 @@ extension FHIRExporter {
 
     /// FHIR's administrative-gender, from the spellings providers use.
     static func administrativeGender(_ text: String) -> String? {
-        switch FHIRStatus.normalised(text) {
+        switch CareEntry.statusCode(text) {
         case "male", "m", "1": "male"
         case "female", "f", "2": "female"
         case "other", "o", "9", "indeterminate": "other"

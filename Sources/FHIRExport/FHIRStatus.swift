@@ -9,18 +9,15 @@ struct FHIRStatus {
     let fallback: String
 
     func map(_ text: String?) -> String {
-        guard let key = text.map(Self.normalised) else { return fallback }
+        guard let key = text.map(CareEntry.statusCode) else { return fallback }
         if codes.contains(key) { return key }
         return synonyms[key] ?? fallback
     }
 
-    /// Lower case, with runs of spaces, tabs and underscores as one hyphen: `Entered in error` → `entered-in-error`.
-    static func normalised(_ text: String) -> String { CareEntry.statusCode(text) }
-
     /// True when the provider says the fact was recorded in error, which several resources express outside
     /// their status (a verification status instead of a clinical status).
     static func isEnteredInError(_ text: String?) -> Bool {
-        text.map(normalised) == enteredInError
+        text.map(CareEntry.statusCode) == enteredInError
     }
 
     static let enteredInError = "entered-in-error"

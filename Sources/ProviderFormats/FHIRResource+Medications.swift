@@ -37,7 +37,7 @@ extension FHIRResource {
         }
         let dose = dosage?.fhirValue("text") ?? quantity
         let status = element.fhirValue("status")
-        let standing: String? =
+        let administration: String? =
             switch status {
             case nil, "completed": "given" + (dosage?.codeableConcept("route")?.display.map { " (\($0))" } ?? "")
             case "not-done":
@@ -50,7 +50,7 @@ extension FHIRResource {
         return entry(
             .medication, code: medicine,
             date: firstDate(element.fhirValue("effectiveDateTime"), element.fhirValue(at: "effectivePeriod", "start")),
-            summary: summary(medicine?.display, details: dose, standing),
+            summary: summary(medicine?.display, details: dose, administration),
             status: status, dose: dose, administered: true)
     }
 
