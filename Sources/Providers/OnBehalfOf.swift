@@ -131,7 +131,7 @@ public struct OnBehalfOfSigner: Sendable, Hashable {
     /// The private key, ready to sign (jwt-kit's collection is an actor, so adding the key and signing are `async`:
     /// the key is added at the first signature, not at every one), and the tokens signed recently, for reuse. They
     /// hold launch patients' NHS numbers, in memory only and for at most `reuse` seconds of use.
-    private final class SigningKeys: Sendable {
+    final class SigningKeys: Sendable {
         let collection = JWTKeyCollection()
         let kid: JWKIdentifier
         let privateKey: ES256PrivateKey

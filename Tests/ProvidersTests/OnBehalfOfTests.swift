@@ -115,6 +115,34 @@ import Testing
         #expect(claims?["iat"] as? Double == 1_796_000_000 + OnBehalfOfSigner.reuse)
     }
 
+    /// The tokens kept for reuse hold launch patients' NHS numbers: past `recentLimit` clinicians the stale ones go
+    /// first, and if none is stale, all — never an unbounded map.
+    @Test func theTokensKeptForReuseAreBounded() async throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let signer = try #require(try folder.definition().auth?.onBehalfOf)
+        let limit = OnBehalfOfSigner.SigningKeys.recentLimit
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        func clinician(_ number: Int) -> OnBehalfOf {
+            var caller = Self.clinician
+            caller.userID = "user-\(number)"
+            return caller
+        }
+        // One stale token, then clinicians up to the limit.
+        _ = try await signer.token(for: clinician(0), now: now)
+        let later = now.addingTimeInterval(OnBehalfOfSigner.reuse + 10)
+        for number in 1..<limit { _ = try await signer.token(for: clinician(number), now: later) }
+        let kept = try await signer.token(for: clinician(1), now: later)
+
+        // One more: the stale one goes, the fresh ones stay.
+        _ = try await signer.token(for: clinician(limit), now: later)
+        #expect(try await signer.token(for: clinician(1), now: later) == kept)
+
+        // Another, with none stale: all go, so clinician 1's next token is signed afresh.
+        _ = try await signer.token(for: clinician(limit + 1), now: later)
+        #expect(try await signer.token(for: clinician(1), now: later) != kept)
+    }
+
     @Test func noClinicianNoToken() async throws {
         let folder = try Folder()
         defer { folder.remove() }
