@@ -42,9 +42,10 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             "clinicalStatus", "verificationStatus", "reaction", "manifestation", "criticality", "recordedDate",
             "onsetDateTime", "onsetPeriod", "vaccineCode", "protocolApplied", "doseNumberPositiveInt",
             "doseNumberString", "occurrenceDateTime", "statusReason", "period", "created", "title", "description",
-            // MedicationStatement, MedicationRequest, MedicationAdministration.
+            // MedicationStatement, MedicationRequest, MedicationDispense, MedicationAdministration.
             "medicationCodeableConcept", "medicationReference", "dosage", "dosageInstruction", "authoredOn",
-            "dateAsserted", "effectiveDateTime", "effectivePeriod", "reasonCode", "dose", "route",
+            "dateAsserted", "effectiveDateTime", "effectivePeriod", "reasonCode", "dose", "route", "quantity",
+            "daysSupply", "whenHandedOver", "whenPrepared",
             // Observation, DiagnosticReport.
             "valueQuantity", "valueCodeableConcept", "valueBoolean", "valueString", "valueInteger", "component",
             "dataAbsentReason", "effectiveInstant", "issued", "conclusion",

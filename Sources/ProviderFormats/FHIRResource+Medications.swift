@@ -1,7 +1,7 @@
 import CareRecords
 import XMLSupport
 
-/// MedicationStatement, MedicationRequest and MedicationAdministration → `medication`.
+/// MedicationStatement, MedicationRequest, MedicationDispense and MedicationAdministration → `medication`.
 extension FHIRResource {
     func medicationStatement() -> CareEntry? {
         let medicine = medicine()
@@ -22,6 +22,34 @@ extension FHIRResource {
             .medication, code: medicine, date: firstDate(element.fhirValue("authoredOn")),
             summary: summary(medicine?.display, details: dose),
             status: element.fhirValue("status"), dose: dose)
+    }
+
+    /// A pharmacy's supply: the medicine and its instructions, dated when handed over (else prepared), with what was
+    /// supplied — "dispensed 21 capsule, 7 Day supply" — or how the dispense stands when it was not completed. The
+    /// dispense's status describes the supply, not whether the patient is still on the medicine (a `completed`
+    /// dispense is not a medicine ended), so only a withdrawal (`entered-in-error`) is kept as the entry's status.
+    func medicationDispense() -> CareEntry? {
+        let medicine = medicine()
+        let dose = element.child("dosageInstruction")?.fhirValue("text")
+        let status = element.fhirValue("status")
+        func amount(_ name: String) -> String? {
+            element.child(name).flatMap { quantity in
+                quantity.fhirValue("value").map { value in quantity.fhirValue("unit").map { "\(value) \($0)" } ?? value }
+            }
+        }
+        let supply: String? =
+            switch status {
+            case nil, "completed":
+                "dispensed" + (amount("quantity").map { " " + $0 } ?? "")
+                    + (amount("daysSupply").map { ", \($0) supply" } ?? "")
+            case "entered-in-error": String?.none
+            case let other?: "dispense " + other.split(separator: "-").joined(separator: " ")
+            }
+        return entry(
+            .medication, code: medicine,
+            date: firstDate(element.fhirValue("whenHandedOver"), element.fhirValue("whenPrepared")),
+            summary: summary(medicine?.display, details: dose, supply),
+            status: status == "entered-in-error" ? status : nil, dose: dose)
     }
 
     /// A dose given once (`administered`): its time, the dose (the dosage's text, else its quantity), and how

@@ -29,6 +29,7 @@ struct FHIRResource {
         case "MedicationStatement": entry = medicationStatement()
         case "MedicationRequest": entry = medicationRequest()
         case "MedicationAdministration": entry = medicationAdministration()
+        case "MedicationDispense": entry = medicationDispense()
         case "Observation": entry = observation()
         case "DiagnosticReport": entry = diagnosticReport()
         case "Encounter": entry = encounter()

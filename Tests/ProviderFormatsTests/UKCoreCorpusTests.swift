@@ -32,6 +32,7 @@ struct UKCoreCorpusTests {
         .init(resourceType: "MedicationStatement", categories: [.medication]),
         .init(resourceType: "MedicationRequest", categories: [.medication]),
         .init(resourceType: "MedicationAdministration", categories: [.medication]),
+        .init(resourceType: "MedicationDispense", categories: [.medication]),
         .init(resourceType: "Observation", categories: [.testResult, .observation]),
         .init(resourceType: "DiagnosticReport", categories: [.testResult]),
         .init(resourceType: "Encounter", categories: [.encounter]),

@@ -127,6 +127,25 @@ struct UKCoreExampleTests {
         #expect(entry.summary == "MedicationRequest — 1 drop in left eye, every 12 hours, until finished.")
     }
 
+    /// A completed dispense is a supply, not a medicine ended: its status must not read as the medicine's.
+    @Test("MedicationDispense: medicine, instructions, when prepared, what was supplied; no status of the medicine")
+    func medicationDispense() throws {
+        let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationDispense-Amoxicillin-Example.xml")
+        #expect(entry.category == .medication)
+        #expect(!entry.administered)
+        #expect(entry.code?.code == "22608811000001102")
+        #expect(entry.dose == "Take 1 capsule, 3 times a day.")
+        #expect(entry.date?.text == "2023-06-15T18:00:00+00:00")
+        #expect(entry.status == nil)
+        #expect(
+            entry.summary
+                == "Amoxicillin 500mg capsules (DE Pharmaceuticals) — Take 1 capsule, 3 times a day.; "
+                + "dispensed 21 capsule, 7 Day supply")
+        let pending = try UKCoreExamples.onlyEntry("UKCore-MedicationDispense-EyeDrops-Example.xml")
+        #expect(pending.summary.hasSuffix("; dispense in progress"))
+        #expect(pending.status == nil)
+    }
+
     @Test("MedicationAdministration: a dose given at its time, the dose from its quantity, the route in the summary")
     func medicationAdministration() throws {
         let entry = try UKCoreExamples.onlyEntry("UKCore-MedicationAdministration-CiprofloxacinIV-Example.xml")
