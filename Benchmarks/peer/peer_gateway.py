@@ -1543,10 +1543,13 @@ class MergedEntry:
     sources: list
     conflict: Optional[tuple] = None  # (field, [ids])
     administered: bool = False
+    source_summaries: dict = field(default_factory=dict)  # (provider, id) -> that source's own line, where it differs
 
     def to_json(self) -> dict:
         out = {"id": self.id, "category": self.category, "summary": self.summary,
-               "sources": [{"provider": p, "id": i} for p, i in self.sources]}
+               "sources": [{"provider": p, "id": i} | ({"summary": self.source_summaries[(p, i)]}
+                                                        if (p, i) in self.source_summaries else {})
+                           for p, i in self.sources]}
         if self.administered:
             out["administered"] = True
         if self.code is not None:
@@ -1611,16 +1614,18 @@ def merge(entries: list) -> list:
         sources = sorted(set(m.source for m in members))
         dated = [m.date for m in members if m.date is not None]
         date = max(dated, key=lambda d: d.precision) if dated else None
+        # The most detailed summary (the most letters and digits, as UTF-8 bytes; the first of equals), and each
+        # source's own line where it differs.
+        summary = max((m.summary for m in members), key=_detail)
         merged.append(MergedEntry(
-            # The most detailed summary (the most letters and digits, as UTF-8 bytes; the first of equals).
-            stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date,
-            max((m.summary for m in members), key=_detail),
+            stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date, summary,
             # Any member saying `active` (in any case; the last such, as written) wins; else the first status given.
             ([m.status for m in members if m.status is not None and m.status.lower() == "active"]
              or [_first(m.status for m in members)])[-1],
             head.value or _first(m.value for m in members),
             head.dose if head.dose is not None else _first(m.dose for m in members), sources,
-            administered=head.administered))
+            administered=head.administered,
+            source_summaries={m.source: m.summary for m in members if m.summary != summary}))
 
     # Conflicts: the same concept (and, for results, the same time) that did not merge.
     by_concept = {}

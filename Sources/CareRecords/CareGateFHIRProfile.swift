@@ -1,7 +1,8 @@
 /// The URLs of CareGate's own FHIR output, for what FHIR has no element for: written by the exporter, and read
 /// back by the FHIR decoder from another CareGate gateway's answer (federation), so both use these very strings.
 public enum CareGateFHIRProfile {
-    /// One per source of an entry: nested extensions `provider` and `id` (both valueString).
+    /// One per source of an entry: nested extensions `provider`, `id` and `summary`, that source's own line (all
+    /// valueString).
     public static let sourceExtension = "https://caregate.example/fhir/StructureDefinition/source"
     /// On an entry that disagrees with others: nested `field` (valueString) and one `with` (valueString, the other
     /// resource's id) per other entry.

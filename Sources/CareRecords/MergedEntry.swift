@@ -13,15 +13,19 @@ public struct MergedEntry: Hashable, Sendable, Codable {
     public var administered: Bool
     /// Every provider that reported this fact, with its own id for it; at least one.
     public var sources: [SourceReference]
+    /// Each source's own line where it differs from `summary` (by source; empty when all wrote the same): the merged
+    /// line is one source's, and another's detail — a criticality beside a severity — must still be there to read.
+    public var sourceSummaries: [SourceReference: String]
     /// Set when another entry in the view is the same concept but disagrees on what matters clinically.
     public var conflict: Conflict?
 
     public init(
         id: String, category: EntryCategory, code: Coding?, date: ClinicalDate?, summary: String,
         status: String?, value: Quantity?, dose: String?, administered: Bool = false, sources: [SourceReference],
-        conflict: Conflict? = nil
+        sourceSummaries: [SourceReference: String] = [:], conflict: Conflict? = nil
     ) {
         self.administered = administered
+        self.sourceSummaries = sourceSummaries
         self.id = id
         self.category = category
         self.code = code
@@ -40,9 +44,22 @@ extension MergedEntry {
         case id, category, code, date, summary, status, value, dose, administered, sources, conflict
     }
 
-    /// `administered` is written only when true, as the JSON view writes it, and read as false when absent.
+    /// A source as the JSON view writes it: its provider and id, and its own line when it differs.
+    private struct SourceLine: Codable {
+        var provider: ProviderID
+        var id: String
+        var summary: String?
+    }
+
+    /// `administered` is written only when true, as the JSON view writes it, and read as false when absent; each
+    /// source carries its own `summary` when it differs.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        let lines = try container.decode([SourceLine].self, forKey: .sources)
+        var sourceSummaries: [SourceReference: String] = [:]
+        for line in lines {
+            if let summary = line.summary { sourceSummaries[SourceReference(provider: line.provider, id: line.id)] = summary }
+        }
         self.init(
             id: try container.decode(String.self, forKey: .id),
             category: try container.decode(EntryCategory.self, forKey: .category),
@@ -53,7 +70,7 @@ extension MergedEntry {
             value: try container.decodeIfPresent(Quantity.self, forKey: .value),
             dose: try container.decodeIfPresent(String.self, forKey: .dose),
             administered: try container.decodeIfPresent(Bool.self, forKey: .administered) ?? false,
-            sources: try container.decode([SourceReference].self, forKey: .sources),
+            sources: lines.map { SourceReference(provider: $0.provider, id: $0.id) }, sourceSummaries: sourceSummaries,
             conflict: try container.decodeIfPresent(Conflict.self, forKey: .conflict))
     }
 
@@ -68,7 +85,8 @@ extension MergedEntry {
         try container.encodeIfPresent(value, forKey: .value)
         try container.encodeIfPresent(dose, forKey: .dose)
         if administered { try container.encode(true, forKey: .administered) }
-        try container.encode(sources, forKey: .sources)
+        try container.encode(
+            sources.map { SourceLine(provider: $0.provider, id: $0.id, summary: sourceSummaries[$0]) }, forKey: .sources)
         try container.encodeIfPresent(conflict, forKey: .conflict)
     }
 }

@@ -46,8 +46,9 @@ extension FHIRExporter {
 
         **Provenance.** Every clinical resource has `meta.source` = \
         `\(Provenance.sourcePrefix)<provider id>` (its first source) and one extension \
-        `\(Provenance.sourceExtension)` per provider that reported it, with two nested extensions: `provider` \
-        (valueString, CareGate's provider id) and `id` (valueString, that provider's own id for the fact). An entry \
+        `\(Provenance.sourceExtension)` per provider that reported it, with nested extensions `provider` \
+        (valueString, CareGate's provider id), `id` (valueString, that provider's own id for the fact) and \
+        `summary` (valueString, that provider's own line for it). An entry \
         that disagrees with another on what matters clinically carries the extension \
         `\(Provenance.conflictExtension)` with nested `field` (valueString: `dose`, `value` or `status`) and one \
         `with` (valueString: the other resource's id) per entry it disagrees with. A MedicationStatement that is \

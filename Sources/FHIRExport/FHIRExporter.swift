@@ -20,7 +20,7 @@ public struct FHIRExporter: Sendable {
     public enum Provenance {
         /// `meta.source` is this followed by the first source's provider id.
         public static let sourcePrefix = "https://caregate.example/provider/"
-        /// One per source: nested extensions `provider` and `id` (both valueString).
+        /// One per source: nested extensions `provider`, `id` and `summary`, that source's own line (all valueString).
         public static let sourceExtension = CareGateFHIRProfile.sourceExtension
         /// On an entry that disagrees with others: nested `field` (valueString) and one `with` (valueString,
         /// the other resource's id) per other entry.
@@ -49,13 +49,20 @@ public struct FHIRExporter: Sendable {
     /// `meta.source` and the provenance extensions, which come first in every clinical resource (DomainResource
     /// puts `meta` right after `id` and `extension` before any of the resource's own elements).
     func provenance(_ entry: MergedEntry, into resource: inout FHIRElementBuilder) {
-        provenance(sources: entry.sources, conflict: entry.conflict, into: &resource)
+        provenance(
+            sources: entry.sources, summary: { entry.sourceSummaries[$0] ?? entry.summary }, conflict: entry.conflict,
+            into: &resource)
         if entry.administered {
             resource.repeating("extension", url: Provenance.administeredExtension) { $0.boolean("valueBoolean", true) }
         }
     }
 
-    func provenance(sources: [SourceReference], conflict: Conflict?, into resource: inout FHIRElementBuilder) {
+    /// `summary`, when given, is each source's own line, written as that source's nested `summary`: a gateway
+    /// reading the resource (federation) merges the sources again from their own lines, as this view did.
+    func provenance(
+        sources: [SourceReference], summary: ((SourceReference) -> String)? = nil, conflict: Conflict?,
+        into resource: inout FHIRElementBuilder
+    ) {
         if let first = sources.first {
             resource.element("meta") { meta in meta.uri("source", Provenance.sourcePrefix + first.provider.rawValue) }
         }
@@ -63,6 +70,9 @@ public struct FHIRExporter: Sendable {
             resource.repeating("extension", url: Provenance.sourceExtension) { extensionElement in
                 extensionElement.repeating("extension", url: "provider") { $0.string("valueString", source.provider.rawValue) }
                 extensionElement.repeating("extension", url: "id") { $0.string("valueString", source.id) }
+                if let line = summary?(source) {
+                    extensionElement.repeating("extension", url: "summary") { $0.string("valueString", line) }
+                }
             }
         }
         if let conflict {

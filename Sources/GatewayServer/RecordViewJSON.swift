@@ -92,6 +92,10 @@ extension RecordView {
             output.string(source.id)
             output.raw(",\"provider\":")
             output.string(source.provider.rawValue)
+            if let summary = entry.sourceSummaries[source] {
+                output.raw(",\"summary\":")
+                output.string(summary)
+            }
             output.byte("}")
         }
         output.byte("]")

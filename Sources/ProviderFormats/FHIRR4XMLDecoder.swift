@@ -118,6 +118,9 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
         }) {
             entry.administered = true
         }
+        // The copies of one entry there are one fact here too, whatever their own lines say: they share an
+        // identifier naming that entry.
+        let sameEntry = EntryIdentifier(system: "urn:caregate:gateway-entry", value: "\(gateway.rawValue)/\(entry.source.id)")
         var copies: [CareEntry] = []
         for source in element.children("extension")
         where source.attribute("url") == CareGateFHIRProfile.sourceExtension {
@@ -125,6 +128,10 @@ public struct FHIRR4XMLDecoder: RecordDecoder {
             guard let provider = parts["provider"], ProviderID.isValid(provider), let id = parts["id"] else { continue }
             var copy = entry
             copy.source = SourceReference(provider: ProviderID("\(gateway.rawValue)/\(provider)"), id: id)
+            // That source's own line: merged again here, the copies give the line and the per-source lines that
+            // gateway's view gave.
+            if let summary = parts["summary"] { copy.summary = summary }
+            copy.identifiers.append(sameEntry)
             copies.append(copy)
         }
         return copies.isEmpty ? [entry] : copies

@@ -112,10 +112,14 @@ public enum RecordMerger {
             if value == nil { value = entry.value }
             if dose == nil { dose = entry.dose }
         }
+        var sourceSummaries: [SourceReference: String] = [:]
+        for member in members where entries[member].summary != summary {
+            sourceSummaries[entries[member].source] = entries[member].summary
+        }
         return MergedEntry(
             id: stableID(sources[0]), category: first.category, code: code, date: date ?? first.date,
             summary: summary, status: status, value: value, dose: dose, administered: first.administered,
-            sources: sources)
+            sources: sources, sourceSummaries: sourceSummaries)
     }
 
     /// `active` in any case: a bespoke system's "Active" is as current as FHIR's `active`.

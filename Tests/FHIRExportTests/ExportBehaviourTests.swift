@@ -56,14 +56,20 @@ import Testing
     }
 
     @Test func provenanceNamesEverySource() throws {
-        let resource = try json("e-medication-active")
+        // Each source with its own line: the merged one, or where it differs, that source's.
+        var entry = try entry("e-medication-active")
+        entry.sourceSummaries[entry.sources[1]] = "Paracetamol — 1 g when required"
+        let resource = try Shared.json(exporter.resource(for: entry, patient: Shared.nhs))
         #expect(resource["meta"]?["source"]?.string == "https://caregate.example/provider/gp")
         let extensions = try #require(resource["extension"]?.array)
         let sources = extensions.filter { $0["url"]?.string == "https://caregate.example/fhir/StructureDefinition/source" }
         let pairs = sources.map { source in
             (source["extension"]?.array ?? []).map { "\($0["url"]?.string ?? "?")=\($0["valueString"]?.string ?? "?")" }
         }
-        #expect(pairs == [["provider=gp", "id=med-1"], ["provider=mh-trust", "id=MS/77"]])
+        #expect(pairs == [
+            ["provider=gp", "id=med-1", "summary=Paracetamol 500mg tablets"],
+            ["provider=mh-trust", "id=MS/77", "summary=Paracetamol — 1 g when required"],
+        ])
         let conflict = try #require(extensions.first { $0["url"]?.string == "https://caregate.example/fhir/StructureDefinition/conflict" })
         #expect(conflict["extension"]?[0]?["url"]?.string == "field")
         #expect(conflict["extension"]?[0]?["valueString"]?.string == "dose")

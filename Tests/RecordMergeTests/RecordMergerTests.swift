@@ -154,6 +154,11 @@ import Testing
                 entry(.allergy, Self.penicillin, provider: lines[index].0, id: "a\(index)", summary: lines[index].1)
             })
             #expect(result.entries.map(\.summary) == ["Penicillin allergy — reaction: Urticaria; criticality: high"])
+            // The other lines stay readable, by source.
+            #expect(result.entries.first?.sourceSummaries == [
+                SourceReference(provider: "care-home", id: "a0"): "Penicillin — Urticaria",
+                SourceReference(provider: "mh-trust", id: "a2"): "Penicillin allergy — reaction: Urticaria",
+            ])
         }
     }
 

@@ -4,10 +4,8 @@ import ProviderFormats
 import RecordMerge
 import Testing
 
-/// A dose given keeps being one through federation: the north gateway exports it as a MedicationStatement marked
-/// `administered`, and a hub reading that Bundle merges it as north did — two doses of paracetamol given months
-/// apart stay two, and neither joins the GP's paracetamol.
-@Suite struct DosesGivenAcrossGatewaysTests {
+/// What the north gateway's merge decided survives a hub's merge of north's FHIR Bundle (federation).
+@Suite struct MergeAcrossGatewaysTests {
     static let paracetamol = Coding(system: Coding.System.dmd, code: "322236009", display: "Paracetamol 500mg tablets")
 
     static func entry(_ provider: String, _ id: String, _ date: String, administered: Bool) -> CareEntry {
@@ -16,6 +14,8 @@ import Testing
             dose: "1 g by mouth", administered: administered, source: SourceReference(provider: ProviderID(provider), id: id))
     }
 
+    /// Exported as a MedicationStatement marked `administered`, a dose given is merged by the hub as north did: two
+    /// doses of paracetamol given months apart stay two, and neither joins the GP's paracetamol.
     @Test func aHubMergesDosesGivenAsTheGatewayBehindItDid() throws {
         let north = RecordMerger.merge([
             Self.entry("ambulance", "d8", "2025-12-07T14:19:00Z", administered: true),
@@ -41,5 +41,32 @@ import Testing
         #expect(hub.map(\.administered) == [true, true, false])
         // Another provider's extension with the same name is read only from a gateway.
         #expect(try FHIRR4XMLDecoder().decode(body, from: "north").entries.allSatisfy { !$0.administered })
+    }
+
+    /// Each source's own line travels with it: the hub merges the copies into one fact again (they share an
+    /// identifier naming north's entry, whatever their lines), with north's line and north's per-source lines.
+    @Test func aHubKeepsEachSourcesOwnLine() throws {
+        let penicillin = Coding(system: Coding.System.snomedCT, code: "764146007", display: "Penicillin")
+        func allergy(_ provider: String, _ summary: String) -> CareEntry {
+            CareEntry(
+                category: .allergy, code: penicillin, summary: summary, status: "active",
+                source: SourceReference(provider: ProviderID(provider), id: "\(provider)-1"))
+        }
+        let north = RecordMerger.merge([
+            allergy("care-home", "Penicillin — Urticaria"),
+            allergy("gp", "Penicillin allergy — reaction: Urticaria; criticality: high"),
+        ]).entries
+        #expect(north.count == 1)
+        #expect(north[0].sourceSummaries == [SourceReference(provider: "care-home", id: "care-home-1"): "Penicillin — Urticaria"])
+
+        let exporter = FHIRExporter(baseURL: "https://north.caregate.test/fhir")
+        let patient = try NHSNumber("9990000018")
+        let body = exporter.searchset(
+            north.map { exporter.resource(for: $0, patient: patient) }, total: north.count, links: [], notices: []
+        ).encoded(.xml)
+        let hub = RecordMerger.merge(try FHIRR4XMLDecoder(gateway: true).decode(body, from: "north").entries).entries
+        #expect(hub.count == 1)
+        #expect(hub.first?.summary == north[0].summary)
+        #expect(hub.first?.sourceSummaries == [SourceReference(provider: "north/care-home", id: "care-home-1"): "Penicillin — Urticaria"])
     }
 }
