@@ -76,6 +76,11 @@ extension XMLElement {
         return Quantity(value: value, unit: fhirValue("unit") ?? fhirValue("code"))
     }
 
+    /// This element as a FHIR `Quantity` in words: `400 milligram`, the value alone without a unit.
+    var quantityText: String? {
+        quantity.map { quantity in quantity.unit.map { "\(quantity.value) \($0)" } ?? quantity.value }
+    }
+
     /// Every `identifier` child that has both a system and a value.
     ///
     /// An identifier without a system means nothing outside the provider that issued it, and the merge treats

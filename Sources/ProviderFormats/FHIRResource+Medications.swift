@@ -32,16 +32,11 @@ extension FHIRResource {
         let medicine = medicine()
         let dose = element.child("dosageInstruction")?.fhirValue("text")
         let status = element.fhirValue("status")
-        func amount(_ name: String) -> String? {
-            element.child(name).flatMap { quantity in
-                quantity.fhirValue("value").map { value in quantity.fhirValue("unit").map { "\(value) \($0)" } ?? value }
-            }
-        }
         let supply: String? =
             switch status {
             case nil, "completed":
-                "dispensed" + (amount("quantity").map { " " + $0 } ?? "")
-                    + (amount("daysSupply").map { ", \($0) supply" } ?? "")
+                "dispensed" + (element.child("quantity")?.quantityText.map { " " + $0 } ?? "")
+                    + (element.child("daysSupply")?.quantityText.map { ", \($0) supply" } ?? "")
             case "entered-in-error": String?.none
             case let other?: "dispense " + other.split(separator: "-").joined(separator: " ")
             }
@@ -58,12 +53,7 @@ extension FHIRResource {
     func medicationAdministration() -> CareEntry? {
         let medicine = medicine()
         let dosage = element.child("dosage")
-        let quantity = dosage?.child("dose").flatMap { dose in
-            dose.fhirValue("value").map { value in
-                (dose.fhirValue("unit") ?? dose.fhirValue("code")).map { "\(value) \($0)" } ?? value
-            }
-        }
-        let dose = dosage?.fhirValue("text") ?? quantity
+        let dose = dosage?.fhirValue("text") ?? dosage?.child("dose")?.quantityText
         let status = element.fhirValue("status")
         let administration: String? =
             switch status {
