@@ -209,6 +209,11 @@ class CareEntry:
     source: tuple  # (provider, id)
     administered: bool = False  # a dose given once, at `date` (a mapping rule's `administered: true`)
 
+    def __post_init__(self):
+        # Every status as a code (CareEntry.statusCode), whatever the format.
+        if self.status is not None:
+            self.status = status_code(self.status)
+
 
 def uniqued(items):
     seen = set()
@@ -1518,7 +1523,7 @@ ENDED_MEDICATION_STATUSES = {"completed", "complete", "stopped", "cancelled", "c
 
 
 def medication_ended(status: Optional[str]) -> bool:
-    return status is not None and status.lower() in ENDED_MEDICATION_STATUSES
+    return status in ENDED_MEDICATION_STATUSES
 
 
 def stable_id(source: tuple) -> str:
@@ -1619,8 +1624,8 @@ def merge(entries: list) -> list:
         summary = max((m.summary for m in members), key=_detail)
         merged.append(MergedEntry(
             stable_id(sources[0]), head.category, head.code or _first(m.code for m in members), date, summary,
-            # Any member saying `active` (in any case; the last such, as written) wins; else the first status given.
-            ([m.status for m in members if m.status is not None and m.status.lower() == "active"]
+            # Any member saying `active` wins; else the first status given.
+            ([m.status for m in members if m.status == "active"]
              or [_first(m.status for m in members)])[-1],
             head.value or _first(m.value for m in members),
             head.dose if head.dose is not None else _first(m.dose for m in members), sources,

@@ -66,7 +66,8 @@ public struct CareEntry: Hashable, Sendable, Codable {
     public var date: ClinicalDate?
     /// One human-readable line a clinician can scan.
     public var summary: String
-    /// The provider's status for it (`active`, `completed`, `booked`, `final` …), if any.
+    /// The provider's status for it (`active`, `completed`, `booked`, `final` …), if any, as a code
+    /// (`statusCode`): whatever the format, the merge and the summaries compare statuses as codes.
     public var status: String?
 
     /// How a status by which a source withdraws its own statement, rather than describing the patient, reads
@@ -127,7 +128,7 @@ public struct CareEntry: Hashable, Sendable, Codable {
         self.code = code
         self.date = date
         self.summary = summary
-        self.status = status
+        self.status = status.map(Self.statusCode)
         self.value = value
         self.dose = dose
         self.identifiers = identifiers

@@ -124,8 +124,8 @@ struct MappedRuleFields: Sendable {
                 || summary != nil || identifier != nil
         else { return nil }
         let id = next() ?? "\(position.rule)#\(position.record)"
-        // A bespoke system's words as a code ("Entered in error" → `entered-in-error`), so that the merge and the
-        // summary treat a statement its source withdrew as FHIR's and CDA's are treated.
+        // A bespoke system's words as a code ("Entered in error" → `entered-in-error`, as `CareEntry` keeps every
+        // status), so that the summary says first that its source withdrew it, as FHIR's and CDA's do.
         let statusCode = status.map(CareEntry.statusCode)
         return CareEntry(
             category: category,

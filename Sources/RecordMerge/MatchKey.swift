@@ -65,16 +65,16 @@ struct MatchKey: Hashable {
 enum MedicationStatus {
     /// True for a status saying the medicine is no longer taken: FHIR's `completed`, `stopped`, `cancelled`,
     /// `not-taken`, CDA's `aborted`, and the words bespoke systems use for them (`discontinued`, `ended`,
-    /// `inactive`, `finished`), in any case. Anything else — `active`, `on-hold`, `intended`, no status at all — is
-    /// current: a medicine listed without a status is taken to be one the patient is on.
+    /// `inactive`, `finished`) — as codes, which every entry's status is (`CareEntry.statusCode`: "Not taken" is
+    /// `not-taken`). Anything else — `active`, `on-hold`, `intended`, no status at all — is current: a medicine
+    /// listed without a status is taken to be one the patient is on.
     static func hasEnded(_ status: String?) -> Bool {
-        guard let status else { return false }
-        switch status.lowercased() {
+        switch status {
         case "completed", "complete", "stopped", "cancelled", "canceled", "not-taken", "aborted", "discontinued",
             "ended", "inactive", "finished":
-            return true
+            true
         default:
-            return false
+            false
         }
     }
 }

@@ -108,7 +108,7 @@ public enum RecordMerger {
             if code == nil { code = entry.code }
             // Sources disagreeing on whether the fact is current: any that says `active` wins, so an allergy or a
             // medicine one provider holds active never reads as inactive because another's copy came first.
-            if status == nil || Self.isActive(entry.status) { status = entry.status ?? status }
+            if status == nil || entry.status == "active" { status = entry.status ?? status }
             if value == nil { value = entry.value }
             if dose == nil { dose = entry.dose }
         }
@@ -120,12 +120,6 @@ public enum RecordMerger {
             id: stableID(sources[0]), category: first.category, code: code, date: date ?? first.date,
             summary: summary, status: status, value: value, dose: dose, administered: first.administered,
             sources: sources, sourceSummaries: sourceSummaries)
-    }
-
-    /// `active` in any case: a bespoke system's "Active" is as current as FHIR's `active`.
-    static func isActive(_ status: String?) -> Bool {
-        guard let status, status.utf8.count == 6 else { return false }
-        return status.lowercased() == "active"
     }
 
     /// How much a line says: its letters and digits, counted as UTF-8 bytes (anything beyond ASCII counts).
