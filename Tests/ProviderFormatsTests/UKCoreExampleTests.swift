@@ -144,6 +144,17 @@ struct UKCoreExampleTests {
         let pending = try UKCoreExamples.onlyEntry("UKCore-MedicationDispense-EyeDrops-Example.xml")
         #expect(pending.summary.hasSuffix("; dispense in progress"))
         #expect(pending.status == nil)
+
+        // A dispense recorded in error is withdrawn, and says so first.
+        let text = String(decoding: try UKCoreExamples.bytes("UKCore-MedicationDispense-Amoxicillin-Example.xml"), as: UTF8.self)
+        let withdrawn = text.replacingOccurrences(
+            of: #"<status value="completed" />"#, with: #"<status value="entered-in-error" />"#)
+        #expect(withdrawn != text)
+        let recordedInError = try #require(
+            try FHIRR4XMLDecoder().decode(Array(withdrawn.utf8), from: UKCoreExamples.provider).entries.first)
+        #expect(recordedInError.status == "entered-in-error")
+        #expect(recordedInError.standing == .withdrawn)
+        #expect(recordedInError.summary == "Entered in error: Amoxicillin 500mg capsules (DE Pharmaceuticals) — Take 1 capsule, 3 times a day.")
     }
 
     @Test("MedicationAdministration: a dose given at its time, the dose from its quantity, the route in the summary")
